@@ -1,0 +1,39 @@
+// Intrusive singly-headed doubly-linked lists (the kernel's hlist_head/hlist_node) and a
+// circular list (list_head), with the kernel's insertion order: KSM's walk orders depend on it.
+#pragma once
+
+namespace ksmsim::ksm {
+
+// struct hlist_node, embedded in T.
+template <class T>
+struct HNode {
+  T* next = nullptr;
+  T** pprev = nullptr;
+};
+
+// struct hlist_head over the HNode member `Link` of T.
+template <class T, HNode<T> T::*Link>
+struct HList {
+  T* first = nullptr;
+
+  bool empty() const { return first == nullptr; }
+  // hlist_add_head()
+  void add_head(T* n) {
+    HNode<T>& l = n->*Link;
+    l.next = first;
+    if (first) (first->*Link).pprev = &l.next;
+    first = n;
+    l.pprev = &first;
+  }
+  // hlist_del()
+  static void del(T* n) {
+    HNode<T>& l = n->*Link;
+    *l.pprev = l.next;
+    if (l.next) (l.next->*Link).pprev = l.pprev;
+    l.next = nullptr;
+    l.pprev = nullptr;
+  }
+  static T* next(const T* n) { return (n->*Link).next; }
+};
+
+}  // namespace ksmsim::ksm

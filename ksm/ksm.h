@@ -1,0 +1,217 @@
+// Kernel samepage merging: the port of Linux 6.1 mm/ksm.c (seed 000, with the seed-001
+// zero-page unsharing as a profile). Function and counter names are the kernel's.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "ksm/ksm_types.h"
+#include "mmu/machine.h"
+
+namespace ksmsim::ksm {
+
+enum class Profile { k61, k61ZeroUnshare };
+
+// One KSM tracepoint event (include/trace/events/ksm.h), for the event log.
+struct KsmEvent {
+  std::string_view name;  // ksm_start_scan, ksm_merge_one_page, ...
+  uint64_t seq = 0;       // full_scans at the time
+  const mmu::Mm* mm = nullptr;
+  uint64_t addr = 0;
+  int64_t pfn = -1;
+  int64_t other_pfn = -1;  // the KSM page merged with, where it applies
+  int err = 0;
+  uint64_t rmap_num = 0;   // ksm_stop_scan / ksm_remove_ksm_page
+};
+
+// The knobs of /sys/kernel/mm/ksm.
+struct KsmKnobs {
+  unsigned long run = 0;  // KSM_RUN_STOP
+  unsigned pages_to_scan = 100;
+  unsigned sleep_millisecs = 20;
+  int max_page_sharing = 256;
+  unsigned merge_across_nodes = 1;
+  bool use_zero_pages = false;
+  unsigned stable_node_chains_prune_millisecs = 2000;
+};
+
+inline constexpr unsigned long KSM_RUN_STOP = 0, KSM_RUN_MERGE = 1, KSM_RUN_UNMERGE = 2,
+                               KSM_RUN_OFFLINE = 4;
+inline constexpr uint64_t kHz = 250;  // CONFIG_HZ of Debian's kernel: jiffies are 4 ms
+
+class Ksm final : public mmu::KsmHooks {
+ public:
+  Ksm(mmu::Machine& machine, Profile profile);
+  ~Ksm() override;
+
+  // ---- mmu::KsmHooks ----
+  int ksm_madvise(mmu::Vma& vma, uint64_t start, uint64_t end, mmu::Advice advice,
+                  uint64_t* vm_flags) override;
+  void ksm_fork(mmu::Mm& mm, mmu::Mm& oldmm) override;
+  void ksm_exit(mmu::Mm& mm) override;
+  mmu::Page* ksm_might_need_to_copy(mmu::Page* page, mmu::Vma& vma, uint64_t address) override;
+  void rmap_walk_ksm(mmu::Page* page, mmu::RmapWalkControl& rwc) override;
+  void folio_migrate_ksm(mmu::Page* newpage, mmu::Page* oldpage) override;
+  void memory_callback(mmu::MemAction action, uint64_t start_pfn, uint64_t nr_pages) override;
+
+  // ---- sysfs: /sys/kernel/mm/ksm ----
+  // Writes a knob as sysfs would: 0, or -EINVAL / -EBUSY / -ENOENT (no such writable file).
+  int StoreKnob(std::string_view name, int64_t value);
+  // Every file of the directory with its value, by name (ksm_zero_pages in that profile).
+  std::map<std::string, int64_t> SysfsValues() const;
+  const KsmKnobs& knobs() const { return knobs_; }
+
+  // ---- ksmd ----
+  void ksm_do_scan(unsigned scan_npages);
+  bool ksmd_should_run() const;
+  uint64_t full_scans() const { return ksm_scan_.seqnr; }
+  // The simulated time, for jiffies (chain pruning); set by ksmd and the driver.
+  void set_now_ns(uint64_t ns) { now_ns_ = ns; }
+  void set_event_sink(std::function<void(const KsmEvent&)> sink) { sink_ = std::move(sink); }
+  // Work done by the last ksm_do_scan, for ksmd's cost model.
+  struct Work {
+    uint64_t pages = 0, checksums = 0, compares = 0, merges = 0, faults = 0;
+  };
+  const Work& last_work() const { return work_; }
+
+  // ---- counters ----
+  unsigned long pages_shared() const { return ksm_pages_shared_; }
+  unsigned long pages_sharing() const { return ksm_pages_sharing_; }
+  unsigned long pages_unshared() const { return ksm_pages_unshared_; }
+  unsigned long rmap_items() const { return ksm_rmap_items_; }
+  long pages_volatile() const;
+  unsigned long stable_node_chains() const { return ksm_stable_node_chains_; }
+  unsigned long stable_node_dups() const { return ksm_stable_node_dups_; }
+  unsigned long zero_pages() const { return ksm_zero_pages_; }
+  Profile profile() const { return profile_; }
+
+  // ---- read-only views for the checker, dumps and teaching ----
+  int nr_trees() const { return ksm_nr_node_ids_; }
+  const RbRoot& stable_root(int nid) const { return root_stable_tree_[nid]; }
+  const RbRoot& unstable_root(int nid) const { return root_unstable_tree_[nid]; }
+  const std::list<StableNode*>& migrate_nodes() const { return migrate_nodes_; }
+  // The mm_slots in list order (the scan order).
+  std::vector<const MmSlot*> mm_slots() const;
+  const KsmScan& scan_cursor() const { return ksm_scan_; }
+  StableNode* page_stable_node(const mmu::Page* page) const;
+
+ private:
+  friend class KsmTestPeer;
+  enum GetKsmPageFlags { GET_KSM_PAGE_NOLOCK, GET_KSM_PAGE_LOCK, GET_KSM_PAGE_TRYLOCK };
+  // The ERR_PTR(-EBUSY) of get_ksm_page(TRYLOCK) / stable_tree_search().
+  static mmu::Page* ErrBusy() { return reinterpret_cast<mmu::Page*>(uintptr_t{1}); }
+
+  // allocation
+  RmapItem* alloc_rmap_item();
+  void free_rmap_item(RmapItem* rmap_item);
+  StableNode* alloc_stable_node();
+  void free_stable_node(StableNode* stable_node);
+  // stable tree (ksm_stable.cc)
+  int get_kpfn_nid(mmu::Pfn kpfn) const;
+  int NUMA(int nid) const { return ksm_merge_across_nodes() ? 0 : nid; }
+  bool ksm_merge_across_nodes() const { return knobs_.merge_across_nodes != 0; }
+  void stable_node_chain_add_dup(StableNode* dup, StableNode* chain);
+  void __stable_node_dup_del(StableNode* dup);
+  void stable_node_dup_del(StableNode* dup);
+  StableNode* alloc_stable_node_chain(StableNode* dup, RbRoot* root);
+  void free_stable_node_chain(StableNode* chain, RbRoot* root);
+  void remove_node_from_stable_tree(StableNode* stable_node);
+  mmu::Page* get_ksm_page(StableNode* stable_node, GetKsmPageFlags flags);
+  void remove_rmap_item_from_tree(RmapItem* rmap_item);
+  void remove_trailing_rmap_items(RmapItem** rmap_list);
+  void set_page_stable_node(mmu::Page* page, StableNode* stable_node);
+  int remove_stable_node(StableNode* stable_node);
+  int remove_stable_node_chain(StableNode* stable_node, RbRoot* root);
+  int remove_all_stable_nodes();
+  bool __is_page_sharing_candidate(const StableNode* stable_node, int offset) const;
+  bool is_page_sharing_candidate(const StableNode* s) const {
+    return __is_page_sharing_candidate(s, 0);
+  }
+  mmu::Page* stable_node_dup(StableNode** _stable_node_dup, StableNode** _stable_node,
+                             RbRoot* root, bool prune_stale_stable_nodes);
+  StableNode* stable_node_dup_any(StableNode* stable_node, RbRoot* root);
+  mmu::Page* __stable_node_chain(StableNode** _stable_node_dup, StableNode** _stable_node,
+                                 RbRoot* root, bool prune_stale_stable_nodes);
+  mmu::Page* stable_tree_search(mmu::Page* page);
+  StableNode* stable_tree_insert(mmu::Page* kpage);
+  RmapItem* unstable_tree_search_insert(RmapItem* rmap_item, mmu::Page* page,
+                                        mmu::Page** tree_pagep);
+  void stable_tree_append(RmapItem* rmap_item, StableNode* stable_node,
+                          bool max_page_sharing_bypass);
+  // merging (ksm_merge.cc)
+  int break_ksm(mmu::Vma* vma, uint64_t addr, bool ksm_check_bypass);
+  mmu::Vma* find_mergeable_vma(mmu::Mm* mm, uint64_t addr);
+  void break_cow(RmapItem* rmap_item);
+  int unshare_zero_pages(RmapItem* rmap_item);
+  mmu::Page* get_mergeable_page(RmapItem* rmap_item);
+  int unmerge_ksm_pages(mmu::Vma* vma, uint64_t start, uint64_t end);
+  int unmerge_and_remove_all_rmap_items();
+  uint32_t calc_checksum(mmu::Page* page);
+  int memcmp_pages(mmu::Page* a, mmu::Page* b);
+  int write_protect_page(mmu::Vma* vma, mmu::Page* page, mmu::Pte* orig_pte);
+  int replace_page(mmu::Vma* vma, mmu::Page* page, mmu::Page* kpage, mmu::Pte orig_pte);
+  int try_to_merge_one_page(mmu::Vma* vma, mmu::Page* page, mmu::Page* kpage);
+  int try_to_merge_with_ksm_page(RmapItem* rmap_item, mmu::Page* page, mmu::Page* kpage);
+  int try_to_merge_with_kernel_zero_page(mmu::Mm* mm, RmapItem* rmap_item, mmu::Page* page);
+  mmu::Page* try_to_merge_two_pages(RmapItem* rmap_item, mmu::Page* page,
+                                    RmapItem* tree_rmap_item, mmu::Page* tree_page);
+  // scanning (ksm_scan.cc)
+  void cmp_and_merge_page(mmu::Page* page, RmapItem* rmap_item);
+  RmapItem* try_to_get_old_rmap_item(uint64_t addr, RmapItem** rmap_list);
+  RmapItem* get_next_rmap_item(MmSlot* mm_slot, RmapItem** rmap_list, uint64_t addr);
+  RmapItem* scan_get_next_rmap_item(mmu::Page** page);
+  // mm list
+  int __ksm_enter(mmu::Mm* mm);
+  void __ksm_exit(mmu::Mm* mm);
+  void mm_slot_free(MmSlot* slot);
+  static void list_del(MmSlot* s);
+  static void list_add_after(MmSlot* s, MmSlot* pos);  // list_add(s, &pos->mm_node)
+  static void list_add_before(MmSlot* s, MmSlot* pos);  // list_add_tail(s, &pos->mm_node)
+  bool ksm_test_exit(const mmu::Mm* mm) const { return mm->mm_users == 0; }
+  // hotplug
+  bool stable_node_dup_remove_range(StableNode* stable_node, uint64_t start, uint64_t end);
+  bool stable_node_chain_remove_range(StableNode* stable_node, uint64_t start, uint64_t end,
+                                      RbRoot* root);
+  void ksm_check_stable_tree(uint64_t start_pfn, uint64_t end_pfn);
+  uint64_t jiffies() const { return now_ns_ / (1000000000 / kHz); }
+  void emit(const KsmEvent& e) {
+    if (sink_) sink_(e);
+  }
+
+  mmu::Machine& m_;
+  Profile profile_;
+  KsmKnobs knobs_;
+  int ksm_nr_node_ids_ = 1;
+  std::vector<RbRoot> root_stable_tree_;
+  std::vector<RbRoot> root_unstable_tree_;
+  std::list<StableNode*> migrate_nodes_;
+  MmSlot ksm_mm_head_;
+  KsmScan ksm_scan_;
+  absl::flat_hash_map<const mmu::Mm*, MmSlot*> mm_slots_hash_;  // lookup only, never iterated
+  uint32_t zero_checksum_ = 0;
+
+  unsigned long ksm_pages_shared_ = 0;
+  unsigned long ksm_pages_sharing_ = 0;
+  unsigned long ksm_pages_unshared_ = 0;
+  unsigned long ksm_rmap_items_ = 0;
+  unsigned long ksm_stable_node_chains_ = 0;
+  unsigned long ksm_stable_node_dups_ = 0;
+  unsigned long ksm_zero_pages_ = 0;
+
+  uint64_t now_ns_ = 0;
+  uint64_t next_stable_node_id_ = 1;
+  Work work_;
+  std::function<void(const KsmEvent&)> sink_;
+  // Owners of every live object (kmem_cache stand-ins).
+  absl::flat_hash_map<RmapItem*, std::unique_ptr<RmapItem>> rmap_items_;
+  absl::flat_hash_map<StableNode*, std::unique_ptr<StableNode>> stable_nodes_;
+};
+
+}  // namespace ksmsim::ksm

@@ -1,0 +1,212 @@
+// ksmd's scan: ksm_do_scan, scan_get_next_rmap_item (the cursor over mm_slots, VMAs and
+// rmap_lists) and cmp_and_merge_page, the decision for each scanned page (mm/ksm.c).
+#include <cerrno>
+
+#include "ksm/ksm.h"
+
+namespace ksmsim::ksm {
+
+using mmu::Page;
+
+void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
+  mmu::Mm* mm = rmap_item->mm;
+  Page* tree_page = nullptr;
+  bool max_page_sharing_bypass = false;
+
+  StableNode* stable_node = page_stable_node(page);
+  if (stable_node) {
+    if (stable_node->place != StablePlace::kMigrate &&
+        get_kpfn_nid(stable_node->kpfn) != NUMA(stable_node->nid)) {
+      // The KSM page moved to another node: queue its node for re-placement.
+      stable_node_dup_del(stable_node);
+      stable_node->place = StablePlace::kMigrate;
+      migrate_nodes_.push_front(stable_node);
+      stable_node->migrate_it = migrate_nodes_.begin();
+    }
+    if (stable_node->place != StablePlace::kMigrate && rmap_item->head == stable_node) return;
+    // A KSM fork may go over the sharing limit.
+    if (!is_page_sharing_candidate(stable_node)) max_page_sharing_bypass = true;
+  }
+
+  // We first start with searching the page inside the stable tree.
+  Page* kpage = stable_tree_search(page);
+  if (kpage == page && rmap_item->head == stable_node) {
+    m_.put_page(kpage);
+    return;
+  }
+  remove_rmap_item_from_tree(rmap_item);
+  if (kpage) {
+    if (kpage == ErrBusy()) return;
+    int err = try_to_merge_with_ksm_page(rmap_item, page, kpage);
+    if (!err) {
+      // Merged: add its rmap_item to the stable tree.
+      stable_tree_append(rmap_item, page_stable_node(kpage), max_page_sharing_bypass);
+      emit({.name = "ksm_merge_with_ksm_page", .seq = ksm_scan_.seqnr, .mm = mm,
+            .addr = rmap_item->address & PAGE_MASK,
+            .pfn = static_cast<int64_t>(page->pfn),
+            .other_pfn = static_cast<int64_t>(kpage->pfn)});
+    }
+    m_.put_page(kpage);
+    return;
+  }
+
+  // A page whose checksum changed since the last pass is changing frequently: keep it out
+  // of the unstable tree and don't search for it there.
+  uint32_t checksum = calc_checksum(page);
+  if (rmap_item->oldchecksum != checksum) {
+    rmap_item->oldchecksum = checksum;
+    return;
+  }
+
+  // Same checksum as an empty page: merge with the zero page if use_zero_pages.
+  if (profile_ == Profile::k61ZeroUnshare) {
+    if (knobs_.use_zero_pages) {
+      if (checksum == zero_checksum_) {
+        if (!try_to_merge_with_kernel_zero_page(mm, rmap_item, page)) return;
+      } else if (rmap_item->address & ZERO_PAGE_FLAG) {
+        // COW happened to the zero page: the flag is stale.
+        rmap_item->address &= PAGE_MASK;
+        --ksm_zero_pages_;
+      }
+    }
+  } else if (knobs_.use_zero_pages && checksum == zero_checksum_) {
+    int err = 0;
+    if (mmu::Vma* vma = find_mergeable_vma(mm, rmap_item->address))
+      err = try_to_merge_one_page(vma, page, m_.zero_page());
+    // Failure means the page was not really empty: continue. Otherwise we're done.
+    if (!err) return;
+  }
+
+  RmapItem* tree_rmap_item = unstable_tree_search_insert(rmap_item, page, &tree_page);
+  if (tree_rmap_item) {
+    kpage = try_to_merge_two_pages(rmap_item, page, tree_rmap_item, tree_page);
+    m_.put_page(tree_page);
+    if (kpage) {
+      // Merged: a new node in the stable tree, with both rmap_items.
+      m_.trylock_page(kpage);
+      stable_node = stable_tree_insert(kpage);
+      stable_tree_append(tree_rmap_item, stable_node, false);
+      stable_tree_append(rmap_item, stable_node, false);
+      m_.unlock_page(kpage);
+    }
+  }
+}
+
+RmapItem* Ksm::try_to_get_old_rmap_item(uint64_t addr, RmapItem** rmap_list) {
+  while (*rmap_list) {
+    RmapItem* rmap_item = *rmap_list;
+    if ((rmap_item->address & PAGE_MASK) == addr) return rmap_item;
+    if (rmap_item->address > addr) break;
+    *rmap_list = rmap_item->rmap_list;
+    remove_rmap_item_from_tree(rmap_item);
+    emit({.name = "ksm_remove_rmap_item", .seq = ksm_scan_.seqnr, .mm = rmap_item->mm,
+          .addr = rmap_item->address & PAGE_MASK});
+    free_rmap_item(rmap_item);
+  }
+  return nullptr;
+}
+
+RmapItem* Ksm::get_next_rmap_item(MmSlot* mm_slot, RmapItem** rmap_list, uint64_t addr) {
+  if (RmapItem* rmap_item = try_to_get_old_rmap_item(addr, rmap_list)) return rmap_item;
+  RmapItem* rmap_item = alloc_rmap_item();
+  // A new rmap_item's oldchecksum is 0: a page needs two visits to enter the unstable tree.
+  rmap_item->mm = mm_slot->mm;
+  ++rmap_item->mm->ksm_rmap_items;
+  rmap_item->address = addr;
+  rmap_item->rmap_list = *rmap_list;
+  *rmap_list = rmap_item;
+  return rmap_item;
+}
+
+RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
+  if (ksm_mm_head_.next == &ksm_mm_head_) return nullptr;
+  MmSlot* mm_slot = ksm_scan_.mm_slot;
+  if (mm_slot == &ksm_mm_head_) {
+    emit({.name = "ksm_start_scan", .seq = ksm_scan_.seqnr, .rmap_num = ksm_rmap_items_});
+    // (lru_add_drain_all(): the simulator has no per-cpu pagevecs holding references.)
+    // Stale nodes on migrate_nodes are pruned once before each full scan.
+    if (!ksm_merge_across_nodes()) {
+      for (auto it = migrate_nodes_.begin(); it != migrate_nodes_.end();) {
+        StableNode* stable_node = *it++;
+        if (Page* p = get_ksm_page(stable_node, GET_KSM_PAGE_NOLOCK)) m_.put_page(p);
+      }
+    }
+    for (int nid = 0; nid < ksm_nr_node_ids_; ++nid) root_unstable_tree_[nid] = RbRoot{};
+    mm_slot = mm_slot->next;
+    ksm_scan_.mm_slot = mm_slot;
+    if (mm_slot == &ksm_mm_head_) return nullptr;
+    ksm_scan_.address = 0;
+    ksm_scan_.rmap_list = &mm_slot->rmap_list;
+  }
+
+  for (;;) {  // next_mm
+    mmu::Mm* mm = mm_slot->mm;
+    if (!ksm_test_exit(mm)) {
+      for (mmu::Vma* vma = mm->find_vma(ksm_scan_.address); vma;
+           vma = mm->find_vma(vma->end)) {
+        if (!(vma->flags & mmu::VM_MERGEABLE)) continue;
+        if (ksm_scan_.address < vma->start) ksm_scan_.address = vma->start;
+        if (!vma->anon_vma) ksm_scan_.address = vma->end;
+        while (ksm_scan_.address < vma->end) {
+          *page = m_.follow_page(vma, ksm_scan_.address);
+          if (!*page) {
+            ksm_scan_.address += mmu::kPageSize;
+            continue;
+          }
+          if ((*page)->PageAnon()) {
+            RmapItem* rmap_item =
+                get_next_rmap_item(mm_slot, ksm_scan_.rmap_list, ksm_scan_.address);
+            ksm_scan_.rmap_list = &rmap_item->rmap_list;
+            ksm_scan_.address += mmu::kPageSize;
+            return rmap_item;
+          }
+          // Seed 001: the zero pages KSM placed keep their rmap_items, to be unshared.
+          if (profile_ == Profile::k61ZeroUnshare && mmu::Machine::is_zero_pfn((*page)->pfn)) {
+            RmapItem* rmap_item =
+                try_to_get_old_rmap_item(ksm_scan_.address, ksm_scan_.rmap_list);
+            if (rmap_item && (rmap_item->address & ZERO_PAGE_FLAG)) {
+              ksm_scan_.rmap_list = &rmap_item->rmap_list;
+              ksm_scan_.address += mmu::kPageSize;
+              return rmap_item;
+            }
+          }
+          m_.put_page(*page);
+          ksm_scan_.address += mmu::kPageSize;
+        }
+      }
+    }
+    if (ksm_test_exit(mm)) {
+      ksm_scan_.address = 0;
+      ksm_scan_.rmap_list = &mm_slot->rmap_list;
+    }
+    // Nuke all the rmap_items above the cursor: no VM_MERGEABLE vma has such addresses.
+    remove_trailing_rmap_items(ksm_scan_.rmap_list);
+    ksm_scan_.mm_slot = mm_slot->next;
+    if (ksm_scan_.address == 0) {
+      // A full walk found no VM_MERGEABLE vma (or the mm exited): drop the mm, as
+      // __ksm_exit would.
+      mm_slot_free(mm_slot);
+    }
+    mm_slot = ksm_scan_.mm_slot;
+    if (mm_slot == &ksm_mm_head_) break;
+    ksm_scan_.address = 0;
+    ksm_scan_.rmap_list = &mm_slot->rmap_list;
+  }
+  emit({.name = "ksm_stop_scan", .seq = ksm_scan_.seqnr, .rmap_num = ksm_rmap_items_});
+  ++ksm_scan_.seqnr;
+  return nullptr;
+}
+
+void Ksm::ksm_do_scan(unsigned scan_npages) {
+  work_ = Work{};
+  while (scan_npages--) {
+    Page* page = nullptr;
+    RmapItem* rmap_item = scan_get_next_rmap_item(&page);
+    if (!rmap_item) return;
+    ++work_.pages;
+    cmp_and_merge_page(page, rmap_item);
+    m_.put_page(page);
+  }
+}
+
+}  // namespace ksmsim::ksm

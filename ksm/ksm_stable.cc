@@ -1,0 +1,304 @@
+// The stable tree: nodes, chains and dups, get_ksm_page's keyhole, stable_tree_search and
+// stable_tree_insert, the unstable tree's search-insert, and rmap_item removal (mm/ksm.c).
+#include <cerrno>
+
+#include "ksm/ksm.h"
+
+namespace ksmsim::ksm {
+
+using mmu::Page;
+using mmu::Pfn;
+
+RmapItem* Ksm::alloc_rmap_item() {
+  auto item = std::make_unique<RmapItem>();
+  RmapItem* raw = item.get();
+  rmap_items_.emplace(raw, std::move(item));
+  ++ksm_rmap_items_;
+  return raw;
+}
+
+void Ksm::free_rmap_item(RmapItem* rmap_item) {
+  // Seed 001: freeing the rmap_item of a KSM-placed zero page unshares that page.
+  if (profile_ == Profile::k61ZeroUnshare && (rmap_item->address & ZERO_PAGE_FLAG))
+    unshare_zero_pages(rmap_item);
+  --ksm_rmap_items_;
+  --rmap_item->mm->ksm_rmap_items;
+  rmap_items_.erase(rmap_item);
+}
+
+StableNode* Ksm::alloc_stable_node() {
+  auto node = std::make_unique<StableNode>();
+  StableNode* raw = node.get();
+  raw->id = next_stable_node_id_++;
+  stable_nodes_.emplace(raw, std::move(node));
+  return raw;
+}
+
+void Ksm::free_stable_node(StableNode* stable_node) { stable_nodes_.erase(stable_node); }
+
+int Ksm::get_kpfn_nid(Pfn kpfn) const {
+  return ksm_merge_across_nodes() ? 0 : NUMA(m_.phys().pfn_to_nid(kpfn));
+}
+
+StableNode* Ksm::page_stable_node(const Page* page) const {
+  return page->PageKsm() ? static_cast<StableNode*>(page->mapping) : nullptr;
+}
+
+void Ksm::set_page_stable_node(Page* page, StableNode* stable_node) {
+  page->mapping = stable_node;
+  page->Set(mmu::PG_anon | mmu::PG_ksm);
+}
+
+void Ksm::stable_node_chain_add_dup(StableNode* dup, StableNode* chain) {
+  dup->place = StablePlace::kDup;
+  chain->dups.add_head(dup);
+  ++ksm_stable_node_dups_;
+}
+
+void Ksm::__stable_node_dup_del(StableNode* dup) {
+  decltype(dup->dups)::del(dup);
+  --ksm_stable_node_dups_;
+}
+
+void Ksm::stable_node_dup_del(StableNode* dup) {
+  if (is_stable_node_dup(dup))
+    __stable_node_dup_del(dup);
+  else
+    rb_erase(dup, &root_stable_tree_[NUMA(dup->nid)]);
+}
+
+StableNode* Ksm::alloc_stable_node_chain(StableNode* dup, RbRoot* root) {
+  StableNode* chain = alloc_stable_node();
+  chain->chain_prune_time = jiffies();
+  chain->rmap_hlist_len = STABLE_NODE_CHAIN;
+  chain->nid = NUMA_NO_NODE;
+  ++ksm_stable_node_chains_;
+  // The chain takes the dup's place in the tree; the dup moves into the chain.
+  rb_replace_node(dup, chain, root);
+  stable_node_chain_add_dup(dup, chain);
+  return chain;
+}
+
+void Ksm::free_stable_node_chain(StableNode* chain, RbRoot* root) {
+  rb_erase(chain, root);
+  free_stable_node(chain);
+  --ksm_stable_node_chains_;
+}
+
+void Ksm::remove_node_from_stable_tree(StableNode* stable_node) {
+  for (RmapItem* item = stable_node->hlist.first; item; item = item->hlist.next) {
+    if (item->hlist.next)
+      --ksm_pages_sharing_;
+    else
+      --ksm_pages_shared_;
+    --item->mm->ksm_merging_pages;
+    --stable_node->rmap_hlist_len;
+    m_.put_anon_vma(item->anon_vma);
+    item->address &= PAGE_MASK;
+  }
+  emit({.name = "ksm_remove_ksm_page", .seq = ksm_scan_.seqnr,
+        .pfn = static_cast<int64_t>(stable_node->kpfn)});
+  if (stable_node->place == StablePlace::kMigrate)
+    migrate_nodes_.erase(stable_node->migrate_it);
+  else
+    stable_node_dup_del(stable_node);
+  free_stable_node(stable_node);
+}
+
+// get_ksm_page(): is the page at stable_node->kpfn still this node's KSM page? Peek
+// through the keyhole (page->mapping) instead of holding a reference; a stale node is
+// removed from the tree and null returned.
+Page* Ksm::get_ksm_page(StableNode* stable_node, GetKsmPageFlags flags) {
+  Pfn kpfn = stable_node->kpfn;
+  Page* page = m_.pfn_to_page(kpfn);
+  if (!page || !page->PageKsm() || page->mapping != stable_node || page->refcount == 0) {
+    // stale: (the kernel re-reads kpfn here in case of migration; ours is synchronous)
+    remove_node_from_stable_tree(stable_node);
+    return nullptr;
+  }
+  m_.get_page(page);
+  if (flags == GET_KSM_PAGE_TRYLOCK) {
+    if (!m_.trylock_page(page)) {
+      m_.put_page(page);
+      return ErrBusy();
+    }
+  } else if (flags == GET_KSM_PAGE_LOCK) {
+    m_.trylock_page(page);  // lock_page(): nothing else holds page locks across steps
+  }
+  return page;
+}
+
+void Ksm::remove_rmap_item_from_tree(RmapItem* rmap_item) {
+  if (rmap_item->address & STABLE_FLAG) {
+    StableNode* stable_node = rmap_item->head;
+    Page* page = get_ksm_page(stable_node, GET_KSM_PAGE_LOCK);
+    if (!page) return;
+    decltype(stable_node->hlist)::del(rmap_item);
+    m_.unlock_page(page);
+    m_.put_page(page);
+    if (!stable_node->hlist.empty())
+      --ksm_pages_sharing_;
+    else
+      --ksm_pages_shared_;
+    --rmap_item->mm->ksm_merging_pages;
+    --stable_node->rmap_hlist_len;
+    m_.put_anon_vma(rmap_item->anon_vma);
+    rmap_item->head = nullptr;
+    rmap_item->address &= PAGE_MASK;
+  } else if (rmap_item->address & UNSTABLE_FLAG) {
+    // ksmd can usually skip the rb_erase: root_unstable_tree was reset at the start of
+    // this pass. Only an item inserted by this very pass is still in the tree.
+    uint8_t age = static_cast<uint8_t>(ksm_scan_.seqnr - rmap_item->address);
+    if (!age) rb_erase(rmap_item, &root_unstable_tree_[NUMA(rmap_item->nid)]);
+    --ksm_pages_unshared_;
+    rmap_item->address &= PAGE_MASK;
+  }
+}
+
+void Ksm::remove_trailing_rmap_items(RmapItem** rmap_list) {
+  while (*rmap_list) {
+    RmapItem* rmap_item = *rmap_list;
+    *rmap_list = rmap_item->rmap_list;
+    remove_rmap_item_from_tree(rmap_item);
+    free_rmap_item(rmap_item);
+  }
+}
+
+// remove_stable_node(): only through sysfs (run 2, max_page_sharing, merge_across_nodes).
+int Ksm::remove_stable_node(StableNode* stable_node) {
+  Page* page = get_ksm_page(stable_node, GET_KSM_PAGE_LOCK);
+  if (!page) return 0;  // get_ksm_page removed the stale node itself
+  int err = -EBUSY;
+  if (page->mapcount == 0) {
+    // Not yet stale (an unmapped KSM page can linger, e.g. in the swapcache), but safe.
+    page->mapping = nullptr;
+    page->Clear(mmu::PG_ksm);
+    remove_node_from_stable_tree(stable_node);
+    err = 0;
+  }
+  m_.unlock_page(page);
+  m_.put_page(page);
+  return err;
+}
+
+int Ksm::remove_stable_node_chain(StableNode* stable_node, RbRoot* root) {
+  if (!is_stable_node_chain(stable_node)) return remove_stable_node(stable_node) ? 1 : 0;
+  StableNode* dup = stable_node->dups.first;
+  while (dup) {
+    StableNode* next = dup->hlist_dup.next;
+    if (remove_stable_node(dup)) return 1;
+    dup = next;
+  }
+  free_stable_node_chain(stable_node, root);
+  return 0;
+}
+
+int Ksm::remove_all_stable_nodes() {
+  int err = 0;
+  for (int nid = 0; nid < ksm_nr_node_ids_; ++nid) {
+    while (root_stable_tree_[nid].rb_node) {
+      auto* stable_node = static_cast<StableNode*>(root_stable_tree_[nid].rb_node);
+      if (remove_stable_node_chain(stable_node, &root_stable_tree_[nid])) {
+        err = -EBUSY;
+        break;  // proceed to next nid
+      }
+    }
+  }
+  for (auto it = migrate_nodes_.begin(); it != migrate_nodes_.end();) {
+    StableNode* stable_node = *it++;
+    if (remove_stable_node(stable_node)) err = -EBUSY;
+  }
+  return err;
+}
+
+bool Ksm::__is_page_sharing_candidate(const StableNode* stable_node, int offset) const {
+  // At least one mapping must still exist, or the page is about to be freed.
+  return stable_node->rmap_hlist_len &&
+         stable_node->rmap_hlist_len + offset < knobs_.max_page_sharing;
+}
+
+Page* Ksm::stable_node_dup(StableNode** _stable_node_dup, StableNode** _stable_node,
+                           RbRoot* root, bool prune_stale_stable_nodes) {
+  StableNode* stable_node = *_stable_node;
+  StableNode* found = nullptr;
+  Page* tree_page = nullptr;
+  int nr = 0;
+  int found_rmap_hlist_len = 0;
+  uint64_t prune_jiffies =
+      stable_node->chain_prune_time +
+      (uint64_t{knobs_.stable_node_chains_prune_millisecs} * kHz + 999) / 1000;
+  if (!prune_stale_stable_nodes || jiffies() < prune_jiffies)  // time_before()
+    prune_stale_stable_nodes = false;
+  else
+    stable_node->chain_prune_time = jiffies();
+
+  for (StableNode* dup = stable_node->dups.first; dup;) {
+    StableNode* next = dup->hlist_dup.next;
+    // get_ksm_page() may free dup (a stale one): hence the _safe walk.
+    Page* _tree_page = get_ksm_page(dup, GET_KSM_PAGE_NOLOCK);
+    if (!_tree_page) {
+      dup = next;
+      continue;
+    }
+    ++nr;
+    if (is_page_sharing_candidate(dup)) {
+      if (!found || dup->rmap_hlist_len > found_rmap_hlist_len) {
+        if (found) m_.put_page(tree_page);
+        found = dup;
+        found_rmap_hlist_len = found->rmap_hlist_len;
+        tree_page = _tree_page;
+        // skip put_page for found dup
+        if (!prune_stale_stable_nodes) break;
+        dup = next;
+        continue;
+      }
+    }
+    m_.put_page(_tree_page);
+    dup = next;
+  }
+
+  if (found) {
+    if (prune_stale_stable_nodes && nr == 1) {
+      // Just one dup left, below the limit: collapse the chain into it.
+      rb_replace_node(stable_node, found, root);
+      free_stable_node(stable_node);
+      --ksm_stable_node_chains_;
+      --ksm_stable_node_dups_;
+      found->place = StablePlace::kTree;
+      found->hlist_dup = {};
+      *_stable_node = found;
+      stable_node = nullptr;
+    } else if (stable_node->dups.first != found && __is_page_sharing_candidate(found, 1)) {
+      // Move a dup that can take more sharers to the head, for quicker searches.
+      decltype(stable_node->dups)::del(found);
+      stable_node->dups.add_head(found);
+    }
+  }
+  *_stable_node_dup = found;
+  return tree_page;
+}
+
+StableNode* Ksm::stable_node_dup_any(StableNode* stable_node, RbRoot* root) {
+  if (!is_stable_node_chain(stable_node)) return stable_node;
+  if (stable_node->dups.empty()) {
+    free_stable_node_chain(stable_node, root);
+    return nullptr;
+  }
+  return stable_node->dups.first;
+}
+
+Page* Ksm::__stable_node_chain(StableNode** _stable_node_dup, StableNode** _stable_node,
+                               RbRoot* root, bool prune_stale_stable_nodes) {
+  StableNode* stable_node = *_stable_node;
+  if (!is_stable_node_chain(stable_node)) {
+    if (is_page_sharing_candidate(stable_node)) {
+      *_stable_node_dup = stable_node;
+      return get_ksm_page(stable_node, GET_KSM_PAGE_NOLOCK);
+    }
+    *_stable_node_dup = nullptr;  // reached the max_page_sharing limit
+    return nullptr;
+  }
+  return stable_node_dup(_stable_node_dup, _stable_node, root, prune_stale_stable_nodes);
+}
+
+}  // namespace ksmsim::ksm

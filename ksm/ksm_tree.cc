@@ -1,0 +1,234 @@
+// Searching and inserting: stable_tree_search (with chains, dups and migrated KSM pages),
+// stable_tree_insert, unstable_tree_search_insert and stable_tree_append (mm/ksm.c).
+#include <cerrno>
+
+#include "ksm/ksm.h"
+
+namespace ksmsim::ksm {
+
+using mmu::Page;
+
+Page* Ksm::stable_tree_search(Page* page) {
+  StableNode* page_node = page_stable_node(page);
+  if (page_node && page_node->place != StablePlace::kMigrate) {
+    m_.get_page(page);  // ksm page forked
+    return page;
+  }
+  int nid = get_kpfn_nid(page->pfn);
+  RbRoot* root = &root_stable_tree_[nid];
+  StableNode* stable_node = nullptr;
+  StableNode* stable_node_dup = nullptr;
+  StableNode* stable_node_any = nullptr;
+  RbNode** new_link;
+  RbNode* parent;
+again:
+  new_link = &root->rb_node;
+  parent = nullptr;
+  while (*new_link) {
+    stable_node = static_cast<StableNode*>(*new_link);
+    stable_node_any = nullptr;
+    Page* tree_page = __stable_node_chain(&stable_node_dup, &stable_node, root, true);
+    // stable_node may have been freed and replaced by the collapsed dup (chain_prune).
+    if (!stable_node_dup) {
+      // Every dup is full, or the chain was empty and has just been erased.
+      stable_node_any = stable_node_dup_any(stable_node, root);
+      if (!stable_node_any) goto again;  // rb_erase just ran
+      // Any dup will do to continue the walk: they all hold the same content.
+      tree_page = get_ksm_page(stable_node_any, GET_KSM_PAGE_NOLOCK);
+    }
+    if (!tree_page) goto again;  // a stale node was erased and the tree rebalanced
+    ++work_.compares;
+    int ret = memcmp_pages(page, tree_page);
+    m_.put_page(tree_page);
+    parent = *new_link;
+    if (ret < 0) {
+      new_link = &parent->rb_left;
+    } else if (ret > 0) {
+      new_link = &parent->rb_right;
+    } else {
+      if (page_node && page->mapcount > 1) goto chain_append;
+      // A payload match, but every dup is full: wait for an unstable tree match to make
+      // a new KSM page for this chain.
+      if (!stable_node_dup) return nullptr;
+      tree_page = get_ksm_page(stable_node_dup, GET_KSM_PAGE_TRYLOCK);
+      if (tree_page == ErrBusy()) return ErrBusy();
+      if (!tree_page) goto again;
+      m_.unlock_page(tree_page);
+      if (get_kpfn_nid(stable_node_dup->kpfn) != NUMA(stable_node_dup->nid)) {
+        m_.put_page(tree_page);
+        goto replace;
+      }
+      return tree_page;
+    }
+  }
+  if (!page_node) return nullptr;
+  // A migrated KSM page finds no match: it becomes a node of this tree.
+  migrate_nodes_.erase(page_node->migrate_it);
+  page_node->place = StablePlace::kTree;
+  page_node->nid = nid;
+  rb_link_node(page_node, parent, new_link);
+  rb_insert_color(page_node, root);
+out:
+  if (is_page_sharing_candidate(page_node)) {
+    m_.get_page(page);
+    return page;
+  }
+  return nullptr;
+
+replace:
+  // The matching dup's page sits on another node now: move that dup to migrate_nodes,
+  // and put the scanned migrated KSM page (if any) in its place.
+  if (stable_node_dup == stable_node) {  // there is no chain
+    if (page_node) {
+      migrate_nodes_.erase(page_node->migrate_it);
+      page_node->place = StablePlace::kTree;
+      page_node->nid = nid;
+      rb_replace_node(stable_node_dup, page_node, root);
+      if (is_page_sharing_candidate(page_node))
+        m_.get_page(page);
+      else
+        page = nullptr;
+    } else {
+      rb_erase(stable_node_dup, root);
+      page = nullptr;
+    }
+  } else {
+    __stable_node_dup_del(stable_node_dup);
+    if (page_node) {
+      migrate_nodes_.erase(page_node->migrate_it);
+      page_node->nid = nid;
+      stable_node_chain_add_dup(page_node, stable_node);
+      if (is_page_sharing_candidate(page_node))
+        m_.get_page(page);
+      else
+        page = nullptr;
+    } else {
+      page = nullptr;
+    }
+  }
+  stable_node_dup->place = StablePlace::kMigrate;
+  migrate_nodes_.push_front(stable_node_dup);
+  stable_node_dup->migrate_it = migrate_nodes_.begin();
+  return page;
+
+chain_append:
+  // stable_node_dup could be null if it reached the limit.
+  if (!stable_node_dup) stable_node_dup = stable_node_any;
+  if (stable_node_dup == stable_node) {
+    // chain is missing so create it
+    stable_node = alloc_stable_node_chain(stable_node_dup, root);
+  }
+  // Add the migrated KSM page as another dup of this content on this node.
+  migrate_nodes_.erase(page_node->migrate_it);
+  page_node->nid = nid;
+  stable_node_chain_add_dup(page_node, stable_node);
+  goto out;
+}
+
+StableNode* Ksm::stable_tree_insert(Page* kpage) {
+  mmu::Pfn kpfn = kpage->pfn;
+  int nid = get_kpfn_nid(kpfn);
+  RbRoot* root = &root_stable_tree_[nid];
+  StableNode* stable_node = nullptr;
+  StableNode* stable_node_dup = nullptr;
+  RbNode** new_link;
+  RbNode* parent;
+  bool need_chain = false;
+again:
+  parent = nullptr;
+  new_link = &root->rb_node;
+  while (*new_link) {
+    stable_node = static_cast<StableNode*>(*new_link);
+    StableNode* stable_node_any = nullptr;
+    StableNode* s = stable_node;
+    Page* tree_page = __stable_node_chain(&stable_node_dup, &s, root, false);  // chain()
+    if (!stable_node_dup) {
+      stable_node_any = stable_node_dup_any(stable_node, root);
+      if (!stable_node_any) goto again;
+      tree_page = get_ksm_page(stable_node_any, GET_KSM_PAGE_NOLOCK);
+    }
+    if (!tree_page) goto again;
+    ++work_.compares;
+    int ret = memcmp_pages(kpage, tree_page);
+    m_.put_page(tree_page);
+    parent = *new_link;
+    if (ret < 0) {
+      new_link = &parent->rb_left;
+    } else if (ret > 0) {
+      new_link = &parent->rb_right;
+    } else {
+      need_chain = true;
+      break;
+    }
+  }
+  stable_node_dup = alloc_stable_node();
+  stable_node_dup->kpfn = kpfn;
+  set_page_stable_node(kpage, stable_node_dup);
+  stable_node_dup->rmap_hlist_len = 0;
+  stable_node_dup->nid = nid;
+  if (!need_chain) {
+    rb_link_node(stable_node_dup, parent, new_link);
+    rb_insert_color(stable_node_dup, root);
+  } else {
+    if (!is_stable_node_chain(stable_node))
+      stable_node = alloc_stable_node_chain(stable_node, root);  // chain is missing
+    stable_node_chain_add_dup(stable_node_dup, stable_node);
+  }
+  return stable_node_dup;
+}
+
+RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page,
+                                           Page** tree_pagep) {
+  int nid = get_kpfn_nid(page->pfn);
+  RbRoot* root = &root_unstable_tree_[nid];
+  RbNode** new_link = &root->rb_node;
+  RbNode* parent = nullptr;
+  while (*new_link) {
+    auto* tree_rmap_item = static_cast<RmapItem*>(*new_link);
+    Page* tree_page = get_mergeable_page(tree_rmap_item);
+    if (!tree_page) return nullptr;
+    if (page == tree_page) {  // don't substitute a ksm page for a forked page
+      m_.put_page(tree_page);
+      return nullptr;
+    }
+    ++work_.compares;
+    int ret = memcmp_pages(page, tree_page);
+    parent = *new_link;
+    if (ret < 0) {
+      m_.put_page(tree_page);
+      new_link = &parent->rb_left;
+    } else if (ret > 0) {
+      m_.put_page(tree_page);
+      new_link = &parent->rb_right;
+    } else if (!ksm_merge_across_nodes() && m_.page_to_nid(tree_page) != nid) {
+      // Migrated to another node: it will be flushed out and reinserted next pass.
+      m_.put_page(tree_page);
+      return nullptr;
+    } else {
+      *tree_pagep = tree_page;
+      return tree_rmap_item;
+    }
+  }
+  rmap_item->address |= UNSTABLE_FLAG;
+  rmap_item->address |= (ksm_scan_.seqnr & SEQNR_MASK);
+  rmap_item->nid = nid;
+  rb_link_node(rmap_item, parent, new_link);
+  rb_insert_color(rmap_item, root);
+  ++ksm_pages_unshared_;
+  return nullptr;
+}
+
+void Ksm::stable_tree_append(RmapItem* rmap_item, StableNode* stable_node,
+                             bool /*max_page_sharing_bypass: only silences a warning*/) {
+  ++stable_node->rmap_hlist_len;
+  rmap_item->head = stable_node;
+  rmap_item->address |= STABLE_FLAG;
+  stable_node->hlist.add_head(rmap_item);
+  if (rmap_item->hlist.next)
+    ++ksm_pages_sharing_;
+  else
+    ++ksm_pages_shared_;
+  ++rmap_item->mm->ksm_merging_pages;
+}
+
+}  // namespace ksmsim::ksm

@@ -1,0 +1,77 @@
+// KSM's own objects (mm/ksm.c): rmap_items, stable tree nodes (regular, chain, dup),
+// mm_slots and the scan cursor.
+#pragma once
+
+#include <cstdint>
+#include <list>
+
+#include "ksm/hlist.h"
+#include "ksm/rbtree.h"
+#include "mmu/mm.h"
+#include "mmu/page.h"
+
+namespace ksmsim::ksm {
+
+inline constexpr uint64_t SEQNR_MASK = 0x0ff;      // low bits of unstable tree seqnr
+inline constexpr uint64_t UNSTABLE_FLAG = 0x100;   // is a node of the unstable tree
+inline constexpr uint64_t STABLE_FLAG = 0x200;     // is listed from the stable tree
+inline constexpr uint64_t ZERO_PAGE_FLAG = 0x400;  // zero page placed by KSM (seed 001)
+inline constexpr uint64_t PAGE_MASK = ~uint64_t{0xfff};
+inline constexpr int STABLE_NODE_CHAIN = -1024;
+inline constexpr int NUMA_NO_NODE = -1;
+
+struct StableNode;
+
+// struct ksm_rmap_item: one scanned virtual page of one mm. The RbNode base is its node in
+// the unstable tree; `head`/`hlist` list it from a stable node once merged.
+struct RmapItem : RbNode {
+  RmapItem* rmap_list = nullptr;   // next in the mm_slot's list, ascending address
+  mmu::AnonVma* anon_vma = nullptr;  // when stable
+  int nid = 0;                     // when in the unstable tree
+  mmu::Mm* mm = nullptr;
+  uint64_t address = 0;            // + SEQNR/UNSTABLE/STABLE/ZERO_PAGE flags in low bits
+  uint32_t oldchecksum = 0;        // when unstable
+  StableNode* head = nullptr;      // when stable
+  HNode<RmapItem> hlist;           // when stable
+};
+
+// Where a stable node currently is (the kernel encodes this in the `head` union).
+enum class StablePlace { kTree, kDup, kMigrate };
+
+// struct ksm_stable_node: a KSM page's node in the stable tree; or a chain (in the tree,
+// heading dups of one content); or a dup (in a chain's list); or on migrate_nodes.
+struct StableNode : RbNode {
+  StablePlace place = StablePlace::kTree;
+  HNode<StableNode> hlist_dup;                      // when a dup: link in chain->dups
+  std::list<StableNode*>::iterator migrate_it;      // when on migrate_nodes
+  HList<RmapItem, &RmapItem::hlist> hlist;          // rmap_items using this KSM page
+  HList<StableNode, &StableNode::hlist_dup> dups;   // when a chain
+  mmu::Pfn kpfn = 0;
+  uint64_t chain_prune_time = 0;  // jiffies
+  int rmap_hlist_len = 0;         // or STABLE_NODE_CHAIN
+  int nid = 0;
+  uint64_t id = 0;                // allocation order, for dumps and events
+};
+
+// struct ksm_mm_slot: an mm registered with KSM, on the circular mm list.
+struct MmSlot {
+  mmu::Mm* mm = nullptr;
+  RmapItem* rmap_list = nullptr;
+  MmSlot* next = this;
+  MmSlot* prev = this;
+};
+
+// struct ksm_scan: the one scanning cursor.
+struct KsmScan {
+  MmSlot* mm_slot = nullptr;
+  uint64_t address = 0;
+  RmapItem** rmap_list = nullptr;
+  uint64_t seqnr = 0;  // completed full scans
+};
+
+inline bool is_stable_node_chain(const StableNode* chain) {
+  return chain->rmap_hlist_len == STABLE_NODE_CHAIN;
+}
+inline bool is_stable_node_dup(const StableNode* dup) { return dup->place == StablePlace::kDup; }
+
+}  // namespace ksmsim::ksm

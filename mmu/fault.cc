@@ -1,0 +1,229 @@
+// The page fault handler (mm/memory.c): anonymous faults, write-protect faults with
+// reuse or copy, and swap-in; plus the user accesses of the workload built on them.
+#include <cerrno>
+
+#include "mmu/machine.h"
+
+namespace ksmsim::mmu {
+
+namespace {
+constexpr uint64_t kUserBits = Pte::kWrite | Pte::kDirty | Pte::kAccessed;
+}
+
+// page_add_new_anon_rmap(): a fresh page, exclusively mapped at addr of vma.
+static void NewAnonPage(Page* p, Vma* vma, uint64_t addr) {
+  p->Set(PG_anon | PG_anon_exclusive);
+  if (vma->flags & VM_LOCKED) p->Set(PG_mlocked);
+  p->mapping = vma->anon_vma;
+  p->index = addr >> kPageShift;
+  p->mapcount = 1;
+  ++vma->mm->anon_rss;
+}
+
+unsigned Machine::handle_mm_fault(Vma* vma, uint64_t addr, unsigned flags) {
+  Pte* pte = vma->mm->page_table.Lookup(addr, true);
+  if (pte->none()) return do_anonymous_page(vma, addr, pte, flags);
+  if (pte->is_swap()) return do_swap_page(vma, addr, pte, flags);
+  if ((flags & FAULT_FLAG_WRITE) && !pte->write()) return do_wp_page(vma, addr, pte);
+  pte->v |= Pte::kAccessed;
+  if (flags & FAULT_FLAG_WRITE) pte->v |= Pte::kDirty;
+  return VM_FAULT_OK;
+}
+
+unsigned Machine::do_anonymous_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags) {
+  if (!(flags & FAULT_FLAG_WRITE)) {
+    // Read fault: map the shared zero page, read-only and special.
+    *pte = Pte::Make(kZeroPfn, Pte::kSpecial | Pte::kAccessed);
+    return VM_FAULT_OK;
+  }
+  anon_vma_prepare(vma);
+  Page* page = alloc_page(vma->preferred_node);
+  if (!page) return VM_FAULT_OOM;
+  page->flags = 0;
+  page->refcount = 1;
+  page->content = contents_.Fill(0);
+  NewAnonPage(page, vma, addr);
+  *pte = Pte::Make(page->pfn, kUserBits);
+  return VM_FAULT_WRITE;
+}
+
+unsigned Machine::do_wp_page(Vma* vma, uint64_t addr, Pte* pte) {
+  if (pte->special()) return wp_page_copy(vma, addr, pte, nullptr);
+  Page* page = pfn_to_page(pte->pfn());
+  if (page->PageAnon()) {
+    bool reuse = page->Test(PG_anon_exclusive);
+    if (!reuse && !page->PageKsm() && page->refcount <= 3 &&
+        page->refcount <= 1 + (page->PageSwapCache() ? 1 : 0) && trylock_page(page)) {
+      if (page->PageSwapCache()) folio_free_swap(page);
+      if (page->refcount == 1) {
+        // page_move_anon_rmap(): "it's dark out, and we're wearing sunglasses".
+        page->mapping = vma->anon_vma;
+        page->Set(PG_anon_exclusive);
+        reuse = true;
+      }
+      unlock_page(page);
+    }
+    if (reuse) {  // wp_page_reuse()
+      pte->v |= kUserBits;
+      return VM_FAULT_WRITE;
+    }
+  }
+  if (page->PageKsm()) ++vmstat_.cow_ksm;  // count_vm_event(COW_KSM)
+  return wp_page_copy(vma, addr, pte, page);
+}
+
+unsigned Machine::wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old) {
+  anon_vma_prepare(vma);
+  Page* page = alloc_page(vma->preferred_node);
+  if (!page) return VM_FAULT_OOM;
+  page->flags = 0;
+  page->refcount = 1;
+  if (old) {
+    contents_.Ref(old->content);
+    page->content = old->content;
+  } else {
+    page->content = contents_.Fill(0);
+  }
+  NewAnonPage(page, vma, addr);
+  *pte = Pte::Make(page->pfn, kUserBits);
+  if (old) {
+    page_remove_rmap(old, vma);
+    put_page(old);
+  }
+  return VM_FAULT_WRITE;
+}
+
+unsigned Machine::do_swap_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags) {
+  uint32_t slot = pte->swap_slot();
+  bool exclusive = pte->v & Pte::kSwpExclusive;
+  Page* page = swap_.cache(slot);
+  Page* swapcache = page;
+  if (page) {
+    get_page(page);
+  } else {
+    page = alloc_page(vma->preferred_node);
+    if (!page) return VM_FAULT_OOM;
+    page->flags = 0;
+    page->refcount = 1;
+    contents_.Ref(swap_.content(slot));
+    page->content = swap_.content(slot);
+    ++vmstat_.pswpin;
+    if (swap_.count(slot) != 1) {
+      // Shared swap entry: read into the swapcache (zram would skip it only for count 1).
+      page->Set(PG_swapcache);
+      page->swap_slot = slot;
+      swap_.set_cache(slot, page, contents_);
+      ++page->refcount;
+      swapcache = page;
+    }
+  }
+  if (swapcache) {
+    page = ksm_->ksm_might_need_to_copy(page, *vma, addr);
+    if (!page) {
+      put_page(swapcache);
+      return VM_FAULT_OOM;
+    }
+  }
+  if (!page->PageKsm() && page != swapcache) exclusive = true;  // a fresh private copy
+  if (page->PageKsm()) exclusive = false;
+  swap_.Free(slot, contents_);  // swap_free()
+  if (page == swapcache && page->PageSwapCache()) {
+    // should_try_to_free_swap()
+    bool try_free = swap_.vm_swap_full() || (vma->flags & VM_LOCKED) ||
+                    page->Test(PG_mlocked) ||
+                    ((flags & FAULT_FLAG_WRITE) && !page->PageKsm() && page->refcount == 2);
+    if (try_free) folio_free_swap(page);
+  }
+  --vma->mm->swap_ents;
+  uint64_t bits = Pte::kAccessed;
+  unsigned ret = VM_FAULT_OK;
+  if (!page->PageKsm() && (exclusive || page->refcount == 1)) {
+    if (flags & FAULT_FLAG_WRITE) {
+      bits |= Pte::kWrite | Pte::kDirty;
+      flags &= ~FAULT_FLAG_WRITE;
+      ret |= VM_FAULT_WRITE;
+    }
+  } else {
+    exclusive = false;
+  }
+  if (!page->PageAnon()) {
+    page_add_anon_rmap(page, vma, addr, exclusive);
+  } else {
+    page_add_anon_rmap(page, vma, addr, exclusive);
+  }
+  *pte = Pte::Make(page->pfn, bits);
+  if (swapcache && page != swapcache) put_page(swapcache);
+  if (flags & FAULT_FLAG_WRITE) ret |= do_wp_page(vma, addr, pte);
+  return ret;
+}
+
+Page* Machine::follow_page(Vma* vma, uint64_t addr) {
+  Pte* pte = vma->mm->page_table.Lookup(addr, false);
+  if (!pte || !pte->present()) return nullptr;
+  Page* page = pfn_to_page(pte->pfn());
+  get_page(page);
+  return page;
+}
+
+std::optional<MachineError> Machine::WritePage(Mm* mm, uint64_t addr, ContentId content) {
+  Vma* vma = mm->vma_lookup(addr);
+  if (!vma) {
+    contents_.Unref(content);
+    return MachineError{EFAULT, "write to an address that is not mapped"};
+  }
+  for (int tries = 0;; ++tries) {
+    Pte* pte = mm->page_table.Lookup(addr, false);
+    if (pte && pte->present() && pte->write()) {
+      pte->v |= Pte::kDirty | Pte::kAccessed;
+      set_page_content(pfn_to_page(pte->pfn()), content);
+      return std::nullopt;
+    }
+    if (tries == 4 || (handle_mm_fault(vma, addr, FAULT_FLAG_WRITE) & VM_FAULT_OOM)) {
+      contents_.Unref(content);
+      return MachineError{ENOMEM, "out of memory: no free frame on any node and "
+                                  "nothing reclaimable (add swap_mib or memory)"};
+    }
+  }
+}
+
+std::optional<MachineError> Machine::ReadPage(Mm* mm, uint64_t addr, ContentId* content) {
+  Vma* vma = mm->vma_lookup(addr);
+  if (!vma) return MachineError{EFAULT, "read of an address that is not mapped"};
+  Pte* pte = mm->page_table.Lookup(addr, false);
+  if (!pte || !pte->present()) {
+    if (handle_mm_fault(vma, addr, 0) & VM_FAULT_OOM)
+      return MachineError{ENOMEM, "out of memory while swapping a page in"};
+    pte = mm->page_table.Lookup(addr, false);
+  }
+  pte->v |= Pte::kAccessed;
+  *content = pfn_to_page(pte->pfn())->content;
+  return std::nullopt;
+}
+
+std::optional<MachineError> Machine::Pin(Mm* mm, uint64_t addr) {
+  // pin_user_pages(FOLL_WRITE | FOLL_LONGTERM): break COW first, then hold the page.
+  Vma* vma = mm->vma_lookup(addr);
+  if (!vma) return MachineError{EFAULT, "pin of an address that is not mapped"};
+  Pte* pte = mm->page_table.Lookup(addr, false);
+  if (!pte || !pte->present() || !pte->write()) {
+    if (handle_mm_fault(vma, addr, FAULT_FLAG_WRITE) & VM_FAULT_OOM)
+      return MachineError{ENOMEM, "out of memory while pinning"};
+    pte = mm->page_table.Lookup(addr, false);
+  }
+  Page* page = pfn_to_page(pte->pfn());
+  ++page->pincount;
+  ++page->refcount;
+  return std::nullopt;
+}
+
+std::optional<MachineError> Machine::Unpin(Mm* mm, uint64_t addr) {
+  Pte* pte = mm->page_table.Lookup(addr, false);
+  Page* page = pte && pte->present() && !pte->special() ? pfn_to_page(pte->pfn()) : nullptr;
+  if (!page || page->pincount == 0)
+    return MachineError{EINVAL, "unpin of a page that is not pinned"};
+  --page->pincount;
+  put_page(page);
+  return std::nullopt;
+}
+
+}  // namespace ksmsim::mmu

@@ -1,0 +1,364 @@
+// Pages, processes and mappings. Faults are in fault.cc, reclaim and swap in reclaim.cc,
+// migration and hotplug in migrate.cc.
+#include "mmu/machine.h"
+
+#include <algorithm>
+#include <cerrno>
+
+namespace ksmsim::mmu {
+
+int NoKsm::ksm_madvise(Vma&, uint64_t, uint64_t, Advice advice, uint64_t* vm_flags) {
+  if (advice == Advice::kMergeable) *vm_flags |= VM_MERGEABLE;
+  if (advice == Advice::kUnmergeable) *vm_flags &= ~uint64_t{VM_MERGEABLE};
+  return 0;
+}
+
+Machine::Machine(const MachineConfig& config)
+    : config_(config),
+      phys_(config.node_pages, config.block_pages),
+      swap_(config.swap_pages) {
+  zero_page_.pfn = kZeroPfn;
+  zero_page_.flags = 0;
+  zero_page_.refcount = 1;
+  zero_page_.content = contents_.Fill(0);
+}
+
+Machine::~Machine() = default;
+
+// ---- pages ----
+
+void Machine::get_page(Page* page) {
+  if (page != &zero_page_) ++page->refcount;
+}
+
+void Machine::put_page(Page* page) {
+  if (page == &zero_page_) return;
+  if (--page->refcount == 0) free_frame(page);
+}
+
+void Machine::free_frame(Page* page) {
+  // free_pages_prepare(): page->mapping is reset, which is what makes a KSM stable node
+  // that still points here stale (get_ksm_page's keyhole).
+  page->mapping = nullptr;
+  page->flags = 0;
+  page->mapcount = 0;
+  page->pincount = 0;
+  page->swap_slot = kNoSwapSlot;
+  contents_.Unref(page->content);
+  page->content = 0;
+  phys_.Free(page);
+}
+
+bool Machine::trylock_page(Page* page) {
+  if (page->Test(PG_locked)) return false;
+  page->Set(PG_locked);
+  return true;
+}
+
+void Machine::unlock_page(Page* page) { page->Clear(PG_locked); }
+
+void Machine::set_page_content(Page* page, ContentId content) {
+  ContentId old = page->content;
+  page->content = content;
+  contents_.Unref(old);
+}
+
+void Machine::page_remove_rmap(Page* page, Vma* vma) {
+  --page->mapcount;
+  --vma->mm->anon_rss;
+}
+
+void Machine::page_add_anon_rmap(Page* page, Vma* vma, uint64_t addr, bool exclusive) {
+  if (!page->PageAnon()) {
+    // __page_set_anon_rmap(): a page not exclusively mapped here must point at the root
+    // anon_vma, the oldest one every possible mapper is linked to.
+    page->mapping = exclusive ? vma->anon_vma : vma->anon_vma->root;
+    page->Set(PG_anon);
+    page->index = addr >> kPageShift;
+  }
+  if (exclusive) page->Set(PG_anon_exclusive);
+  if (vma->flags & VM_LOCKED) page->Set(PG_mlocked);
+  ++page->mapcount;
+  ++vma->mm->anon_rss;
+}
+
+bool Machine::folio_free_swap(Page* page) {
+  if (!page->PageSwapCache()) return false;
+  if (swap_.count(page->swap_slot) > 0) return false;  // folio_swapped()
+  uint32_t slot = page->swap_slot;
+  page->Clear(PG_swapcache);
+  page->swap_slot = kNoSwapSlot;
+  swap_.set_cache(slot, nullptr, contents_);
+  put_page(page);  // the swapcache's reference
+  return true;
+}
+
+AnonVma* Machine::anon_vma_prepare(Vma* vma) {
+  if (vma->anon_vma) return vma->anon_vma;
+  auto av = std::make_unique<AnonVma>();
+  av->id = next_anon_vma_id_++;
+  av->root = av.get();
+  av->vmas.push_back(vma);
+  vma->anon_vma = av.get();
+  vma->chain.push_back(av.get());
+  anon_vmas_.push_back(std::move(av));
+  return vma->anon_vma;
+}
+
+void Machine::put_anon_vma(AnonVma* av) {
+  // anon_vmas are kept until the machine goes away: a freed anon_vma's address could be
+  // reused and confuse an rmap walk, and the objects are small.
+  --av->refcount;
+}
+
+Page* Machine::alloc_page(int nid) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (Page* p = phys_.AllocOnNode(nid)) return p;
+    // Fallback zonelist: the other nodes in increasing id (all at equal distance).
+    for (int n = 0; n < phys_.num_nodes(); ++n) {
+      if (n == nid) continue;
+      if (Page* p = phys_.AllocOnNode(n)) return p;
+    }
+    if (attempt == 0 && !ReclaimSome(32)) break;
+  }
+  return nullptr;
+}
+
+// ---- processes and mappings ----
+
+Mm* Machine::CreateMm(const std::string& name, int node) {
+  auto mm = std::make_unique<Mm>();
+  mm->id = next_mm_id_++;
+  mm->name = name;
+  mm->node = node;
+  Mm* raw = mm.get();
+  mms_.emplace(raw->id, std::move(mm));
+  return raw;
+}
+
+Vma* Machine::InsertVma(Mm* mm, std::unique_ptr<Vma> vma) {
+  Vma* raw = vma.get();
+  raw->mm = mm;
+  mm->vmas.emplace(raw->start, std::move(vma));
+  return raw;
+}
+
+uint64_t Machine::Mmap(Mm* mm, const std::string& region, uint64_t pages, int node,
+                       bool locked) {
+  constexpr uint64_t k2M = 2ULL << 20;
+  uint64_t start = mm->next_region_addr;
+  uint64_t size = pages << kPageShift;
+  mm->next_region_addr = start + (size + k2M - 1) / k2M * k2M + k2M;
+  auto vma = std::make_unique<Vma>();
+  vma->start = start;
+  vma->end = start + size;
+  vma->region = region;
+  vma->preferred_node = node;
+  if (locked) vma->flags |= VM_LOCKED;
+  Vma* v = InsertVma(mm, std::move(vma));
+  if (locked) {
+    // mlock() populates the range: populate_vma_page_range() write-faults every page of a
+    // private writable mapping.
+    for (uint64_t a = v->start; a < v->end; a += kPageSize) {
+      if (handle_mm_fault(v, a, FAULT_FLAG_WRITE) & VM_FAULT_OOM) break;
+    }
+  }
+  return start;
+}
+
+std::vector<Vma*> Machine::SplitRange(Mm* mm, uint64_t start, uint64_t end) {
+  auto split_at = [&](uint64_t addr) {
+    Vma* v = mm->vma_lookup(addr);
+    if (!v || v->start == addr) return;
+    auto tail = std::make_unique<Vma>(*v);  // __split_vma(): same flags and anon_vma
+    tail->start = addr;
+    v->end = addr;
+    Vma* t = InsertVma(mm, std::move(tail));
+    for (AnonVma* av : t->chain) {
+      auto& list = av->vmas;
+      list.insert(std::find(list.begin(), list.end(), v) + 1, t);
+    }
+  };
+  split_at(start);
+  split_at(end);
+  std::vector<Vma*> out;
+  for (auto it = mm->vmas.lower_bound(start); it != mm->vmas.end() && it->first < end; ++it)
+    out.push_back(it->second.get());
+  return out;
+}
+
+void Machine::unlink_vma(Vma* vma) {
+  for (AnonVma* av : vma->chain) {
+    auto& list = av->vmas;
+    list.erase(std::remove(list.begin(), list.end(), vma), list.end());
+  }
+  if (vma->anon_vma) put_anon_vma(vma->anon_vma);
+}
+
+void Machine::Munmap(Mm* mm, uint64_t start, uint64_t end) {
+  for (Vma* v : SplitRange(mm, start, end)) {
+    zap_range(v, v->start, v->end);
+    unlink_vma(v);
+    mm->page_table.FreeEmpty(v->start, v->end);
+    mm->vmas.erase(v->start);
+  }
+}
+
+void Machine::Exit(Mm* mm) {
+  mm->mm_users = 0;
+  ksm_->ksm_exit(*mm);  // __mmput(): ksm_exit() before exit_mmap()
+  for (auto& [start, v] : mm->vmas) {
+    zap_range(v.get(), v->start, v->end);
+    unlink_vma(v.get());
+  }
+  for (auto& [start, v] : mm->vmas) mm->page_table.FreeEmpty(v->start, v->end);
+  mm->vmas.clear();
+}
+
+std::optional<MachineError> Machine::Fork(Mm* parent, Mm** child_out,
+                                          const std::string& child_name) {
+  Mm* child = CreateMm(child_name, parent->node);
+  child->next_region_addr = parent->next_region_addr;
+  ksm_->ksm_fork(*child, *parent);  // dup_mmap(): ksm_fork() first
+  for (auto& [start, pv] : parent->vmas) {
+    auto cv = std::make_unique<Vma>();
+    cv->start = pv->start;
+    cv->end = pv->end;
+    cv->flags = pv->flags & ~uint64_t{VM_LOCKED};  // mlock is not inherited
+    cv->preferred_node = pv->preferred_node;
+    cv->region = pv->region;
+    Vma* c = InsertVma(child, std::move(cv));
+    if (!pv->anon_vma) continue;  // copy_page_range() skips VMAs never faulted
+    // anon_vma_fork(): link into every anon_vma of the parent, plus a new one of our own.
+    for (AnonVma* av : pv->chain) {
+      av->vmas.push_back(c);
+      c->chain.push_back(av);
+    }
+    auto own = std::make_unique<AnonVma>();
+    own->id = next_anon_vma_id_++;
+    own->root = pv->anon_vma->root;
+    own->vmas.push_back(c);
+    c->anon_vma = own.get();
+    c->chain.push_back(own.get());
+    anon_vmas_.push_back(std::move(own));
+    // copy_pte_range()
+    std::optional<MachineError> err;
+    parent->page_table.ForEach(pv->start, pv->end, [&](uint64_t addr, Pte& spte) {
+      if (err) return;
+      Pte* dpte = child->page_table.Lookup(addr, true);
+      if (spte.is_swap()) {
+        swap_.Duplicate(spte.swap_slot());
+        spte.v &= ~Pte::kSwpExclusive;
+        *dpte = spte;
+        ++child->swap_ents;
+        return;
+      }
+      if (spte.special()) {
+        *dpte = spte;
+        return;
+      }
+      Page* page = pfn_to_page(spte.pfn());
+      if (page->pincount > 0 && page->Test(PG_anon_exclusive)) {
+        // page_needs_cow_for_dma(): a pinned exclusive page is copied for the child now.
+        Page* np = alloc_page(c->preferred_node);
+        if (!np) {
+          err = MachineError{ENOMEM, "out of memory copying a pinned page during fork"};
+          return;
+        }
+        contents_.Ref(page->content);
+        np->content = page->content;
+        np->refcount = 1;
+        np->flags = 0;
+        page_add_anon_rmap(np, c, addr, true);
+        *dpte = Pte::Make(np->pfn, spte.v & (Pte::kWrite | Pte::kDirty | Pte::kAccessed));
+        return;
+      }
+      // page_try_dup_anon_rmap(): the page is shared from now on.
+      page->Clear(PG_anon_exclusive);
+      get_page(page);
+      ++page->mapcount;
+      ++child->anon_rss;
+      if (spte.write()) spte.v &= ~Pte::kWrite;  // is_cow_mapping(): write-protect both
+      *dpte = Pte{spte.v & ~Pte::kAccessed};     // pte_mkold() for the child
+    });
+    if (err) return err;
+  }
+  *child_out = child;
+  return std::nullopt;
+}
+
+std::optional<MachineError> Machine::Madvise(Mm* mm, uint64_t start, uint64_t end,
+                                             Advice advice) {
+  bool hole = false;
+  uint64_t covered = start;
+  for (Vma* v = mm->find_vma(start); v && v->start < end; v = mm->find_vma(v->end)) {
+    if (v->start > covered) hole = true;
+    covered = v->end;
+    uint64_t s = std::max(start, v->start), e = std::min(end, v->end);
+    if (advice == Advice::kMergeable || advice == Advice::kUnmergeable) {
+      uint64_t flags = v->flags;
+      int err = ksm_->ksm_madvise(*v, s, e, advice, &flags);
+      if (err) return MachineError{-err, "ksm_madvise failed"};
+      if (flags != v->flags) {
+        // madvise_update_vma(): split so that only [s, e) changes.
+        std::vector<Vma*> parts = SplitRange(mm, s, e);
+        for (Vma* p : parts) p->flags = flags;
+        v = parts.back();
+      }
+    } else if (advice == Advice::kDontneed) {
+      if (v->flags & VM_LOCKED)
+        return MachineError{EINVAL, "madvise(MADV_DONTNEED) on a locked region"};
+      zap_range(v, s, e);
+    } else {
+      if (v->flags & VM_LOCKED)
+        return MachineError{EINVAL, "madvise(MADV_PAGEOUT) on a locked region"};
+      if (auto err = Pageout(mm, s, e)) return err;
+    }
+    if (v->end >= end) break;
+  }
+  if (hole || covered < end)
+    return MachineError{ENOMEM, "the range includes addresses that are not mapped"};
+  return std::nullopt;
+}
+
+void Machine::zap_pte(Vma* vma, uint64_t /*addr*/, Pte* pte) {
+  Mm* mm = vma->mm;
+  if (pte->is_swap()) {
+    // free_swap_and_cache(): the cached copy goes too once nothing maps it.
+    uint32_t slot = pte->swap_slot();
+    *pte = Pte{};
+    --mm->swap_ents;
+    swap_.Free(slot, contents_);
+    Page* cached = swap_.cache(slot);
+    if (cached && swap_.count(slot) == 0 && cached->mapcount == 0) folio_free_swap(cached);
+    return;
+  }
+  if (pte->special()) {
+    *pte = Pte{};
+    return;
+  }
+  Page* page = pfn_to_page(pte->pfn());
+  if (pte->dirty()) page->Set(PG_dirty);
+  *pte = Pte{};
+  page_remove_rmap(page, vma);
+  // free_swap_cache() from the TLB batch: drop an unmapped page's swap copy.
+  if (page->mapcount == 0 && page->PageSwapCache()) folio_free_swap(page);
+  put_page(page);
+}
+
+void Machine::zap_range(Vma* vma, uint64_t start, uint64_t end) {
+  vma->mm->page_table.ForEach(start, end,
+                              [&](uint64_t addr, Pte& pte) { zap_pte(vma, addr, &pte); });
+}
+
+uint64_t Machine::resident_pages(const Mm* mm) const {
+  uint64_t n = 0;
+  for (auto& [start, v] : mm->vmas) {
+    const_cast<Mm*>(mm)->page_table.ForEach(v->start, v->end, [&](uint64_t, Pte& pte) {
+      if (pte.present() && !pte.special()) ++n;
+    });
+  }
+  return n;
+}
+
+}  // namespace ksmsim::mmu

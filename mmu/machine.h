@@ -1,0 +1,157 @@
+// The simulated machine: NUMA physical memory, address spaces, the fault handler, swap,
+// reverse mapping, migration and memory hotremove. KSM plugs in through KsmHooks.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mmu/content_store.h"
+#include "mmu/ksm_hooks.h"
+#include "mmu/mm.h"
+#include "mmu/page.h"
+#include "mmu/phys_mem.h"
+#include "mmu/swap.h"
+
+namespace ksmsim::mmu {
+
+struct MachineConfig {
+  std::vector<uint64_t> node_pages{262144};  // pages of memory per NUMA node
+  uint64_t swap_pages = 0;
+  uint64_t block_pages = 32768;  // memory block (hotplug granularity)
+};
+
+// Global event counters of /proc/vmstat that the simulator models.
+struct Vmstat {
+  uint64_t cow_ksm = 0;
+  uint64_t ksm_swpin_copy = 0;
+  uint64_t pswpin = 0;
+  uint64_t pswpout = 0;
+};
+
+// handle_mm_fault() flags and results (the subset used).
+enum FaultFlag : unsigned { FAULT_FLAG_WRITE = 1, FAULT_FLAG_REMOTE = 2 };
+enum FaultResult : unsigned {
+  VM_FAULT_OK = 0,
+  VM_FAULT_OOM = 1,
+  VM_FAULT_SIGBUS = 2,
+  VM_FAULT_SIGSEGV = 4,
+  VM_FAULT_WRITE = 8,
+};
+
+// A failed machine operation, for the person reading the result.
+struct MachineError {
+  int err = 0;  // positive errno (ENOMEM, EBUSY, EFAULT, ...)
+  std::string message;
+};
+
+class Machine {
+ public:
+  explicit Machine(const MachineConfig& config);
+  ~Machine();
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  void set_ksm(KsmHooks* ksm) { ksm_ = ksm ? ksm : &no_ksm_; }
+  ContentStore& contents() { return contents_; }
+  PhysMem& phys() { return phys_; }
+  SwapDevice& swap() { return swap_; }
+  Vmstat& vmstat() { return vmstat_; }
+  const MachineConfig& config() const { return config_; }
+
+  // ---- pages ----
+  Page* pfn_to_page(Pfn pfn) { return pfn == kZeroPfn ? &zero_page_ : phys_.page(pfn); }
+  Page* zero_page() { return &zero_page_; }
+  static bool is_zero_pfn(Pfn pfn) { return pfn == kZeroPfn; }
+  int page_to_nid(const Page* page) const { return page == &zero_page_ ? 0 : page->nid; }
+  void get_page(Page* page);
+  void put_page(Page* page);  // frees the frame when the last reference goes
+  bool trylock_page(Page* page);
+  void unlock_page(Page* page);
+  // page_remove_rmap(): one PTE less maps the page.
+  void page_remove_rmap(Page* page, Vma* vma);
+  // page_add_anon_rmap() for an existing anon/KSM page now mapped at addr too.
+  void page_add_anon_rmap(Page* page, Vma* vma, uint64_t addr, bool exclusive);
+  // folio_free_swap(): drop the swapcache copy if no PTE refers to the slot any more.
+  bool folio_free_swap(Page* page);
+  void set_page_content(Page* page, ContentId content);  // takes the caller's reference
+
+  // ---- processes and mappings ----
+  Mm* CreateMm(const std::string& name, int node);
+  std::optional<MachineError> Fork(Mm* parent, Mm** child, const std::string& child_name);
+  void Exit(Mm* mm);
+  uint64_t Mmap(Mm* mm, const std::string& region, uint64_t pages, int node, bool locked);
+  void Munmap(Mm* mm, uint64_t start, uint64_t end);
+  std::optional<MachineError> Madvise(Mm* mm, uint64_t start, uint64_t end, Advice advice);
+  // Splits VMAs so that [start, end) is covered by whole VMAs; returns them in order.
+  std::vector<Vma*> SplitRange(Mm* mm, uint64_t start, uint64_t end);
+  const std::map<uint64_t, std::unique_ptr<Mm>>& mms() const { return mms_; }
+
+  // ---- user accesses ----
+  std::optional<MachineError> WritePage(Mm* mm, uint64_t addr, ContentId content);
+  // Reads the page (faulting it in as a read would); *content gets a borrowed id.
+  std::optional<MachineError> ReadPage(Mm* mm, uint64_t addr, ContentId* content);
+  std::optional<MachineError> Pin(Mm* mm, uint64_t addr);
+  std::optional<MachineError> Unpin(Mm* mm, uint64_t addr);
+
+  // ---- kernel paths used by KSM ----
+  unsigned handle_mm_fault(Vma* vma, uint64_t addr, unsigned flags);
+  // follow_page(FOLL_GET): the page mapped at addr with a reference taken, or null when
+  // nothing is mapped (none or swap PTE). Returns the zero page for a zero-page PTE.
+  Page* follow_page(Vma* vma, uint64_t addr);
+  Pte* pte_of(Mm* mm, uint64_t addr) { return mm->page_table.Lookup(addr, false); }
+  void rmap_walk(Page* page, RmapWalkControl& rwc);
+  AnonVma* anon_vma_prepare(Vma* vma);
+  void get_anon_vma(AnonVma* av) { ++av->refcount; }
+  void put_anon_vma(AnonVma* av);
+  // Allocates a frame preferring `nid` (falls back to other nodes, then reclaims).
+  Page* alloc_page(int nid);
+
+  // ---- swap, migration, hotplug ----
+  // Reclaims one page (shrink_page_list for a single isolated page); true when freed.
+  bool reclaim_page(Page* page);
+  std::optional<MachineError> Pageout(Mm* mm, uint64_t start, uint64_t end);
+  // migrate_pages() of one page to `nid`; 0 or a positive errno (EBUSY, ENOMEM).
+  int migrate_page(Page* page, int nid, bool avoid_isolated = true);
+  std::optional<MachineError> Migrate(Mm* mm, uint64_t start, uint64_t end, int nid);
+  // Memory hotremove/hotadd of block `block` of node `nid`: 0 or EBUSY/EINVAL.
+  int OfflineBlock(int nid, uint64_t block);
+  int OnlineBlock(int nid, uint64_t block);
+
+  // Resident (present, non-zero-page) pages of mm, and the machine's own figures.
+  uint64_t resident_pages(const Mm* mm) const;
+
+ private:
+  friend class Checker;
+  unsigned do_anonymous_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags);
+  unsigned do_wp_page(Vma* vma, uint64_t addr, Pte* pte);
+  unsigned wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old);
+  unsigned do_swap_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags);
+  void zap_pte(Vma* vma, uint64_t addr, Pte* pte);
+  void zap_range(Vma* vma, uint64_t start, uint64_t end);
+  void unlink_vma(Vma* vma);
+  bool try_to_unmap(Page* page);
+  // Reclaims up to n pages (oldest allocated first) to make room; true if any was freed.
+  bool ReclaimSome(int n);
+  void free_frame(Page* page);
+  Vma* InsertVma(Mm* mm, std::unique_ptr<Vma> vma);
+
+  MachineConfig config_;
+  ContentStore contents_;
+  PhysMem phys_;
+  SwapDevice swap_;
+  Vmstat vmstat_;
+  Page zero_page_;
+  NoKsm no_ksm_;
+  KsmHooks* ksm_ = &no_ksm_;
+  std::map<uint64_t, std::unique_ptr<Mm>> mms_;  // by id; exited mms stay (KSM may hold them)
+  std::vector<std::unique_ptr<AnonVma>> anon_vmas_;
+  uint64_t next_mm_id_ = 1;
+  uint64_t reclaim_hand_ = 0;  // ReclaimSome's clock hand over PFNs
+  uint64_t next_anon_vma_id_ = 1;
+};
+
+}  // namespace ksmsim::mmu

@@ -1,0 +1,108 @@
+// Page migration (mm/migrate.c, move_pages) and memory hotremove (mm/memory_hotplug.c),
+// with the KSM memory notifier called around offlining.
+#include <cerrno>
+#include <utility>
+
+#include "mmu/machine.h"
+
+namespace ksmsim::mmu {
+
+int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
+  (void)avoid_isolated;
+  if (page == &zero_page_ || page->Test(PG_free)) return 0;
+  if (page->pincount > 0) return EBUSY;  // folio_migrate_mapping(): refcount mismatch
+  if (!trylock_page(page)) return EBUSY;
+  // try_to_migrate(): find every PTE first; a mapping rmap cannot see blocks migration.
+  std::vector<Pte*> ptes;
+  RmapWalkControl rwc;
+  rwc.rmap_one = [&](Page* p, Vma* vma, uint64_t addr) {
+    Pte* pte = vma->mm->page_table.Lookup(addr, false);
+    if (pte && pte->present() && pte->pfn() == p->pfn) ptes.push_back(pte);
+    return true;
+  };
+  rmap_walk(page, rwc);
+  if (static_cast<int>(ptes.size()) != page->mapcount) {
+    unlock_page(page);
+    return EBUSY;
+  }
+  Page* np = nid >= 0 ? phys_.AllocOnNode(nid) : nullptr;
+  if (!np) {
+    unlock_page(page);
+    return ENOMEM;
+  }
+  // Move the descriptor state: mapping (anon_vma or stable node), flags, counts, content.
+  np->flags = page->flags & ~uint32_t{PG_locked};
+  np->mapping = page->mapping;
+  np->index = page->index;
+  np->refcount = page->refcount;
+  np->mapcount = page->mapcount;
+  np->content = page->content;
+  contents_.Ref(np->content);
+  if (page->PageSwapCache()) {
+    np->swap_slot = page->swap_slot;
+    swap_.set_cache(page->swap_slot, np, contents_);
+  }
+  for (Pte* pte : ptes) *pte = Pte::Make(np->pfn, pte->v & ((1ULL << kPageShift) - 1));
+  if (page->PageKsm()) ksm_->folio_migrate_ksm(np, page);
+  unlock_page(page);
+  page->refcount = 0;
+  free_frame(page);
+  return 0;
+}
+
+std::optional<MachineError> Machine::Migrate(Mm* mm, uint64_t start, uint64_t end, int nid) {
+  // move_pages(2) without MPOL_MF_MOVE_ALL: pages mapped more than once are left alone.
+  std::vector<Page*> pages;
+  mm->page_table.ForEach(start, end, [&](uint64_t, Pte& pte) {
+    if (!pte.present() || pte.special()) return;
+    Page* page = pfn_to_page(pte.pfn());
+    if (page->nid == nid || page->mapcount > 1) return;
+    pages.push_back(page);
+  });
+  for (Page* page : pages) {
+    int err = migrate_page(page, nid);
+    if (err == ENOMEM) return MachineError{ENOMEM, "node has no free memory for the pages"};
+  }
+  return std::nullopt;
+}
+
+int Machine::OfflineBlock(int nid, uint64_t block) {
+  if (nid < 0 || nid >= phys_.num_nodes() || block >= phys_.node_blocks(nid)) return EINVAL;
+  Pfn start = phys_.node_start(nid) + block * phys_.block_pages();
+  Pfn end = std::min(start + phys_.block_pages(), phys_.node_start(nid) + phys_.node_pages(nid));
+  if (phys_.IsIsolated(start)) return 0;  // already offline
+  phys_.IsolateRange(start, end);
+  ksm_->memory_callback(MemAction::kGoingOffline, start, end - start);
+  int err = 0;
+  for (Pfn pfn = start; pfn < end && !err; ++pfn) {
+    if (!phys_.touched(pfn)) continue;
+    Page* page = phys_.page(pfn);
+    if (page->Test(PG_free)) continue;
+    // alloc_migration_target(): same node first, then the others.
+    err = ENOMEM;
+    for (int n = nid, i = 0; i < phys_.num_nodes() && err == ENOMEM;
+         ++i, n = (nid + i) % phys_.num_nodes())
+      err = migrate_page(page, n);
+    if (err) err = EBUSY;
+  }
+  if (err) {
+    phys_.UnisolateRange(start, end);
+    ksm_->memory_callback(MemAction::kCancelOffline, start, end - start);
+    return EBUSY;
+  }
+  ksm_->memory_callback(MemAction::kOffline, start, end - start);
+  return 0;
+}
+
+int Machine::OnlineBlock(int nid, uint64_t block) {
+  if (nid < 0 || nid >= phys_.num_nodes() || block >= phys_.node_blocks(nid)) return EINVAL;
+  Pfn start = phys_.node_start(nid) + block * phys_.block_pages();
+  Pfn end = std::min(start + phys_.block_pages(), phys_.node_start(nid) + phys_.node_pages(nid));
+  if (!phys_.IsIsolated(start)) return 0;  // already online
+  ksm_->memory_callback(MemAction::kGoingOnline, start, end - start);
+  phys_.UnisolateRange(start, end);
+  ksm_->memory_callback(MemAction::kOnline, start, end - start);
+  return 0;
+}
+
+}  // namespace ksmsim::mmu

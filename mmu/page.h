@@ -1,0 +1,58 @@
+// The frame descriptor: what Linux keeps in struct page for an order-0 anonymous page,
+// reduced to the fields that decide KSM, fault, swap and migration behaviour.
+#pragma once
+
+#include <cstdint>
+
+#include "mmu/content_store.h"
+
+namespace ksmsim::mmu {
+
+using Pfn = uint64_t;
+// The shared zero page lives outside the frame array, at a PFN no frame has.
+inline constexpr Pfn kZeroPfn = ~0ULL >> 16;
+inline constexpr uint32_t kNoSwapSlot = ~0U;
+
+// Page flags (PG_*), the subset KSM and the fault paths look at.
+enum PageFlag : uint32_t {
+  PG_anon = 1u << 0,  // page->mapping is an anon_vma or a KSM stable node
+  PG_ksm = 1u << 1,   // page->mapping is a KSM stable node (PAGE_MAPPING_KSM)
+  PG_swapcache = 1u << 2,
+  PG_dirty = 1u << 3,
+  PG_locked = 1u << 4,
+  PG_anon_exclusive = 1u << 5,
+  PG_mlocked = 1u << 6,
+  PG_referenced = 1u << 7,
+  PG_free = 1u << 8,      // on the allocator's free list
+  PG_isolated = 1u << 9,  // in an offlining memory block: not allocatable
+};
+
+struct AnonVma;
+
+// struct page. `mapping` is the kernel's tagged pointer: an AnonVma* for PageAnon pages,
+// the KSM stable node (opaque here: the mmu never looks inside) for PageKsm pages, or null.
+struct Page {
+  Pfn pfn = 0;
+  uint32_t flags = PG_free;
+  int32_t refcount = 0;  // page_count()
+  int32_t mapcount = 0;  // page_mapcount(): PTEs that map this frame
+  int32_t pincount = 0;  // references held by pin (GUP) on top of the above
+  uint16_t nid = 0;
+  uint32_t swap_slot = kNoSwapSlot;  // page_private() while PG_swapcache
+  void* mapping = nullptr;           // AnonVma* or stable node, see flags
+  uint64_t index = 0;                // linear page index (address >> 12) where first mapped
+  ContentId content = 0;             // the bytes this frame holds
+  uint64_t alloc_seq = 0;            // allocation order, for deterministic reclaim
+
+  bool Test(uint32_t f) const { return (flags & f) != 0; }
+  void Set(uint32_t f) { flags |= f; }
+  void Clear(uint32_t f) { flags &= ~f; }
+  bool PageAnon() const { return Test(PG_anon); }
+  bool PageKsm() const { return Test(PG_ksm); }
+  bool PageSwapCache() const { return Test(PG_swapcache); }
+  AnonVma* anon_vma() const {
+    return PageAnon() && !PageKsm() ? static_cast<AnonVma*>(mapping) : nullptr;
+  }
+};
+
+}  // namespace ksmsim::mmu

@@ -1,0 +1,66 @@
+// A 4-level radix page table (PGD/PUD/PMD/PTE, 512 entries each) holding 64-bit PTEs:
+// present, write, dirty, accessed, special bits and a PFN, or a swap entry.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "mmu/page.h"
+
+namespace ksmsim::mmu {
+
+inline constexpr uint64_t kPageShift = 12;
+
+// A page table entry, encoded like x86-64 in spirit: flag bits low, frame number high.
+struct Pte {
+  static constexpr uint64_t kPresent = 1 << 0;
+  static constexpr uint64_t kWrite = 1 << 1;
+  static constexpr uint64_t kDirty = 1 << 2;
+  static constexpr uint64_t kAccessed = 1 << 3;
+  static constexpr uint64_t kSpecial = 1 << 4;  // pte_special: the zero page
+  static constexpr uint64_t kSwap = 1 << 5;     // not present; slot in the high bits
+  static constexpr uint64_t kSwpExclusive = 1 << 6;  // pte_swp_exclusive()
+
+  uint64_t v = 0;
+
+  bool none() const { return v == 0; }
+  bool present() const { return v & kPresent; }
+  bool is_swap() const { return !present() && (v & kSwap); }
+  bool write() const { return v & kWrite; }
+  bool dirty() const { return v & kDirty; }
+  bool special() const { return v & kSpecial; }
+  Pfn pfn() const { return v >> kPageShift; }
+  uint32_t swap_slot() const { return static_cast<uint32_t>(v >> kPageShift); }
+  bool operator==(const Pte&) const = default;
+
+  static Pte Make(Pfn pfn, uint64_t bits) { return Pte{(pfn << kPageShift) | bits | kPresent}; }
+  static Pte Swap(uint32_t slot) { return Pte{(uint64_t{slot} << kPageShift) | kSwap}; }
+};
+
+class PageTable {
+ public:
+  PageTable();
+  ~PageTable();
+  PageTable(const PageTable&) = delete;
+  PageTable& operator=(const PageTable&) = delete;
+
+  // The PTE slot for addr; with alloc=false returns null where no table exists.
+  Pte* Lookup(uint64_t addr, bool alloc);
+  // Calls fn(addr, pte) for every non-none PTE in [start, end), in address order.
+  void ForEach(uint64_t start, uint64_t end, const std::function<void(uint64_t, Pte&)>& fn);
+  // Frees page-table pages with no entries left in [start, end).
+  void FreeEmpty(uint64_t start, uint64_t end);
+  size_t table_pages() const { return table_pages_; }
+
+ private:
+  struct Leaf {
+    std::array<Pte, 512> e{};
+  };
+  struct Node;
+  std::unique_ptr<Node> root_;
+  size_t table_pages_ = 0;
+};
+
+}  // namespace ksmsim::mmu

@@ -1,0 +1,43 @@
+// ksmsim: the command line. Subcommands register themselves (tools/command.h).
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+
+#include "tools/command.h"
+
+namespace ksmsim::tools {
+std::vector<CommandSpec>& CommandRegistry() {
+  static std::vector<CommandSpec> registry;
+  return registry;
+}
+}  // namespace ksmsim::tools
+
+int main(int argc, char** argv) {
+  using ksmsim::tools::CommandRegistry;
+  CLI::App app{
+      "ksmsim: a simulator of a virtual MMU running Linux 6.1's KSM (kernel samepage "
+      "merging).\nRun a JSON workload and read the KSM counters the kernel would report.\n"
+      "Workload format: ../shared/WORKLOAD-FORMAT.md; docs: docs/."};
+  app.set_version_flag("--version", std::string("ksmsim ") + KSMSIM_VERSION);
+  app.require_subcommand(1);
+  auto& registry = CommandRegistry();
+  std::sort(registry.begin(), registry.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::function<int()> action;
+  std::vector<std::pair<CLI::App*, std::function<int()>>> actions;
+  for (auto& spec : registry) {
+    CLI::App* sub = app.add_subcommand(spec.name, spec.help);
+    actions.emplace_back(sub, spec.setup(sub));
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    // Usage errors exit 2, like an invalid workload: the user must change the input.
+    return rc == 0 ? 0 : 2;
+  }
+  for (auto& [sub, act] : actions) {
+    if (sub->parsed()) return act();
+  }
+  return 2;
+}
