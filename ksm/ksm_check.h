@@ -1,0 +1,14 @@
+// KSM's invariant checker: the counters agree with a recount of the trees and rmap_lists,
+// and every KSM page's stable node points back to it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ksm/ksm.h"
+
+namespace ksmsim::ksm {
+
+std::vector<std::string> CheckKsm(const Ksm& ksm, mmu::Machine& machine);
+
+}  // namespace ksmsim::ksm

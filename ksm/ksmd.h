@@ -1,0 +1,42 @@
+// ksmd as a simulation actor (ksm_scan_thread): each wake-up runs ksm_do_scan(pages_to_scan),
+// takes simulated time by a cost model, then sleeps sleep_millisecs.
+#pragma once
+
+#include <cstdint>
+
+#include "ksm/ksm.h"
+#include "sim/actor.h"
+
+namespace ksmsim::ksm {
+
+// What a batch of ksmd costs in simulated time: nanoseconds per unit of work. The defaults
+// are host measurements of the kernel's work per item (docs/FIDELITY.md, "ksmd's clock").
+struct KsmdCost {
+  uint64_t per_page_ns = 250;       // follow_page + rmap_item lookup
+  uint64_t per_checksum_ns = 1000;  // xxhash of 4 KiB
+  uint64_t per_compare_ns = 150;    // memcmp_pages, stopping early on a difference
+  uint64_t per_merge_ns = 2000;     // write_protect_page + replace_page + TLB flush
+  uint64_t per_fault_ns = 1500;     // break_ksm's COW fault (copy 4 KiB)
+};
+
+class Ksmd final : public sim::Actor {
+ public:
+  Ksmd(Ksm& ksm, sim::EventQueue& queue, KsmdCost cost = {}) : ksm_(ksm), q_(queue), cost_(cost) {}
+  std::string_view name() const override { return "ksmd"; }
+  void Wake(sim::EventQueue& q) override;
+  // wake_up_interruptible(&ksm_thread_wait / &ksm_iter_wait): called after anything that
+  // may let an idle ksmd run (run, new mm) or changes its sleep.
+  void Kick();
+  uint64_t batches() const { return batches_; }
+
+ private:
+  Ksm& ksm_;
+  sim::EventQueue& q_;
+  KsmdCost cost_;
+  uint64_t wake_id_ = 0;        // the pending wake-up, 0 when idle
+  bool sleeping_ = false;       // in wait_event_interruptible_timeout (vs. idle)
+  unsigned sleep_ms_ = 0;       // the sleep_millisecs that sleep was started with
+  uint64_t batches_ = 0;
+};
+
+}  // namespace ksmsim::ksm

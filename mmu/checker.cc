@@ -1,0 +1,62 @@
+#include "mmu/checker.h"
+
+#include <map>
+#include <string>
+
+namespace ksmsim::mmu {
+
+std::vector<std::string> CheckMachine(Machine& m) {
+  std::vector<std::string> out;
+  std::map<Pfn, int> mapped;
+  std::map<uint32_t, uint32_t> swapped;
+  for (auto& [id, mm] : m.mms()) {
+    for (auto& [start, vma] : mm->vmas) {
+      mm->page_table.ForEach(vma->start, vma->end, [&](uint64_t addr, Pte& pte) {
+        if (pte.is_swap()) {
+          ++swapped[pte.swap_slot()];
+        } else if (pte.present() && !pte.special()) {
+          ++mapped[pte.pfn()];
+          Page* p = m.pfn_to_page(pte.pfn());
+          if (!p || p->Test(PG_free))
+            out.push_back("process " + mm->name + " maps a free frame at " +
+                          std::to_string(addr));
+        } else if (!pte.present()) {
+          out.push_back("process " + mm->name + " has a malformed PTE");
+        }
+      });
+    }
+  }
+  PhysMem& phys = m.phys();
+  for (Pfn pfn = 0; pfn < phys.total_pages(); ++pfn) {
+    if (!phys.touched(pfn)) continue;
+    Page* p = phys.page(pfn);
+    std::string where = "pfn " + std::to_string(pfn);
+    if (p->Test(PG_free)) {
+      if (p->refcount != 0 || p->mapcount != 0)
+        out.push_back(where + ": free frame with references");
+      continue;
+    }
+    int ptes = mapped.count(pfn) ? mapped[pfn] : 0;
+    if (p->mapcount != ptes)
+      out.push_back(where + ": mapcount " + std::to_string(p->mapcount) + " but " +
+                    std::to_string(ptes) + " PTEs map it");
+    int expect = p->mapcount + (p->PageSwapCache() ? 1 : 0) + p->pincount;
+    if (p->refcount != expect)
+      out.push_back(where + ": refcount " + std::to_string(p->refcount) + " but mappings + "
+                    "swapcache + pins = " + std::to_string(expect));
+    if (p->refcount == 0) out.push_back(where + ": in use with no reference (leaked)");
+    if (p->PageSwapCache() && m.swap().cache(p->swap_slot) != p)
+      out.push_back(where + ": swapcache page not found under its slot");
+  }
+  for (uint64_t s = 0; s < m.swap().slots(); ++s) {
+    uint32_t slot = static_cast<uint32_t>(s);
+    uint32_t n = swapped.count(slot) ? swapped[slot] : 0;
+    if (m.swap().count(slot) != n)
+      out.push_back("swap slot " + std::to_string(slot) + ": count " +
+                    std::to_string(m.swap().count(slot)) + " but " + std::to_string(n) +
+                    " swap PTEs");
+  }
+  return out;
+}
+
+}  // namespace ksmsim::mmu

@@ -1,0 +1,404 @@
+#include "workloads/driver.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include "fmt/format.h"
+#include "ksm/ksm_check.h"
+#include "mmu/checker.h"
+
+namespace ksmsim::workloads {
+
+using nlohmann::ordered_json;
+
+std::string EngineName(KernelProfile profile) {
+  return fmt::format("ksmsim 0.1.0 (kernel profile {})", KernelProfileName(profile));
+}
+
+namespace {
+constexpr uint64_t kPagesPerMib = 256;
+
+std::string ErrnoName(int err) {
+  switch (err) {
+    case 0: return "none";
+    case EBUSY: return "EBUSY";
+    case EINVAL: return "EINVAL";
+    case ERANGE: return "ERANGE";
+    case ENOMEM: return "ENOMEM";
+    case EFAULT: return "EFAULT";
+    case ENOENT: return "ENOENT";
+    default: return fmt::format("errno {}", err);
+  }
+}
+
+mmu::Advice ToMmu(Advice a) {
+  switch (a) {
+    case Advice::kMergeable: return mmu::Advice::kMergeable;
+    case Advice::kUnmergeable: return mmu::Advice::kUnmergeable;
+    case Advice::kDontneed: return mmu::Advice::kDontneed;
+    case Advice::kPageout: return mmu::Advice::kPageout;
+  }
+  return mmu::Advice::kMergeable;
+}
+}  // namespace
+
+Driver::Driver(const Workload& workload, DriverOptions options)
+    : w_(workload), opt_(std::move(options)) {
+  mmu::MachineConfig mc;
+  mc.node_pages.clear();
+  for (const NodeSpec& n : w_.machine.nodes) mc.node_pages.push_back(n.memory_mib * kPagesPerMib);
+  mc.swap_pages = w_.machine.swap_mib * kPagesPerMib;
+  mc.block_pages = w_.machine.memory_block_mib * kPagesPerMib;
+  machine_ = std::make_unique<mmu::Machine>(mc);
+  ksm_ = std::make_unique<ksm::Ksm>(*machine_, w_.kernel == KernelProfile::k61ZeroUnshare
+                                                   ? ksm::Profile::k61ZeroUnshare
+                                                   : ksm::Profile::k61);
+  machine_->set_ksm(ksm_.get());
+  ksmd_ = std::make_unique<ksm::Ksmd>(*ksm_, queue_);
+  gen_ = std::make_unique<ContentGenerator>(machine_->contents(), w_.seed);
+  if (opt_.on_event) {
+    ksm_->set_event_sink([this](const ksm::KsmEvent& e) { opt_.on_event(e, queue_.now()); });
+  }
+  for (const auto& [knob, value] : w_.ksm) ksm_->StoreKnob(knob, value);
+}
+
+Driver::~Driver() {
+  for (auto& [name, p] : procs_) ReleaseExpected(p);
+  machine_->set_ksm(nullptr);
+}
+
+void Driver::ReleaseExpected(Process& p) {
+  for (auto& [name, r] : p.regions)
+    for (mmu::ContentId c : r.expected) machine_->contents().Unref(c);
+  p.regions.clear();
+}
+
+void Driver::Fail(const FlatStep& fs, const std::string& what) {
+  failed_ = true;
+  errors_.push_back(fmt::format("step {} ({}, {}): {}", fs.index, OpName(fs.step->op), fs.path,
+                                what));
+}
+
+std::string Driver::PageName(const Step& s, uint64_t i) const {
+  return fmt::format("{}:{}[{}]", s.proc, s.region, i);
+}
+
+ordered_json Driver::Counters() {
+  ordered_json out;
+  ordered_json k = ordered_json::object();
+  for (const auto& [name, v] : ksm_->SysfsValues()) k[name] = v;
+  out["ksm"] = k;
+  ordered_json procs = ordered_json::object();
+  for (auto& [name, p] : procs_) {
+    procs[name] = {{"ksm_merging_pages", p.mm->ksm_merging_pages},
+                   {"ksm_rmap_items", p.mm->ksm_rmap_items}};
+  }
+  out["procs"] = procs;
+  const auto& vm = machine_->vmstat();
+  out["vmstat"] = {{"cow_ksm", vm.cow_ksm},
+                   {"ksm_swpin_copy", vm.ksm_swpin_copy},
+                   {"pswpin", vm.pswpin},
+                   {"pswpout", vm.pswpout}};
+  ordered_json m;
+  ordered_json nodes = ordered_json::array();
+  for (int n = 0; n < machine_->phys().num_nodes(); ++n)
+    nodes.push_back({{"frames_in_use", machine_->phys().used_pages(n)},
+                     {"frames_free", machine_->phys().free_pages(n)}});
+  m["nodes"] = nodes;
+  ordered_json res = ordered_json::object();
+  for (auto& [name, p] : procs_) res[name] = machine_->resident_pages(p.mm);
+  m["resident_pages"] = res;
+  m["swap_slots_in_use"] = machine_->swap().used();
+  m["contents_live"] = machine_->contents().live_contents();
+  out["machine"] = m;
+  return out;
+}
+
+void Driver::RecordEntry(const FlatStep& fs) {
+  const Step& s = *fs.step;
+  ordered_json c = Counters();
+  ordered_json e;
+  e["step"] = fs.index;
+  e["op"] = std::string(OpName(s.op));
+  e["label"] = s.label;
+  e["time_ns"] = queue_.now();
+  e["ksm"] = c["ksm"];
+  e["procs"] = c["procs"];
+  e["vmstat"] = c["vmstat"];
+  e["machine"] = c["machine"];
+  ordered_json mism = ordered_json::array();
+  if (s.op == Op::kExpect && s.expect) {
+    auto check = [&](const std::string& counter, const ordered_json& actual, int64_t expected) {
+      if (actual.is_null()) {
+        mism.push_back({{"counter", counter}, {"expected", expected}, {"actual", nullptr}});
+      } else if (actual.get<int64_t>() != expected) {
+        mism.push_back({{"counter", counter}, {"expected", expected}, {"actual", actual}});
+      }
+    };
+    for (const auto& [name, v] : s.expect->ksm)
+      check("ksm." + name, c["ksm"].contains(name) ? c["ksm"][name] : ordered_json(), v);
+    for (const auto& [proc, counters] : s.expect->procs) {
+      for (const auto& [name, v] : counters) {
+        const ordered_json& p = c["procs"];
+        check("procs." + proc + "." + name,
+              p.contains(proc) ? p[proc][name] : ordered_json(), v);
+      }
+    }
+    for (const auto& [name, v] : s.expect->vmstat)
+      check("vmstat." + name, c["vmstat"][name], v);
+    if (!mism.empty()) {
+      failed_ = true;
+      for (const auto& m : mism)
+        errors_.push_back(fmt::format("step {} (expect, {}): {} expected {}, got {}", fs.index,
+                                      fs.path, m["counter"].get<std::string>(),
+                                      m["expected"].dump(), m["actual"].dump()));
+    }
+  }
+  e["mismatches"] = mism;
+  results_.push_back(e);
+}
+
+bool Driver::DoWait(const FlatStep& fs, const WaitSpec& wait) {
+  if (wait.unit == WaitSpec::Unit::kMs) {
+    uint64_t until = queue_.now() + sim::Ms(wait.amount);
+    while (queue_.next_time() && *queue_.next_time() <= until) queue_.RunNext();
+    queue_.RunUntil(until);
+    ksm_->set_now_ns(queue_.now());
+    return true;
+  }
+  uint64_t target = ksm_->full_scans() + wait.amount;
+  while (ksm_->full_scans() < target) {
+    if (!ksm_->ksmd_should_run() || ksm_->knobs().pages_to_scan == 0) {
+      std::string why = !(ksm_->knobs().run & ksm::KSM_RUN_MERGE)
+                            ? fmt::format("ksmd is not running (run is {}; set it to 1 first)",
+                                          ksm_->knobs().run)
+                        : ksm_->knobs().pages_to_scan == 0
+                            ? std::string("pages_to_scan is 0, so ksmd scans nothing")
+                            : std::string("no process has mergeable memory (madvise "
+                                          "mergeable first), so ksmd has nothing to scan");
+      Fail(fs, fmt::format("wait for {} full scans can never finish: {}; full_scans is {}",
+                           wait.amount, why, ksm_->full_scans()));
+      return false;
+    }
+    ksmd_->Kick();
+    if (!queue_.RunNext()) {
+      Fail(fs, "internal error: ksmd should run but nothing is scheduled");
+      return false;
+    }
+  }
+  return true;
+}
+
+void Driver::DoKsm(const FlatStep& fs) {
+  const Step& s = *fs.step;
+  int first_err = 0;
+  ordered_json writes = ordered_json::array();
+  for (const auto& [knob, value] : s.set) {
+    int err = -ksm_->StoreKnob(knob, value);
+    if (err && !first_err) first_err = err;
+    writes.push_back({{"knob", knob}, {"value", value}, {"error", ErrnoName(err)}});
+  }
+  ksmd_->Kick();
+  outcomes_.push_back({{"step", fs.index}, {"op", "ksm"}, {"writes", writes},
+                       {"error", ErrnoName(first_err)}});
+  if (s.expect_error) {
+    std::string want(ExpectedErrorName(*s.expect_error));
+    if (want != ErrnoName(first_err))
+      Fail(fs, fmt::format("expected error {}, got {}", want, ErrnoName(first_err)));
+  }
+}
+
+void Driver::DoHotplug(const FlatStep& fs) {
+  const Step& s = *fs.step;
+  int node = static_cast<int>(*s.node);
+  int err = s.op == Op::kOffline ? machine_->OfflineBlock(node, *s.block)
+                                 : machine_->OnlineBlock(node, *s.block);
+  outcomes_.push_back({{"step", fs.index}, {"op", std::string(OpName(s.op))},
+                       {"node", node}, {"block", *s.block}, {"error", ErrnoName(err)}});
+  if (s.expect_error) {
+    std::string want(ExpectedErrorName(*s.expect_error));
+    if (want != ErrnoName(err))
+      Fail(fs, fmt::format("expected error {}, got {}", want, ErrnoName(err)));
+  }
+}
+
+bool Driver::DoPages(const FlatStep& fs) {
+  const Step& s = *fs.step;
+  Process& p = procs_.at(s.proc);
+  Region& r = p.regions.at(s.region);
+  PageRange range = s.range.value_or(PageRange{0, r.pages});
+  uint64_t first = range.first, end = range.end;
+  uint64_t a0 = r.start + first * mmu::kPageSize, a1 = r.start + end * mmu::kPageSize;
+  auto& cs = machine_->contents();
+  switch (s.op) {
+    case Op::kMunmap:
+      machine_->Munmap(p.mm, a0, a1);
+      return true;
+    case Op::kMadvise: {
+      auto err = machine_->Madvise(p.mm, a0, a1, ToMmu(*s.advice));
+      if (*s.advice == Advice::kDontneed && !err) {
+        for (uint64_t i = first; i < end; ++i) {
+          cs.Unref(r.expected[i]);
+          r.expected[i] = cs.Fill(0);
+        }
+      }
+      ksmd_->Kick();
+      if (err) Fail(fs, fmt::format("madvise failed: {} ({})", err->message, ErrnoName(err->err)));
+      return true;
+    }
+    case Op::kMigrate:
+      if (auto err = machine_->Migrate(p.mm, a0, a1, static_cast<int>(*s.node)))
+        Fail(fs, err->message);
+      return true;
+    default:
+      break;
+  }
+  for (uint64_t i = first; i < end; ++i) {
+    uint64_t addr = r.start + i * mmu::kPageSize;
+    std::optional<mmu::MachineError> err;
+    if (s.op == Op::kWrite) {
+      mmu::ContentId current = cs.Fill(0);  // what the page holds now (patch reads it)
+      if (mmu::Pte* pte = machine_->pte_of(p.mm, addr)) {
+        mmu::ContentId c = pte->present() ? machine_->pfn_to_page(pte->pfn())->content
+                           : pte->is_swap() ? machine_->swap().content(pte->swap_slot())
+                                            : current;
+        cs.Ref(c);
+        cs.Unref(current);
+        current = c;
+      }
+      mmu::ContentId next = gen_->Next(*s.data, i, current);
+      cs.Unref(current);
+      cs.Ref(next);
+      err = machine_->WritePage(p.mm, addr, next);
+      if (!err) {
+        cs.Unref(r.expected[i]);
+        r.expected[i] = next;
+      } else {
+        cs.Unref(next);
+        Fail(fs, fmt::format("{} at {} after {} of {} pages were written", err->message,
+                             PageName(s, i), i - first, end - first));
+        return false;
+      }
+    } else if (s.op == Op::kRead || s.op == Op::kVerify) {
+      mmu::ContentId got = 0;
+      err = machine_->ReadPage(p.mm, addr, &got);
+      if (!err && s.op == Op::kVerify && cs.MemcmpPages(got, r.expected[i]) != 0) {
+        Fail(fs, fmt::format("verify failed: {} does not hold what the process last wrote",
+                             PageName(s, i)));
+      }
+    } else if (s.op == Op::kPin) {
+      err = machine_->Pin(p.mm, addr);
+    } else if (s.op == Op::kUnpin) {
+      err = machine_->Unpin(p.mm, addr);
+    }
+    if (err) {
+      Fail(fs, fmt::format("{} at {}", err->message, PageName(s, i)));
+      return err->err != ENOMEM;
+    }
+  }
+  return true;
+}
+
+bool Driver::RunStep(const FlatStep& fs) {
+  const Step& s = *fs.step;
+  ksm_->set_now_ns(queue_.now());
+  bool ok = true;
+  switch (s.op) {
+    case Op::kSpawn: {
+      Process p;
+      p.mm = machine_->CreateMm(s.proc, static_cast<int>(s.node.value_or(0)));
+      procs_[s.proc] = std::move(p);
+      break;
+    }
+    case Op::kFork: {
+      Process& parent = procs_.at(s.proc);
+      mmu::Mm* child = nullptr;
+      if (auto err = machine_->Fork(parent.mm, &child, s.child)) {
+        Fail(fs, err->message);
+        return false;
+      }
+      Process c;
+      c.mm = child;
+      c.regions = parent.regions;
+      for (auto& [name, r] : c.regions)
+        for (mmu::ContentId id : r.expected) machine_->contents().Ref(id);
+      procs_[s.child] = std::move(c);
+      ksmd_->Kick();
+      break;
+    }
+    case Op::kExit: {
+      Process& p = procs_.at(s.proc);
+      machine_->Exit(p.mm);
+      ReleaseExpected(p);
+      procs_.erase(s.proc);
+      break;
+    }
+    case Op::kMmap: {
+      Process& p = procs_.at(s.proc);
+      Region r;
+      r.pages = *s.pages;
+      int node = static_cast<int>(s.node.value_or(static_cast<uint64_t>(p.mm->node)));
+      r.expected.assign(r.pages, machine_->contents().Fill(0));
+      for (uint64_t i = 1; i < r.pages; ++i) machine_->contents().Ref(r.expected[0]);
+      r.start = machine_->Mmap(p.mm, s.region, r.pages, node, s.locked);
+      p.regions[s.region] = std::move(r);
+      break;
+    }
+    case Op::kMunmap:
+    case Op::kMadvise:
+    case Op::kWrite:
+    case Op::kRead:
+    case Op::kVerify:
+    case Op::kMigrate:
+    case Op::kPin:
+    case Op::kUnpin:
+      ok = DoPages(fs);
+      break;
+    case Op::kOffline:
+    case Op::kOnline:
+      DoHotplug(fs);
+      break;
+    case Op::kKsm:
+      DoKsm(fs);
+      break;
+    case Op::kWait:
+      ok = DoWait(fs, *s.wait);
+      break;
+    case Op::kExpect:
+    case Op::kSnapshot:
+      RecordEntry(fs);
+      break;
+    case Op::kRepeat:
+      break;  // flattened away
+  }
+  if (opt_.check) {
+    std::vector<std::string> problems = mmu::CheckMachine(*machine_);
+    for (auto& p : ksm::CheckKsm(*ksm_, *machine_)) problems.push_back(std::move(p));
+    for (auto& p : problems) Fail(fs, "invariant violated: " + p);
+    if (!problems.empty()) return false;
+  }
+  if (opt_.after_step) opt_.after_step(fs);
+  return ok;
+}
+
+ordered_json Driver::Run() {
+  std::vector<FlatStep> steps = Flatten(w_);
+  for (const FlatStep& fs : steps) {
+    if (opt_.on_progress) opt_.on_progress(fs.index, steps.size());
+    if (!RunStep(fs)) {
+      errors_.push_back(fmt::format("the run stopped at step {}", fs.index));
+      break;
+    }
+  }
+  ordered_json doc;
+  doc["ksmsim"] = 1;
+  doc["workload"] = w_.name;
+  doc["engine"] = EngineName(w_.kernel);
+  doc["seed"] = w_.seed;
+  doc["results"] = results_;
+  doc["outcomes"] = outcomes_;
+  doc["errors"] = errors_;
+  return doc;
+}
+
+}  // namespace ksmsim::workloads

@@ -1,0 +1,87 @@
+// The driver: executes a parsed workload on the machine with KSM and ksmd, step by step,
+// and builds the result document of WORKLOAD-FORMAT.md "The result".
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ksm/ksm.h"
+#include "ksm/ksmd.h"
+#include "mmu/machine.h"
+#include "nlohmann/json.hpp"
+#include "sim/event_queue.h"
+#include "workloads/content_gen.h"
+#include "workloads/workload.h"
+
+namespace ksmsim::workloads {
+
+struct DriverOptions {
+  bool check = false;            // run the invariant checker after every step
+  std::function<void(const ksm::KsmEvent&, uint64_t time_ns)> on_event;  // event log
+  std::function<void(uint64_t step, uint64_t total)> on_progress;
+  // Called after every step (for traces, step-through and dumps).
+  std::function<void(const FlatStep&)> after_step;
+};
+
+class Driver {
+ public:
+  Driver(const Workload& workload, DriverOptions options = {});
+  ~Driver();
+
+  // Runs every step; returns the result document. Exit status per WORKLOAD-FORMAT: 0 when
+  // every expect and verify held, 1 otherwise (see exit_status()).
+  nlohmann::ordered_json Run();
+  int exit_status() const { return failed_ ? 1 : 0; }
+
+  // Runs one flattened step; false when the run must stop (a step failed hard).
+  bool RunStep(const FlatStep& fs);
+  // All counters now, in the result-entry shape (ksm, procs, vmstat, machine).
+  nlohmann::ordered_json Counters();
+
+  mmu::Machine& machine() { return *machine_; }
+  ksm::Ksm& ksm() { return *ksm_; }
+  sim::EventQueue& queue() { return queue_; }
+  const std::vector<std::string>& errors() const { return errors_; }
+
+ private:
+  struct Region {
+    uint64_t start = 0;
+    uint64_t pages = 0;
+    std::vector<mmu::ContentId> expected;  // what the process last wrote (a reference each)
+  };
+  struct Process {
+    mmu::Mm* mm = nullptr;
+    std::map<std::string, Region> regions;
+  };
+  void Fail(const FlatStep& fs, const std::string& what);
+  bool DoWait(const FlatStep& fs, const WaitSpec& w);
+  bool DoPages(const FlatStep& fs);
+  void DoKsm(const FlatStep& fs);
+  void DoHotplug(const FlatStep& fs);
+  void RecordEntry(const FlatStep& fs);
+  void ReleaseExpected(Process& p);
+  std::string PageName(const Step& s, uint64_t i) const;
+
+  const Workload& w_;
+  DriverOptions opt_;
+  std::unique_ptr<mmu::Machine> machine_;
+  std::unique_ptr<ksm::Ksm> ksm_;
+  sim::EventQueue queue_;
+  std::unique_ptr<ksm::Ksmd> ksmd_;
+  std::unique_ptr<ContentGenerator> gen_;
+  std::map<std::string, Process> procs_;
+  nlohmann::ordered_json results_ = nlohmann::ordered_json::array();
+  nlohmann::ordered_json outcomes_ = nlohmann::ordered_json::array();
+  std::vector<std::string> errors_;
+  bool failed_ = false;
+};
+
+// "ksmsim 0.1.0 (kernel profile 6.1)"
+std::string EngineName(KernelProfile profile);
+
+}  // namespace ksmsim::workloads
