@@ -1,0 +1,49 @@
+// Booting the kernel oracle's virtual machine: finding the kernel and QEMU, laying out guest
+// memory (NUMA nodes, hot-pluggable DIMMs, headroom), and running QEMU with a time limit.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ksmsim::tools {
+
+// Memory the guest kernel, /init and the page cache need besides the workload's nodes;
+// added to node 0.
+inline constexpr uint64_t kOracleHeadroomMib = 256;
+// Boot memory of nodes other than node 0 when their workload memory is a hot-pluggable DIMM.
+inline constexpr uint64_t kOracleDimmNodeBootMib = 128;
+
+struct VmConfig {
+  std::string qemu;    // path of qemu-system-x86_64
+  std::string kernel;  // path of vmlinuz
+  std::string initrd;
+  std::vector<uint64_t> node_mib;  // the workload's machine.nodes
+  uint64_t swap_mib = 0;
+  bool hotplug = false;  // workload memory as DIMMs onlined movable
+  unsigned timeout_s = 900;
+  std::string console_path;  // ttyS0: the kernel console
+  std::string results_path;  // ttyS1: the guest's @@KSMSIM lines
+  std::string qemu_log_path; // QEMU's own stdout/stderr
+};
+
+// The newest /boot/vmlinuz-6.1*; empty when there is none.
+std::string FindKernel();
+// "6.1.0-56-amd64" from ".../vmlinuz-6.1.0-56-amd64".
+std::string KernelRelease(const std::string& vmlinuz);
+// An executable on $PATH; empty when there is none.
+std::string FindOnPath(const std::string& name);
+
+std::vector<std::string> QemuArgs(const VmConfig& c);
+
+struct VmOutcome {
+  bool timed_out = false;
+  int exit_code = -1;  // QEMU's exit status
+  std::string error;   // why it could not run, for people
+};
+VmOutcome RunVm(const VmConfig& c);
+
+// The last `lines` lines of a text file (empty when unreadable).
+std::string TailOfFile(const std::string& path, size_t lines);
+
+}  // namespace ksmsim::tools
