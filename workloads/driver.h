@@ -22,10 +22,10 @@ namespace ksmsim::workloads {
 
 struct DriverOptions {
   bool check = false;            // run the invariant checker after every step
-  std::function<void(const ksm::KsmEvent&, uint64_t time_ns)> on_event;  // event log
-  std::function<void(uint64_t step, uint64_t total)> on_progress;
+  std::function<void(const ksm::KsmEvent&, uint64_t time_ns)> on_event{};  // event log
+  std::function<void(uint64_t step, uint64_t total)> on_progress{};
   // Called after every step (for traces, step-through and dumps).
-  std::function<void(const FlatStep&)> after_step;
+  std::function<void(const FlatStep&)> after_step{};
 };
 
 class Driver {
