@@ -1,0 +1,129 @@
+// Counter and knob tables (mm/ksm.c ksm_attrs[], /proc/PID/ksm_stat, mm/vmstat.c) and the
+// knob value ranges of the sysfs store functions of Linux 6.1 mm/ksm.c.
+#include "workloads/counters.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <array>
+#include <limits>
+
+namespace ksmsim::workloads {
+namespace {
+
+constexpr int64_t kUintMax = 4294967295;  // kstrtouint
+constexpr int64_t kIntMax = 2147483647;   // kstrtoint
+
+struct KnobInfo {
+  std::string_view name;
+  int64_t def;
+  KnobRange range;
+};
+
+// run: kstrtouint, > KSM_RUN_UNMERGE is EINVAL; max_page_sharing: kstrtoint, < 2 is EINVAL;
+// merge_across_nodes: kstrtoul, > 1 is EINVAL; use_zero_pages: kstrtobool.
+constexpr std::array<KnobInfo, 7> kKnobs = {{
+    {"run", 0, {0, 2}},
+    {"pages_to_scan", 100, {0, kUintMax}},
+    {"sleep_millisecs", 20, {0, kUintMax}},
+    {"max_page_sharing", 256, {2, kIntMax}},
+    {"merge_across_nodes", 1, {0, 1}},
+    {"use_zero_pages", 0, {0, 1}},
+    {"stable_node_chains_prune_millisecs", 2000, {0, kUintMax}},
+}};
+
+const KnobInfo* FindKnob(std::string_view name) {
+  for (const KnobInfo& k : kKnobs) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& KsmCounterNames() {
+  static const std::vector<std::string_view> names = {
+      "pages_shared",     "pages_sharing",
+      "pages_unshared",   "pages_volatile",
+      "full_scans",       "stable_node_chains",
+      "stable_node_dups", "run",
+      "pages_to_scan",    "sleep_millisecs",
+      "max_page_sharing", "merge_across_nodes",
+      "use_zero_pages",   "stable_node_chains_prune_millisecs",
+  };
+  return names;
+}
+
+const std::vector<std::string_view>& KsmKnobNames() {
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> v;
+    for (const KnobInfo& k : kKnobs) v.push_back(k.name);
+    return v;
+  }();
+  return names;
+}
+
+const std::vector<std::string_view>& ProcCounterNames() {
+  static const std::vector<std::string_view> names = {"ksm_merging_pages", "ksm_rmap_items"};
+  return names;
+}
+
+const std::vector<std::string_view>& VmstatCounterNames() {
+  static const std::vector<std::string_view> names = {"cow_ksm", "ksm_swpin_copy", "pswpin",
+                                                      "pswpout"};
+  return names;
+}
+
+bool IsKsmKnob(std::string_view name) { return FindKnob(name) != nullptr; }
+
+std::optional<KnobRange> KnobValueRange(std::string_view knob) {
+  const KnobInfo* k = FindKnob(knob);
+  if (k == nullptr) return std::nullopt;
+  return k->range;
+}
+
+std::optional<int64_t> KnobDefault(std::string_view knob) {
+  const KnobInfo* k = FindKnob(knob);
+  if (k == nullptr) return std::nullopt;
+  return k->def;
+}
+
+std::string JoinNames(const std::vector<std::string_view>& names) {
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+std::optional<std::string_view> ClosestName(std::string_view name,
+                                            const std::vector<std::string_view>& names) {
+  std::optional<std::string_view> best;
+  size_t best_distance = std::numeric_limits<size_t>::max();
+  size_t typo_limit = std::max<size_t>(2, name.size() / 3);
+  for (std::string_view candidate : names) {
+    size_t d = EditDistance(name, candidate);
+    // A typo, or a truncated or extended name ("swap" for "swap_mib").
+    bool plausible =
+        d <= typo_limit ||
+        (name.size() >= 3 && (candidate.starts_with(name) || name.starts_with(candidate)));
+    if (plausible && d < best_distance) {
+      best_distance = d;
+      best = candidate;
+    }
+  }
+  return best;
+}
+
+}  // namespace ksmsim::workloads

@@ -1,0 +1,44 @@
+// The counter and knob names a workload may read or write (the kernel's own names), and
+// the values the writable KSM knobs accept, as Linux 6.1's sysfs store functions check them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ksmsim::workloads {
+
+// Files of /sys/kernel/mm/ksm in Linux 6.1 (read-only counters and writable knobs).
+const std::vector<std::string_view>& KsmCounterNames();
+// Only with kernel "6.1-zero-unshare" (the seed-001 patch).
+inline constexpr std::string_view kKsmZeroPages = "ksm_zero_pages";
+// The writable /sys/kernel/mm/ksm knobs.
+const std::vector<std::string_view>& KsmKnobNames();
+// /proc/PID/ksm_merging_pages and /proc/PID/ksm_stat.
+const std::vector<std::string_view>& ProcCounterNames();
+// The /proc/vmstat events that concern KSM.
+const std::vector<std::string_view>& VmstatCounterNames();
+
+bool IsKsmKnob(std::string_view name);
+
+// The values a knob accepts: [min, max]. nullopt for a name that is not a knob.
+struct KnobRange {
+  int64_t min;
+  int64_t max;
+};
+std::optional<KnobRange> KnobValueRange(std::string_view knob);
+
+// Linux 6.1's default value of a knob (run 0, pages_to_scan 100, ...); nullopt if unknown.
+std::optional<int64_t> KnobDefault(std::string_view knob);
+
+// "a, b, c": for messages listing the allowed names.
+std::string JoinNames(const std::vector<std::string_view>& names);
+
+// The name of `names` closest to `name` when it is a plausible typo (edit distance at most
+// 2, or a third of the length), for "did you mean" hints.
+std::optional<std::string_view> ClosestName(std::string_view name,
+                                            const std::vector<std::string_view>& names);
+
+}  // namespace ksmsim::workloads

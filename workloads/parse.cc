@@ -1,0 +1,198 @@
+// The top level of a workload (version, kernel, machine, initial knobs) and the passes
+// that make a ParseOutcome: strict JSON, fields and types, then names.
+#include "workloads/parse.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "workloads/counters.h"
+#include "workloads/parse_json.h"
+#include "workloads/parse_names.h"
+#include "workloads/parse_reader.h"
+#include "workloads/parse_step.h"
+
+namespace ksmsim::workloads {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr uint64_t kMaxNodes = 1024;
+constexpr uint64_t kMaxMib = uint64_t{1} << 32;  // 4 PiB: keeps page counts far from overflow
+
+bool IsPowerOfTwo(uint64_t n) { return n != 0 && (n & (n - 1)) == 0; }
+
+// Parses `machine`; returns false if it is unusable for checking node and block numbers.
+bool ParseMachine(Reader& r, const Json& v, MachineSpec& m) {
+  if (!r.Object(v, "machine", "an object such as {\"nodes\": [{\"memory_mib\": 1024}]}")) {
+    return false;
+  }
+  size_t errors = r.error_count();
+  r.CheckKnownKeys(v, "machine", {"nodes", "swap_mib", "memory_block_mib", "page_size"}, "machine");
+  if (v.contains("nodes")) {
+    const Json& nodes = v["nodes"];
+    if (!nodes.is_array() || nodes.empty() || nodes.size() > kMaxNodes) {
+      r.Error("machine.nodes",
+              fmt::format(
+                  "expected an array of 1..{} nodes such as [{{\"memory_mib\": "
+                  "1024}}], got {}",
+                  kMaxNodes,
+                  nodes.is_array() ? fmt::format("{} nodes", nodes.size()) : DescribeJson(nodes)));
+    } else {
+      m.nodes.clear();
+      for (size_t i = 0; i < nodes.size(); ++i) {
+        std::string path = JoinIndex("machine.nodes", i);
+        NodeSpec node;
+        if (r.Object(nodes[i], path, "a node such as {\"memory_mib\": 1024}")) {
+          r.CheckKnownKeys(nodes[i], path, {"memory_mib"}, "a node");
+          if (r.Require(nodes[i], path, "memory_mib")) {
+            node.memory_mib = r.Uint(nodes[i]["memory_mib"], JoinKey(path, "memory_mib"), 1,
+                                     kMaxMib, "MiB of memory on the node")
+                                  .value_or(node.memory_mib);
+          }
+        }
+        m.nodes.push_back(node);
+      }
+    }
+  }
+  if (v.contains("swap_mib")) {
+    m.swap_mib = r.Uint(v["swap_mib"], "machine.swap_mib", 0, kMaxMib, "0 means no swap")
+                     .value_or(m.swap_mib);
+  }
+  if (v.contains("memory_block_mib")) {
+    auto mib = r.Uint(v["memory_block_mib"], "machine.memory_block_mib", 1, kMaxMib);
+    if (mib && !IsPowerOfTwo(*mib)) {
+      r.Error("machine.memory_block_mib",
+              fmt::format("the memory block size must be a power of two, got {}", *mib));
+    } else if (mib) {
+      m.memory_block_mib = *mib;
+    }
+  }
+  if (v.contains("page_size")) {
+    const Json& ps = v["page_size"];
+    if (!ps.is_number_integer() || ps.get<int64_t>() != static_cast<int64_t>(kPageSize)) {
+      r.Error("machine.page_size",
+              fmt::format("only 4096 is supported in format version 1, got {}", DescribeJson(ps)));
+    }
+  }
+  return r.error_count() == errors;
+}
+
+KnobList ParseInitialKnobs(Reader& r, const Json& v) {
+  KnobList out;
+  if (!r.Object(v, "ksm", "an object of initial knob values such as {\"pages_to_scan\": 100}")) {
+    return out;
+  }
+  for (const auto& [knob, value] : v.items()) {
+    std::string path = JoinKey("ksm", knob);
+    auto range = KnobValueRange(knob);
+    if (!range) {
+      const auto& counters = KsmCounterNames();
+      bool counter = std::find(counters.begin(), counters.end(), knob) != counters.end() ||
+                     knob == kKsmZeroPages;
+      r.Error(path, counter ? fmt::format("{} is a read-only counter; initial values can be "
+                                          "given for the knobs: {}",
+                                          knob, JoinNames(KsmKnobNames()))
+                            : Reader::UnknownName("knob", knob, KsmKnobNames()));
+      continue;
+    }
+    // Initial settings must be values the knob accepts (a step's writes may be invalid on
+    // purpose: those fail with EINVAL at run time, as sysfs writes do).
+    auto n = r.Uint(value, path, static_cast<uint64_t>(range->min),
+                    static_cast<uint64_t>(range->max), fmt::format("the values {} accepts", knob));
+    if (n) out.emplace_back(knob, static_cast<int64_t>(*n));
+  }
+  return out;
+}
+
+void ParseTop(Reader& r, const Json& doc, Workload& w) {
+  if (!r.Object(doc, "", "a workload object {\"ksmsim\": 1, \"steps\": [...]}")) return;
+  r.CheckKnownKeys(doc, "",
+                   {"ksmsim", "name", "description", "seed", "kernel", "machine", "ksm", "steps"},
+                   "the workload");
+  if (r.Require(doc, "", "ksmsim", " (the format version: \"ksmsim\": 1)")) {
+    const Json& v = doc["ksmsim"];
+    if (!v.is_number_integer() || v.get<int64_t>() != kFormatVersion) {
+      r.Error("ksmsim", fmt::format("unsupported format version {}: this ksmsim reads "
+                                    "version 1",
+                                    DescribeJson(v)));
+    }
+  }
+  if (doc.contains("name")) w.name = r.String(doc["name"], "name", false).value_or("");
+  if (doc.contains("description")) {
+    w.description = r.String(doc["description"], "description", false).value_or("");
+  }
+  if (doc.contains("seed")) {
+    w.seed = r.Uint(doc["seed"], "seed", 0, std::numeric_limits<uint64_t>::max()).value_or(0);
+  }
+  if (doc.contains("kernel")) {
+    if (auto name = r.String(doc["kernel"], "kernel", true)) {
+      auto profile = KernelProfileFromName(*name);
+      if (profile) {
+        w.kernel = *profile;
+      } else {
+        r.Error("kernel",
+                Reader::UnknownName("kernel profile", *name, {"6.1", "6.1-zero-unshare"}));
+      }
+    }
+  }
+  bool machine_ok = !doc.contains("machine") || ParseMachine(r, doc["machine"], w.machine);
+  if (doc.contains("ksm")) w.ksm = ParseInitialKnobs(r, doc["ksm"]);
+  if (r.Require(doc, "", "steps", " (the script: an array of steps)")) {
+    const Json& steps = doc["steps"];
+    if (!steps.is_array()) {
+      r.Error("steps", fmt::format("expected an array of steps, got {}", DescribeJson(steps)));
+      return;
+    }
+    StepContext context{machine_ok ? &w.machine : nullptr, w.kernel};
+    w.steps = ParseSteps(r, steps, "steps", context);
+    CheckScriptNames(w.steps, r);
+  }
+}
+
+}  // namespace
+
+std::string ValidationError::ToString() const {
+  if (line != 0) return fmt::format("{}:{}:{}: {}", file, line, column, message);
+  if (json_path.empty()) return fmt::format("{}: {}", file, message);
+  return fmt::format("{}: {}: {}", file, json_path, message);
+}
+
+ParseOutcome ParseWorkloadJson(const nlohmann::ordered_json& document, std::string_view file_name) {
+  ParseOutcome out;
+  Reader reader(file_name, &out.errors);
+  Workload w;
+  ParseTop(reader, document, w);
+  if (out.errors.empty()) out.workload = std::move(w);
+  return out;
+}
+
+ParseOutcome ParseWorkloadText(std::string_view text, std::string_view file_name) {
+  StrictJson json = ParseStrictJson(text);
+  ParseOutcome out;
+  for (const JsonProblem& p : json.problems) {
+    out.errors.push_back(
+        ValidationError{std::string(file_name), p.path, p.message, p.line, p.column});
+  }
+  if (!json.value) return out;
+  ParseOutcome checked = ParseWorkloadJson(*json.value, file_name);
+  out.errors.insert(out.errors.end(), checked.errors.begin(), checked.errors.end());
+  if (out.errors.empty()) out.workload = std::move(checked.workload);
+  return out;
+}
+
+ParseOutcome ParseWorkloadFile(const std::string& path) {
+  std::string text;
+  int error = ReadTextFile(path, text);
+  if (error != 0) {
+    ParseOutcome out;
+    out.errors.push_back(ValidationError{
+        path, "", fmt::format("cannot read the workload file: {}", std::strerror(error)), 0, 0});
+    return out;
+  }
+  return ParseWorkloadText(text, path);
+}
+
+}  // namespace ksmsim::workloads

@@ -1,0 +1,165 @@
+// Names of the workload enums, and the expansion of `repeat` into the flattened script.
+#include "workloads/workload.h"
+
+#include <array>
+#include <limits>
+
+namespace ksmsim::workloads {
+namespace {
+
+constexpr std::array<std::pair<Op, std::string_view>, 19> kOpNames = {{
+    {Op::kSpawn, "spawn"},     {Op::kFork, "fork"},     {Op::kExit, "exit"},
+    {Op::kMmap, "mmap"},       {Op::kMunmap, "munmap"}, {Op::kMadvise, "madvise"},
+    {Op::kWrite, "write"},     {Op::kRead, "read"},     {Op::kVerify, "verify"},
+    {Op::kMigrate, "migrate"}, {Op::kPin, "pin"},       {Op::kUnpin, "unpin"},
+    {Op::kOffline, "offline"}, {Op::kOnline, "online"}, {Op::kKsm, "ksm"},
+    {Op::kWait, "wait"},       {Op::kExpect, "expect"}, {Op::kSnapshot, "snapshot"},
+    {Op::kRepeat, "repeat"},
+}};
+
+constexpr std::array<std::pair<Advice, std::string_view>, 4> kAdviceNames = {{
+    {Advice::kMergeable, "mergeable"},
+    {Advice::kUnmergeable, "unmergeable"},
+    {Advice::kDontneed, "dontneed"},
+    {Advice::kPageout, "pageout"},
+}};
+
+constexpr std::array<std::pair<ExpectedError, std::string_view>, 3> kErrorNames = {{
+    {ExpectedError::kNone, "none"},
+    {ExpectedError::kEBUSY, "EBUSY"},
+    {ExpectedError::kEINVAL, "EINVAL"},
+}};
+
+template <typename E, size_t N>
+std::string_view NameOf(const std::array<std::pair<E, std::string_view>, N>& table, E value) {
+  for (const auto& [v, name] : table) {
+    if (v == value) return name;
+  }
+  return "?";
+}
+
+template <typename E, size_t N>
+std::optional<E> ValueOf(const std::array<std::pair<E, std::string_view>, N>& table,
+                         std::string_view name) {
+  for (const auto& [v, n] : table) {
+    if (n == name) return v;
+  }
+  return std::nullopt;
+}
+
+uint64_t SaturatingAdd(uint64_t a, uint64_t b) {
+  return a > std::numeric_limits<uint64_t>::max() - b ? std::numeric_limits<uint64_t>::max()
+                                                      : a + b;
+}
+
+uint64_t SaturatingMul(uint64_t a, uint64_t b) {
+  if (a != 0 && b > std::numeric_limits<uint64_t>::max() / a) {
+    return std::numeric_limits<uint64_t>::max();
+  }
+  return a * b;
+}
+
+uint64_t FlattenedSizeOf(const std::vector<Step>& steps) {
+  uint64_t n = 0;
+  for (const Step& s : steps) {
+    n = SaturatingAdd(n,
+                      s.op == Op::kRepeat ? SaturatingMul(s.times, FlattenedSizeOf(s.steps)) : 1);
+  }
+  return n;
+}
+
+uint64_t NestedSizeOf(const std::vector<Step>& steps) {
+  uint64_t n = 0;
+  for (const Step& s : steps) n += 1 + NestedSizeOf(s.steps);
+  return n;
+}
+
+// Visits `steps` in order; `index` is the next flattened index. Returns false to stop.
+bool Visit(const std::vector<Step>& steps, uint64_t& index,
+           const std::function<bool(const FlatStep&)>& visit) {
+  for (const Step& s : steps) {
+    if (s.op == Op::kRepeat) {
+      for (uint64_t i = 0; i < s.times; ++i) {
+        if (!Visit(s.steps, index, visit)) return false;
+      }
+      continue;
+    }
+    if (!visit(FlatStep{index++, s.path, &s})) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string_view KernelProfileName(KernelProfile profile) {
+  return profile == KernelProfile::k61 ? "6.1" : "6.1-zero-unshare";
+}
+
+std::optional<KernelProfile> KernelProfileFromName(std::string_view name) {
+  if (name == "6.1") return KernelProfile::k61;
+  if (name == "6.1-zero-unshare") return KernelProfile::k61ZeroUnshare;
+  return std::nullopt;
+}
+
+uint64_t MachineSpec::BlocksOnNode(uint64_t node) const {
+  if (node >= nodes.size() || memory_block_mib == 0) return 0;
+  return (nodes[node].memory_mib + memory_block_mib - 1) / memory_block_mib;
+}
+
+std::string_view OpName(Op op) { return NameOf(kOpNames, op); }
+std::optional<Op> OpFromName(std::string_view name) { return ValueOf(kOpNames, name); }
+
+const std::vector<Op>& AllOps() {
+  static const std::vector<Op> ops = [] {
+    std::vector<Op> v;
+    for (const auto& [op, name] : kOpNames) v.push_back(op);
+    return v;
+  }();
+  return ops;
+}
+
+std::string_view AdviceName(Advice advice) { return NameOf(kAdviceNames, advice); }
+std::optional<Advice> AdviceFromName(std::string_view name) { return ValueOf(kAdviceNames, name); }
+
+std::string_view ExpectedErrorName(ExpectedError error) { return NameOf(kErrorNames, error); }
+std::optional<ExpectedError> ExpectedErrorFromName(std::string_view name) {
+  return ValueOf(kErrorNames, name);
+}
+
+std::string_view DataKindName(DataSpec::Kind kind) {
+  switch (kind) {
+    case DataSpec::Kind::kFill:
+      return "fill";
+    case DataSpec::Kind::kUnique:
+      return "unique";
+    case DataSpec::Kind::kKey:
+      return "key";
+    case DataSpec::Kind::kCycle:
+      return "cycle";
+    case DataSpec::Kind::kPool:
+      return "pool";
+    case DataSpec::Kind::kPatch:
+      return "patch";
+  }
+  return "?";
+}
+
+std::vector<FlatStep> Flatten(const Workload& workload) {
+  std::vector<FlatStep> out;
+  ForEachFlatStep(workload, [&out](const FlatStep& s) {
+    out.push_back(s);
+    return true;
+  });
+  return out;
+}
+
+bool ForEachFlatStep(const Workload& workload, const std::function<bool(const FlatStep&)>& visit) {
+  uint64_t index = 0;
+  return Visit(workload.steps, index, visit);
+}
+
+uint64_t FlattenedSize(const Workload& workload) { return FlattenedSizeOf(workload.steps); }
+
+uint64_t NestedSize(const Workload& workload) { return NestedSizeOf(workload.steps); }
+
+}  // namespace ksmsim::workloads
