@@ -1,6 +1,7 @@
 // The oracle guest's step executor.
 #include "tools/oracle/guest/executor.h"
 
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +18,12 @@ namespace {
 // (the counters do not depend on it): /init must see full_scans grow and write run=0 before
 // ksmd starts another batch, and a TCG vCPU can stall for tens of milliseconds.
 constexpr uint64_t kMinKernelSleepMs = 100;
+
+// Linux retries offlining a block until a signal arrives while one of its pages cannot
+// move (e.g. it holds an extra reference); the oracle sends SIGALRM after this long.
+constexpr unsigned kOfflineGiveUpS = 10;
+
+void OnAlarm(int) {}
 
 uint64_t NowNs() {
   timespec ts;
@@ -321,8 +328,17 @@ void Executor::Hotplug(const Action& a) {
   }
   std::string path =
       "/sys/devices/system/memory/memory" + std::to_string(blocks[a.block]) + "/state";
+  struct sigaction sa = {};
+  sa.sa_handler = OnAlarm;  // no SA_RESTART: the write returns EINTR
+  sigaction(SIGALRM, &sa, nullptr);
+  alarm(kOfflineGiveUpS);
   int err = WriteFile(path, a.kind == ActionKind::kOffline ? "offline" : "online_movable");
+  alarm(0);
   std::string got = ErrnoName(err);
+  if (err == EINTR) {
+    out_.Note(Where(a) + ": the kernel kept retrying to migrate a page away for " +
+              std::to_string(kOfflineGiveUpS) + " s; interrupted (EINTR)");
+  }
   out_.Note(Where(a) + ": memory" + std::to_string(blocks[a.block]) + ": " + got);
   if (!a.expect_error.empty() && a.expect_error != got) {
     out_.Error(Where(a) + ": expected error " + a.expect_error + ", got " + got);

@@ -81,7 +81,12 @@ class WorkerLoop {
       }
       if (cmd.op == WorkerOp::kExit) _exit(0);
       WorkerRsp rsp;
+      rsp.seq = cmd.seq;
       Do(cmd, rsp);
+      if (forked_child_) {
+        forked_child_ = false;  // the parent answers the fork; the child waits for commands
+        continue;
+      }
       WriteAll(rsp_fd_, &rsp, sizeof rsp);
     }
   }
@@ -267,10 +272,12 @@ class WorkerLoop {
     cmd_fd_ = open(CmdFifo(child_id).c_str(), O_RDONLY | O_CLOEXEC);
     rsp_fd_ = open(RspFifo(child_id).c_str(), O_WRONLY | O_CLOEXEC);
     if (cmd_fd_ < 0 || rsp_fd_ < 0) _exit(111);
+    forked_child_ = true;
   }
 
   int cmd_fd_;
   int rsp_fd_;
+  bool forked_child_ = false;
   std::unordered_map<uint64_t, Shadow> shadow_;
   std::unordered_map<uint64_t, std::vector<int>> pins_;
   alignas(64) uint8_t buf_[kPageSize];
@@ -349,11 +356,17 @@ Worker Worker::Fork(int child_id) {
   return w;
 }
 
-WorkerRsp Worker::Call(const WorkerCmd& cmd, const std::vector<PageData>& data) {
+WorkerRsp Worker::Call(const WorkerCmd& command, const std::vector<PageData>& data) {
+  WorkerCmd cmd = command;
+  cmd.seq = ++seq_;
   WriteAll(cmd_fd_, &cmd, sizeof cmd);
   if (!data.empty()) WriteAll(cmd_fd_, data.data(), data.size() * sizeof(PageData));
   WorkerRsp rsp;
   ReadAll(rsp_fd_, &rsp, sizeof rsp);
+  if (rsp.seq != cmd.seq) {
+    throw std::runtime_error("worker " + std::to_string(pid_) + " answered command " +
+                             std::to_string(rsp.seq) + " instead of " + std::to_string(cmd.seq));
+  }
   return rsp;
 }
 

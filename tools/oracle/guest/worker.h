@@ -21,7 +21,7 @@ struct WorkerCmd {
   WorkerOp op;
   int32_t arg = 0;   // mmap: node (-1: none); madvise: advice; migrate: node; fork: child id
   int32_t arg2 = 0;  // mmap: locked
-  uint32_t pad = 0;
+  uint32_t seq = 0;  // echoed in the response, so a lost or extra answer is caught
   uint64_t addr = 0;
   uint64_t pages = 0;
   // kWrite is followed by `pages` PageData records.
@@ -29,7 +29,7 @@ struct WorkerCmd {
 
 struct WorkerRsp {
   int32_t err = 0;     // errno of the failing call, 0 on success
-  int32_t pad = 0;
+  uint32_t seq = 0;    // the command's
   uint64_t count = 0;  // verify: differing pages; migrate: pages not moved
   uint64_t value = 0;  // fork: the child's pid
   char msg[256] = {};  // what went wrong, for people
@@ -58,6 +58,7 @@ class Worker {
   pid_t pid_ = -1;
   int cmd_fd_ = -1;
   int rsp_fd_ = -1;
+  uint32_t seq_ = 0;
 };
 
 // Writes all of `len` bytes or throws; reads exactly `len` bytes or throws.
