@@ -201,29 +201,36 @@ std::optional<MachineError> Machine::ReadPage(Mm* mm, uint64_t addr, ContentId* 
 }
 
 std::optional<MachineError> Machine::Pin(Mm* mm, uint64_t addr) {
-  // pin_user_pages(FOLL_WRITE | FOLL_LONGTERM): break COW first, then hold the page.
+  // get_user_pages(FOLL_GET) without FOLL_WRITE, as vmsplice() into a pipe takes it: the
+  // page is faulted in for reading (never unshared) and holds one more reference.
   Vma* vma = mm->vma_lookup(addr);
   if (!vma) return MachineError{EFAULT, "pin of an address that is not mapped"};
   Pte* pte = mm->page_table.Lookup(addr, false);
-  if (!pte || !pte->present() || !pte->write()) {
-    if (handle_mm_fault(vma, addr, FAULT_FLAG_WRITE) & VM_FAULT_OOM)
+  if (!pte || !pte->present()) {
+    if (handle_mm_fault(vma, addr, 0) & VM_FAULT_OOM)
       return MachineError{ENOMEM, "out of memory while pinning"};
     pte = mm->page_table.Lookup(addr, false);
   }
   Page* page = pfn_to_page(pte->pfn());
+  pins_.push_back({mm->id, addr, page});
+  if (page == &zero_page_) return std::nullopt;
   ++page->pincount;
   ++page->refcount;
   return std::nullopt;
 }
 
 std::optional<MachineError> Machine::Unpin(Mm* mm, uint64_t addr) {
-  Pte* pte = mm->page_table.Lookup(addr, false);
-  Page* page = pte && pte->present() && !pte->special() ? pfn_to_page(pte->pfn()) : nullptr;
-  if (!page || page->pincount == 0)
-    return MachineError{EINVAL, "unpin of a page that is not pinned"};
-  --page->pincount;
-  put_page(page);
-  return std::nullopt;
+  // The reference is on the page that was pinned, wherever it is mapped now.
+  for (auto it = pins_.begin(); it != pins_.end(); ++it) {
+    if (it->mm_id != mm->id || it->addr != addr) continue;
+    Page* page = it->page;
+    pins_.erase(it);
+    if (page == &zero_page_) return std::nullopt;
+    --page->pincount;
+    put_page(page);
+    return std::nullopt;
+  }
+  return MachineError{EINVAL, "unpin of a page that is not pinned"};
 }
 
 }  // namespace ksmsim::mmu

@@ -258,21 +258,8 @@ std::optional<MachineError> Machine::Fork(Mm* parent, Mm** child_out,
         return;
       }
       Page* page = pfn_to_page(spte.pfn());
-      if (page->pincount > 0 && page->Test(PG_anon_exclusive)) {
-        // page_needs_cow_for_dma(): a pinned exclusive page is copied for the child now.
-        Page* np = alloc_page(c->preferred_node);
-        if (!np) {
-          err = MachineError{ENOMEM, "out of memory copying a pinned page during fork"};
-          return;
-        }
-        contents_.Ref(page->content);
-        np->content = page->content;
-        np->refcount = 1;
-        np->flags = 0;
-        page_add_anon_rmap(np, c, addr, true);
-        *dpte = Pte::Make(np->pfn, spte.v & (Pte::kWrite | Pte::kDirty | Pte::kAccessed));
-        return;
-      }
+      // (page_needs_cow_for_dma() would copy a FOLL_PIN-pinned page for the child now; the
+      // workload's pin is FOLL_GET, as vmsplice takes it, which does not count.)
       // page_try_dup_anon_rmap(): the page is shared from now on.
       page->Clear(PG_anon_exclusive);
       get_page(page);

@@ -150,7 +150,13 @@ class Machine {
   std::map<uint64_t, std::unique_ptr<Mm>> mms_;  // by id; exited mms stay (KSM may hold them)
   std::vector<std::unique_ptr<AnonVma>> anon_vmas_;
   uint64_t next_mm_id_ = 1;
-  uint64_t reclaim_hand_ = 0;  // ReclaimSome's clock hand over PFNs
+  uint64_t reclaim_hand_ = 0;
+  struct PinRecord {
+    uint64_t mm_id;
+    uint64_t addr;
+    Page* page;
+  };
+  std::vector<PinRecord> pins_;  // in pin order; a page may be pinned more than once  // ReclaimSome's clock hand over PFNs
   uint64_t next_anon_vma_id_ = 1;
 };
 

@@ -51,12 +51,12 @@ int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
 }
 
 std::optional<MachineError> Machine::Migrate(Mm* mm, uint64_t start, uint64_t end, int nid) {
-  // move_pages(2) without MPOL_MF_MOVE_ALL: pages mapped more than once are left alone.
+  // move_pages(2) with MPOL_MF_MOVE_ALL (as root): shared and KSM pages move too.
   std::vector<Page*> pages;
   mm->page_table.ForEach(start, end, [&](uint64_t, Pte& pte) {
     if (!pte.present() || pte.special()) return;
     Page* page = pfn_to_page(pte.pfn());
-    if (page->nid == nid || page->mapcount > 1) return;
+    if (page->nid == nid) return;
     pages.push_back(page);
   });
   for (Page* page : pages) {

@@ -30,7 +30,6 @@ bool Machine::try_to_unmap(Page* page) {
     if (!pte || !pte->present() || pte->pfn() != p->pfn) return true;
     if (vma->flags & VM_LOCKED) return false;  // mlocked: stays
     bool anon_exclusive = p->Test(PG_anon_exclusive);
-    if (anon_exclusive && p->pincount > 0) return false;  // page_try_share_anon_rmap fails
     if (pte->dirty()) p->Set(PG_dirty);
     *pte = Pte::Swap(p->swap_slot);
     if (anon_exclusive) pte->v |= Pte::kSwpExclusive;
@@ -47,8 +46,7 @@ bool Machine::try_to_unmap(Page* page) {
 }
 
 bool Machine::reclaim_page(Page* page) {
-  if (page->Test(PG_free) || !page->PageAnon() || page->pincount > 0 ||
-      page->Test(PG_mlocked))
+  if (page->Test(PG_free) || !page->PageAnon() || page->Test(PG_mlocked))
     return false;
   if (!trylock_page(page)) return false;
   get_page(page);  // isolate_lru_page()'s reference
