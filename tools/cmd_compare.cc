@@ -1,5 +1,8 @@
 // `ksmsim compare A.json B.json`: the counter-by-counter differences of two result
-// documents (e.g. the kernel oracle's and the simulator's), matched by step.
+// documents (e.g. the kernel oracle's and the simulator's), matched by step: the counters
+// of snapshot/expect entries, the outcomes of ksm/offline/online steps, and whether the run
+// reported errors at all (their texts differ between engines).
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -68,9 +71,11 @@ class Comparer {
       }
       Entry(s, *ia->second, *ib->second);
     }
+    Outcomes(a, b);
+    // Error texts differ between engines; what must agree is whether the run failed.
     size_t na = a.contains("errors") && a["errors"].is_array() ? a["errors"].size() : 0;
     size_t nb = b.contains("errors") && b["errors"].is_array() ? b["errors"].size() : 0;
-    if (na != nb) {
+    if ((na == 0) != (nb == 0)) {
       std::string d = "errors: " + std::to_string(na) + " vs " + std::to_string(nb);
       for (const Json* doc : {&a, &b}) {
         if (!doc->contains("errors")) continue;
@@ -89,6 +94,49 @@ class Comparer {
     std::string label = entry.value("label", "");
     if (!label.empty()) w += " \"" + label + "\"";
     return w + ")";
+  }
+
+  // The outcomes of ksm/offline/online steps: the step's error and each knob write's.
+  void Outcomes(const Json& a, const Json& b) {
+    std::map<uint64_t, const Json*> oa, ob;
+    for (auto [doc, map] : {std::pair{&a, &oa}, std::pair{&b, &ob}}) {
+      if (!doc->contains("outcomes") || !(*doc)["outcomes"].is_array()) continue;
+      for (const Json& o : (*doc)["outcomes"]) {
+        if (o.is_object() && o.contains("step") && o["step"].is_number_unsigned()) {
+          (*map)[o["step"].get<uint64_t>()] = &o;
+        }
+      }
+    }
+    std::set<uint64_t> steps;
+    for (auto& [s, o] : oa) steps.insert(s);
+    for (auto& [s, o] : ob) steps.insert(s);
+    for (uint64_t s : steps) {
+      auto ia = oa.find(s), ib = ob.find(s);
+      if (ia == oa.end() || ib == ob.end()) {
+        const Json& present = ia != oa.end() ? *ia->second : *ib->second;
+        diffs.push_back(Where(s, present) + ": outcome only in " +
+                        (ia != oa.end() ? "the first" : "the second") + " document");
+        continue;
+      }
+      const Json& x = *ia->second;
+      const Json& y = *ib->second;
+      std::string where = Where(s, x);
+      if (x.value("error", "") != y.value("error", "")) {
+        diffs.push_back(where + ": error " + x.value("error", "") + " vs " + y.value("error", ""));
+      }
+      const Json* wx = Sub(x, "writes");
+      const Json* wy = Sub(y, "writes");
+      if (wx == nullptr || wy == nullptr || !wx->is_array() || !wy->is_array()) continue;
+      for (size_t i = 0; i < std::min(wx->size(), wy->size()); ++i) {
+        const Json& p = (*wx)[i];
+        const Json& q = (*wy)[i];
+        if (p.value("error", "") != q.value("error", "")) {
+          diffs.push_back(where + ": " + p.value("knob", "?") + " = " +
+                          (p.contains("value") ? p["value"].dump() : "?") + ": " +
+                          p.value("error", "") + " vs " + q.value("error", ""));
+        }
+      }
+    }
   }
 
   void Entry(uint64_t step, const Json& a, const Json& b) {

@@ -70,6 +70,7 @@ int Collect(const std::string& results_path, const std::string& console_path,
   doc["engine"] = "linux (qemu tcg)";
   doc["seed"] = plan.seed;
   doc["results"] = Json::array();
+  doc["outcomes"] = Json::array();
   doc["errors"] = Json::array();
   doc["notes"] = Json::array();
   bool ended = false, failed = false;
@@ -80,6 +81,9 @@ int Collect(const std::string& results_path, const std::string& console_path,
     } else if (type == "result") {
       r.erase("type");
       doc["results"].push_back(r);
+    } else if (type == "outcome") {
+      r.erase("type");
+      doc["outcomes"].push_back(r);
     } else if (type == "error") {
       doc["errors"].push_back(r.value("message", ""));
     } else if (type == "note") {

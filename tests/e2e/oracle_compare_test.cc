@@ -91,6 +91,26 @@ TEST_F(OracleCompareTest, EntryInOneDocumentOnlyIsADifference) {
       << o.output;
 }
 
+TEST_F(OracleCompareTest, KnobOutcomeDifferenceExitsOne) {
+  std::string doc = Doc("kernel", 1, 1992);
+  auto with_outcome = [&](const std::string& err) {
+    std::string d = doc;
+    d.insert(d.rfind('}'), R"(, "outcomes": [{"step": 3, "op": "ksm", "writes": [
+        {"knob": "max_page_sharing", "value": 300, "error": ")" + err + R"("}],
+        "error": ")" + err + R"("}])");
+    return d;
+  };
+  auto a = Write("a.json", with_outcome("EBUSY"));
+  auto b = Write("b.json", with_outcome("none"));
+  Outcome o = Compare(a, b);
+  EXPECT_EQ(o.status, 1) << o.output;
+  EXPECT_NE(o.output.find("step 3 (ksm): error EBUSY vs none"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("step 3 (ksm): max_page_sharing = 300: EBUSY vs none"),
+            std::string::npos)
+      << o.output;
+  EXPECT_EQ(Compare(a, a).status, 0);
+}
+
 TEST_F(OracleCompareTest, BadInputExitsTwo) {
   auto a = Write("a.json", Doc("kernel", 1, 1992));
   auto bad = Write("bad.json", R"({"results": "nope"})");

@@ -61,6 +61,11 @@ Executor::Executor(const Plan& plan, Emitter& out, unsigned wait_limit_s)
     : plan_(plan), out_(out), wait_limit_s_(wait_limit_s), workers_(plan.proc_names.size()) {}
 
 bool Executor::Run() {
+  desired_sleep_ms_ = ReadKsmValue("sleep_millisecs");
+  if (desired_sleep_ms_ < kMinKernelSleepMs) {
+    int err = WriteFile("/sys/kernel/mm/ksm/sleep_millisecs", std::to_string(kMinKernelSleepMs));
+    if (err != 0) throw std::runtime_error("sleep_millisecs floor: " + ErrnoName(err));
+  }
   if (plan_.uses_hotplug) {
     blocks_ = MovableMemoryBlocks(plan_.node_mib.size());
     for (size_t n = 0; n < blocks_.size(); ++n) {
@@ -84,7 +89,7 @@ bool Executor::Run() {
 }
 
 std::string Executor::Where(const Action& a) const {
-  return "step " + std::to_string(a.step) + " (" + a.op + ")";
+  return "step " + std::to_string(a.step) + " (" + a.op + ", " + a.path + ")";
 }
 
 std::vector<int> Executor::OpenFds() const {
@@ -203,24 +208,30 @@ int Executor::WriteKnob(const std::string& name, const Json& value) {
   int err = WriteFile(path, text);
   if (err != 0) return err;
   if (name == "run") desired_run_ = value.get<int64_t>();
-  if (name == "sleep_millisecs" && value.get<uint64_t>() < kMinKernelSleepMs) {
-    err = WriteFile(path, std::to_string(kMinKernelSleepMs));
-    if (err != 0) throw std::runtime_error("sleep_millisecs floor: " + ErrnoName(err));
+  if (name == "sleep_millisecs") {
+    desired_sleep_ms_ = value.get<uint64_t>();
+    if (desired_sleep_ms_ < kMinKernelSleepMs) {
+      err = WriteFile(path, std::to_string(kMinKernelSleepMs));
+      if (err != 0) throw std::runtime_error("sleep_millisecs floor: " + ErrnoName(err));
+    }
   }
   return 0;
 }
 
 void Executor::Knobs(const Action& a) {
   int first = 0;
+  Json writes = Json::array();
   for (const auto& [name, value] : a.knobs) {
     int err = WriteKnob(name, value);
-    if (err != 0) {
-      out_.Note(Where(a) + ": " + name + " = " + ValueText(value) + " failed with " +
-                ErrnoName(err));
-      if (first == 0) first = err;
-    }
+    writes.push_back(Json{{"knob", name}, {"value", value}, {"error", ErrnoName(err)}});
+    if (err != 0 && first == 0) first = err;
   }
   std::string got = ErrnoName(first);
+  out_.Emit(Json{{"type", "outcome"},
+                 {"step", a.step},
+                 {"op", "ksm"},
+                 {"writes", writes},
+                 {"error", got}});
   if (!a.expect_error.empty() && a.expect_error != got) {
     out_.Error(Where(a) + ": expected error " + a.expect_error + ", got " + got);
     failed_ = true;
@@ -286,7 +297,7 @@ void Executor::Counters(const Action& a) {
   entry["op"] = a.op;
   entry["label"] = a.label;
   entry["time_ns"] = NowNs();
-  entry["ksm"] = ReadKsmCounters(desired_run_);
+  entry["ksm"] = ReadKsmCounters(desired_run_, desired_sleep_ms_);
   Json procs = Json::object();
   for (const auto& [name, id] : live_) procs[name] = ReadProcCounters(workers_[id]->pid());
   entry["procs"] = procs;
@@ -315,7 +326,11 @@ void Executor::Counters(const Action& a) {
       }
     }
   }
-  if (!mismatches.empty()) failed_ = true;
+  for (const Json& m : mismatches) {
+    out_.Error(Where(a) + ": " + m["counter"].get<std::string>() + " expected " +
+               m["expected"].dump() + ", got " + m["actual"].dump());
+    failed_ = true;
+  }
   entry["mismatches"] = mismatches;
   out_.Emit(entry);
 }
@@ -340,6 +355,12 @@ void Executor::Hotplug(const Action& a) {
               std::to_string(kOfflineGiveUpS) + " s; interrupted (EINTR)");
   }
   out_.Note(Where(a) + ": memory" + std::to_string(blocks[a.block]) + ": " + got);
+  out_.Emit(Json{{"type", "outcome"},
+                 {"step", a.step},
+                 {"op", a.op},
+                 {"node", a.node},
+                 {"block", a.block},
+                 {"error", got}});
   if (!a.expect_error.empty() && a.expect_error != got) {
     out_.Error(Where(a) + ": expected error " + a.expect_error + ", got " + got);
     failed_ = true;

@@ -58,6 +58,7 @@ class Executor {
   std::map<std::string, int> live_;             // name -> process id
   std::set<int> ksm_mm_;  // processes whose mm is on KSM's list (madvised, or forked from one)
   int64_t desired_run_ = 0;
+  uint64_t desired_sleep_ms_ = 20;
   std::vector<std::vector<int>> blocks_;
   bool failed_ = false;
 };

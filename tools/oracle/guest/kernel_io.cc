@@ -154,7 +154,7 @@ void SetupZramSwap(uint64_t mib) {
   if (swapon("/dev/zram0", 0) != 0) throw Errno("swapon /dev/zram0");
 }
 
-Json ReadKsmCounters(int64_t desired_run) {
+Json ReadKsmCounters(int64_t desired_run, uint64_t desired_sleep_ms) {
   Json out = Json::object();
   const std::string dir = "/sys/kernel/mm/ksm";
   for (const std::string& name : ListDir(dir)) {
@@ -163,6 +163,7 @@ Json ReadKsmCounters(int64_t desired_run) {
     out[name] = v;
   }
   out["run"] = desired_run;
+  out["sleep_millisecs"] = desired_sleep_ms;
   return out;
 }
 

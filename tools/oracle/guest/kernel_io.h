@@ -31,8 +31,9 @@ void LoadModules(const std::string& dir);
 // Creates /dev/zram0 of `mib` MiB, writes a swap header on it and swaps on.
 void SetupZramSwap(uint64_t mib);
 
-// Every numeric file of /sys/kernel/mm/ksm, with `run` replaced by the workload's value.
-Json ReadKsmCounters(int64_t desired_run);
+// Every numeric file of /sys/kernel/mm/ksm, with `run` and `sleep_millisecs` replaced by
+// the workload's values (the kernel's differ: see executor.cc).
+Json ReadKsmCounters(int64_t desired_run, uint64_t desired_sleep_ms);
 // ksm_merging_pages and ksm_rmap_items of one process.
 Json ReadProcCounters(pid_t pid);
 // cow_ksm, ksm_swpin_copy, pswpin, pswpout from /proc/vmstat.
