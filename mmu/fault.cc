@@ -68,14 +68,22 @@ unsigned Machine::do_wp_page(Vma* vma, uint64_t addr, Pte* pte) {
       return VM_FAULT_WRITE;
     }
   }
+  // copy: "Ok, we need to copy. Oh, well.." -- get_page(vmf->page), dropped by
+  // wp_page_copy(), keeps the old page alive while the allocation may reclaim.
+  get_page(page);
   if (page->PageKsm()) ++vmstat_.cow_ksm;  // count_vm_event(COW_KSM)
   return wp_page_copy(vma, addr, pte, page);
 }
 
+// `old` carries the reference do_wp_page() took (null: the zero page is being replaced).
 unsigned Machine::wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old) {
+  const Pte orig_pte = *pte;  // vmf->orig_pte
   anon_vma_prepare(vma);
   Page* page = alloc_page(vma->preferred_node);
-  if (!page) return VM_FAULT_OOM;
+  if (!page) {
+    if (old) put_page(old);
+    return VM_FAULT_OOM;
+  }
   page->flags = 0;
   page->refcount = 1;
   if (old) {
@@ -84,11 +92,19 @@ unsigned Machine::wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old) {
   } else {
     page->content = contents_.Fill(0);
   }
+  if (!(*pte == orig_pte)) {
+    // !pte_same(): the allocation reclaimed, and try_to_unmap() replaced this PTE with a
+    // swap entry. Drop the new page and the old one; the fault is retried.
+    put_page(page);
+    if (old) put_page(old);
+    return 0;
+  }
   NewAnonPage(page, vma, addr);
   *pte = Pte::Make(page->pfn, kUserBits);
   if (old) {
     page_remove_rmap(old, vma);
-    put_page(old);
+    put_page(old);  // the reference of the PTE just replaced
+    put_page(old);  // do_wp_page()'s
   }
   return VM_FAULT_WRITE;
 }
@@ -143,6 +159,7 @@ unsigned Machine::do_swap_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags
       flags &= ~FAULT_FLAG_WRITE;
       ret |= VM_FAULT_WRITE;
     }
+    exclusive = true;  // rmap_flags |= RMAP_EXCLUSIVE: the only reference is ours
   } else {
     exclusive = false;
   }

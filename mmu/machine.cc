@@ -213,6 +213,19 @@ void Machine::Exit(Mm* mm) {
   }
   for (auto& [start, v] : mm->vmas) mm->page_table.FreeEmpty(v->start, v->end);
   mm->vmas.clear();
+  // do_exit(): exit_files() after exit_mm() closes the pipes that hold the process's page
+  // references (its pins), which frees pages the teardown left only pinned.
+  for (auto it = pins_.begin(); it != pins_.end();) {
+    if (it->mm_id != mm->id) {
+      ++it;
+      continue;
+    }
+    Page* page = it->page;
+    it = pins_.erase(it);
+    if (page == &zero_page_) continue;
+    --page->pincount;
+    put_page(page);
+  }
 }
 
 std::optional<MachineError> Machine::Fork(Mm* parent, Mm** child_out,

@@ -71,8 +71,15 @@ Page* PhysMem::AllocOnNode(int nid) {
 void PhysMem::Free(Page* page) {
   Node& n = nodes_[page->nid];
   page->Set(PG_free);
+  if (IsIsolated(page->pfn)) {
+    // A frame freed into an isolated pageblock goes to the MIGRATE_ISOLATE free list and is
+    // not counted as free memory (__free_one_page skips __mod_zone_freepage_state for it);
+    // UnisolateRange gives it back.
+    ++n.offline_count;
+    return;
+  }
   ++n.free_count;
-  if (!IsIsolated(page->pfn)) n.free_stack.push_back(page->pfn);
+  n.free_stack.push_back(page->pfn);
 }
 
 void PhysMem::IsolateRange(Pfn start, Pfn end) {
