@@ -65,8 +65,8 @@ class Comparer {
       auto ia = ea.find(s), ib = eb.find(s);
       if (ia == ea.end() || ib == eb.end()) {
         const Json& present = ia != ea.end() ? *ia->second : *ib->second;
-        diffs.push_back(Where(s, present) + ": only in " + (ia != ea.end() ? "the first" : "the second") +
-                        " document");
+        diffs.push_back(Where(s, present) + ": only in " +
+                        (ia != ea.end() ? "the first" : "the second") + " document");
         continue;
       }
       Entry(s, *ia->second, *ib->second);
@@ -204,9 +204,8 @@ int RunCompare(const CompareOptions& o) {
     return 0;
   }
   for (const std::string& d : c.diffs) std::cout << d << "\n";
-  std::cout << c.diffs.size() << " difference(s) between " << o.a << " ("
-            << a.value("engine", "?") << ") and " << o.b << " (" << b.value("engine", "?")
-            << ")\n";
+  std::cout << c.diffs.size() << " difference(s) between " << o.a << " (" << a.value("engine", "?")
+            << ") and " << o.b << " (" << b.value("engine", "?") << ")\n";
   return 1;
 }
 

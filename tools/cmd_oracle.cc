@@ -203,7 +203,9 @@ int RunOracle(const OracleOptions& o) {
     std::cerr << "ksmsim oracle: " << problem << "\n";
     std::string qemu_log = TailOfFile(vm.qemu_log_path, 10);
     if (!qemu_log.empty()) std::cerr << "QEMU said:\n" << qemu_log;
-    std::cerr << "kernel console (last 30 lines):\n" << TailOfFile(vm.console_path, 30);
+    std::string console = TailOfFile(vm.console_path, 30);
+    std::cerr << "kernel console (last 30 lines):\n"
+              << (console.empty() ? "  (empty: the kernel printed nothing yet)\n" : console);
   }
   if (rc != 2 || !doc["results"].empty()) {
     std::string out = doc.dump(2) + "\n";
@@ -216,8 +218,8 @@ int RunOracle(const OracleOptions& o) {
   std::filesystem::remove_all(dir);
   if (rc != 2) {
     std::cerr << "ksmsim oracle: " << doc["engine"].get<std::string>() << ": "
-              << doc["results"].size() << " result(s), " << doc["errors"].size()
-              << " error(s), " << static_cast<int>(secs) << " s\n";
+              << doc["results"].size() << " result(s), " << doc["errors"].size() << " error(s), "
+              << static_cast<int>(secs) << " s\n";
     for (const auto& e : doc["errors"]) std::cerr << "  error: " << e.get<std::string>() << "\n";
   }
   return rc;

@@ -25,7 +25,8 @@ void Pad4(std::string& s) {
 }
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string Basename(const std::string& path) {
@@ -41,9 +42,9 @@ void CpioArchive::Entry(const std::string& path, uint32_t mode, const std::strin
   std::string h = "070701";
   h += Hex8(ino_++);
   h += Hex8(mode);
-  h += Hex8(0) + Hex8(0);            // uid, gid
-  h += Hex8(1);                      // nlink
-  h += Hex8(0);                      // mtime
+  h += Hex8(0) + Hex8(0);  // uid, gid
+  h += Hex8(1);            // nlink
+  h += Hex8(0);            // mtime
   h += Hex8(static_cast<uint32_t>(data.size()));
   h += Hex8(0) + Hex8(0);            // dev major/minor
   h += Hex8(rmajor) + Hex8(rminor);  // rdev

@@ -93,14 +93,15 @@ std::vector<std::string> QemuArgs(const VmConfig& c) {
   uint64_t dimm_total = std::accumulate(dimm.begin(), dimm.end(), uint64_t{0});
   unsigned cpus = static_cast<unsigned>(std::max<size_t>(2, nodes));
 
-  std::string append = "console=ttyS0 quiet panic=-1 transparent_hugepage=never "
-                       "numa_balancing=disable mitigations=off ksmsim_wait_s=" +
-                       std::to_string(c.timeout_s);
+  std::string append =
+      "console=ttyS0 quiet panic=-1 transparent_hugepage=never "
+      "numa_balancing=disable mitigations=off ksmsim_wait_s=" +
+      std::to_string(c.timeout_s);
   if (c.hotplug) append += " memhp_default_state=online_movable";
 
-  std::vector<std::string> a = {c.qemu, "-accel", "tcg", "-display", "none", "-no-reboot",
-                                "-kernel", c.kernel, "-initrd", c.initrd, "-append", append,
-                                "-smp", std::to_string(cpus)};
+  std::vector<std::string> a = {c.qemu,       "-accel",  "tcg",    "-display",          "none",
+                                "-no-reboot", "-kernel", c.kernel, "-initrd",           c.initrd,
+                                "-append",    append,    "-smp",   std::to_string(cpus)};
   std::string mem = Mib(boot_total);
   if (c.hotplug) {
     mem += ",slots=" + std::to_string(nodes) + ",maxmem=" + Mib(boot_total + dimm_total);
@@ -121,9 +122,9 @@ std::vector<std::string> QemuArgs(const VmConfig& c) {
   if (c.hotplug) {
     for (size_t i = 0; i < nodes; ++i) {
       std::string id = std::to_string(i);
-      a.insert(a.end(), {"-object", "memory-backend-ram,id=dimmram" + id + ",size=" + Mib(dimm[i]),
-                         "-device", "pc-dimm,id=dimm" + id + ",memdev=dimmram" + id +
-                                        ",node=" + id});
+      a.insert(a.end(),
+               {"-object", "memory-backend-ram,id=dimmram" + id + ",size=" + Mib(dimm[i]),
+                "-device", "pc-dimm,id=dimm" + id + ",memdev=dimmram" + id + ",node=" + id});
     }
   }
   // ttyS0 (the kernel console) and ttyS1 (the guest's report lines) go to files.
@@ -168,8 +169,8 @@ VmOutcome RunVm(const VmConfig& c) {
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
       out.timed_out = true;
-      out.error = "the VM did not finish within " + std::to_string(c.timeout_s) +
-                  " s (--timeout-s)";
+      out.error =
+          "the VM did not finish within " + std::to_string(c.timeout_s) + " s (--timeout-s)";
       return out;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -22,9 +22,9 @@ struct VmConfig {
   uint64_t swap_mib = 0;
   bool hotplug = false;  // workload memory as DIMMs onlined movable
   unsigned timeout_s = 900;
-  std::string console_path;  // ttyS0: the kernel console
-  std::string results_path;  // ttyS1: the guest's @@KSMSIM lines
-  std::string qemu_log_path; // QEMU's own stdout/stderr
+  std::string console_path;   // ttyS0: the kernel console
+  std::string results_path;   // ttyS1: the guest's @@KSMSIM lines
+  std::string qemu_log_path;  // QEMU's own stdout/stderr
 };
 
 // The newest /boot/vmlinuz-6.1*; empty when there is none.

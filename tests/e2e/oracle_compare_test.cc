@@ -96,7 +96,8 @@ TEST_F(OracleCompareTest, KnobOutcomeDifferenceExitsOne) {
   auto with_outcome = [&](const std::string& err) {
     std::string d = doc;
     d.insert(d.rfind('}'), R"(, "outcomes": [{"step": 3, "op": "ksm", "writes": [
-        {"knob": "max_page_sharing", "value": 300, "error": ")" + err + R"("}],
+        {"knob": "max_page_sharing", "value": 300, "error": ")" +
+                               err + R"("}],
         "error": ")" + err + R"("}])");
     return d;
   };
@@ -105,8 +106,7 @@ TEST_F(OracleCompareTest, KnobOutcomeDifferenceExitsOne) {
   Outcome o = Compare(a, b);
   EXPECT_EQ(o.status, 1) << o.output;
   EXPECT_NE(o.output.find("step 3 (ksm): error EBUSY vs none"), std::string::npos) << o.output;
-  EXPECT_NE(o.output.find("step 3 (ksm): max_page_sharing = 300: EBUSY vs none"),
-            std::string::npos)
+  EXPECT_NE(o.output.find("step 3 (ksm): max_page_sharing = 300: EBUSY vs none"), std::string::npos)
       << o.output;
   EXPECT_EQ(Compare(a, a).status, 0);
 }

@@ -58,16 +58,18 @@ for w in "${cases[@]}"; do
   truth="$stored"
   if [ ! -f "$truth" ]; then
     truth="$tmp/oracle.json"
+    rm -f "$truth"
     "$ksmsim" oracle "$w" --out "$truth" || [ $? -eq 1 ] || { status=2; continue; }
   fi
   if [ $has_run -eq 0 ]; then
     echo "run-cases: $name: ksmsim has no 'run' subcommand yet; nothing to compare with"
     continue
   fi
+  rm -f "$tmp/sim.json"
   "$ksmsim" run "$w" --out "$tmp/sim.json" >/dev/null
   rc=$?
-  if [ $rc -eq 2 ]; then
-    echo "run-cases: $name: ksmsim run failed (exit 2)"
+  if [ $rc -ne 0 ] && [ $rc -ne 1 ]; then
+    echo "run-cases: $name: ksmsim run failed (exit $rc)"
     status=2
     continue
   fi

@@ -157,7 +157,9 @@ void Executor::RegionOp(const Action& a) {
       c.arg = plan_.node_mib.size() > 1 ? a.node : -1;
       c.arg2 = a.locked ? 1 : 0;
       break;
-    case ActionKind::kMunmap: c.op = WorkerOp::kMunmap; break;
+    case ActionKind::kMunmap:
+      c.op = WorkerOp::kMunmap;
+      break;
     case ActionKind::kMadvise:
       c.op = WorkerOp::kMadvise;
       c.arg = static_cast<int32_t>(a.advice);
@@ -167,15 +169,24 @@ void Executor::RegionOp(const Action& a) {
       data.reserve(a.pages);
       for (uint64_t k = 0; k < a.pages; ++k) data.push_back(PageDataFor(plan_, a, k));
       break;
-    case ActionKind::kRead: c.op = WorkerOp::kRead; break;
-    case ActionKind::kVerify: c.op = WorkerOp::kVerify; break;
+    case ActionKind::kRead:
+      c.op = WorkerOp::kRead;
+      break;
+    case ActionKind::kVerify:
+      c.op = WorkerOp::kVerify;
+      break;
     case ActionKind::kMigrate:
       c.op = WorkerOp::kMigrate;
       c.arg = a.node;
       break;
-    case ActionKind::kPin: c.op = WorkerOp::kPin; break;
-    case ActionKind::kUnpin: c.op = WorkerOp::kUnpin; break;
-    default: return;
+    case ActionKind::kPin:
+      c.op = WorkerOp::kPin;
+      break;
+    case ActionKind::kUnpin:
+      c.op = WorkerOp::kUnpin;
+      break;
+    default:
+      return;
   }
   WorkerRsp r = workers_[a.proc]->Call(c, data);
   std::string where = Where(a) + " " + plan_.proc_names[a.proc] + "/" + a.region;
@@ -227,11 +238,8 @@ void Executor::Knobs(const Action& a) {
     if (err != 0 && first == 0) first = err;
   }
   std::string got = ErrnoName(first);
-  out_.Emit(Json{{"type", "outcome"},
-                 {"step", a.step},
-                 {"op", "ksm"},
-                 {"writes", writes},
-                 {"error", got}});
+  out_.Emit(Json{
+      {"type", "outcome"}, {"step", a.step}, {"op", "ksm"}, {"writes", writes}, {"error", got}});
   if (!a.expect_error.empty() && a.expect_error != got) {
     out_.Error(Where(a) + ": expected error " + a.expect_error + ", got " + got);
     failed_ = true;
@@ -246,8 +254,9 @@ void Executor::WaitFullScans(const Action& a) {
     return;
   }
   if (ksm_mm_.empty()) {
-    out_.Error(Where(a) + ": full_scans can never grow: no live process has madvised "
-                          "MADV_MERGEABLE, so ksmd does not scan");
+    out_.Error(Where(a) +
+               ": full_scans can never grow: no live process has madvised "
+               "MADV_MERGEABLE, so ksmd does not scan");
     failed_ = true;
     return;
   }
@@ -271,8 +280,8 @@ void Executor::WaitFullScans(const Action& a) {
                std::to_string(wait_limit_s_) + " s (it is " + std::to_string(now) + ")");
     failed_ = true;
   } else if (now != target) {
-    out_.Error(Where(a) + ": ksmd overshot: full_scans is " + std::to_string(now) +
-               ", wanted " + std::to_string(target) + " (not comparable)");
+    out_.Error(Where(a) + ": ksmd overshot: full_scans is " + std::to_string(now) + ", wanted " +
+               std::to_string(target) + " (not comparable)");
   }
 }
 

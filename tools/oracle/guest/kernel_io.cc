@@ -50,20 +50,34 @@ bool ParseU64(const std::string& text, uint64_t* out) {
 
 std::string ErrnoName(int err) {
   switch (err) {
-    case 0: return "none";
-    case EBUSY: return "EBUSY";
-    case EINVAL: return "EINVAL";
-    case ENOMEM: return "ENOMEM";
-    case EINTR: return "EINTR";
-    case EAGAIN: return "EAGAIN";
-    case EPERM: return "EPERM";
-    case ENOENT: return "ENOENT";
-    case EFAULT: return "EFAULT";
-    case EIO: return "EIO";
-    case ENOSPC: return "ENOSPC";
-    case EEXIST: return "EEXIST";
-    case EACCES: return "EACCES";
-    default: return "errno " + std::to_string(err);
+    case 0:
+      return "none";
+    case EBUSY:
+      return "EBUSY";
+    case EINVAL:
+      return "EINVAL";
+    case ENOMEM:
+      return "ENOMEM";
+    case EINTR:
+      return "EINTR";
+    case EAGAIN:
+      return "EAGAIN";
+    case EPERM:
+      return "EPERM";
+    case ENOENT:
+      return "ENOENT";
+    case EFAULT:
+      return "EFAULT";
+    case EIO:
+      return "EIO";
+    case ENOSPC:
+      return "ENOSPC";
+    case EEXIST:
+      return "EEXIST";
+    case EACCES:
+      return "EACCES";
+    default:
+      return "errno " + std::to_string(err);
   }
 }
 

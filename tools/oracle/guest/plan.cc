@@ -15,9 +15,13 @@ using sim::Fnv1a64;
 using sim::Mix64;
 
 const std::vector<std::string>& KsmKnobs() {
-  static const std::vector<std::string> knobs = {
-      "run", "pages_to_scan", "sleep_millisecs", "max_page_sharing", "merge_across_nodes",
-      "use_zero_pages", "stable_node_chains_prune_millisecs"};
+  static const std::vector<std::string> knobs = {"run",
+                                                 "pages_to_scan",
+                                                 "sleep_millisecs",
+                                                 "max_page_sharing",
+                                                 "merge_across_nodes",
+                                                 "use_zero_pages",
+                                                 "stable_node_chains_prune_millisecs"};
   return knobs;
 }
 
@@ -29,8 +33,7 @@ void CheckFields(const Json& obj, const std::string& where,
                  std::initializer_list<const char*> allowed) {
   if (!obj.is_object()) Fail(where, "must be an object");
   for (const auto& [k, v] : obj.items()) {
-    bool ok = std::any_of(allowed.begin(), allowed.end(),
-                          [&](const char* a) { return k == a; });
+    bool ok = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return k == a; });
     if (!ok) Fail(where + "." + k, "unknown field");
   }
 }
@@ -48,8 +51,7 @@ uint64_t GetU64(const Json& obj, const char* field, const std::string& where, bo
   return v.get<uint64_t>();
 }
 
-std::string GetString(const Json& obj, const char* field, const std::string& where,
-                      bool required) {
+std::string GetString(const Json& obj, const char* field, const std::string& where, bool required) {
   if (!obj.contains(field)) {
     if (required) Fail(where, std::string("missing field \"") + field + "\"");
     return "";
@@ -126,8 +128,8 @@ class Planner {
       ProcState& p = Proc(s, at);
       a.proc = p.id;
       a.region = GetString(s, "region", at, true);
-      if (p.regions.count(a.region)) Fail(at + ".region", "region \"" + a.region +
-                                                              "\" already exists in this process");
+      if (p.regions.count(a.region))
+        Fail(at + ".region", "region \"" + a.region + "\" already exists in this process");
       a.pages = GetU64(s, "pages", at, true, 0);
       if (a.pages == 0) Fail(at + ".pages", "must be at least 1");
       a.node = Node(s, at, -1);
@@ -154,12 +156,17 @@ class Planner {
       a.kind = ActionKind::kMadvise;
       Range(s, at, a, true);
       std::string adv = GetString(s, "advice", at, true);
-      if (adv == "mergeable") a.advice = Advice::kMergeable;
-      else if (adv == "unmergeable") a.advice = Advice::kUnmergeable;
-      else if (adv == "dontneed") a.advice = Advice::kDontneed;
-      else if (adv == "pageout") a.advice = Advice::kPageout;
-      else Fail(at + ".advice", "unknown advice \"" + adv +
-                                    "\" (mergeable, unmergeable, dontneed or pageout)");
+      if (adv == "mergeable")
+        a.advice = Advice::kMergeable;
+      else if (adv == "unmergeable")
+        a.advice = Advice::kUnmergeable;
+      else if (adv == "dontneed")
+        a.advice = Advice::kDontneed;
+      else if (adv == "pageout")
+        a.advice = Advice::kPageout;
+      else
+        Fail(at + ".advice",
+             "unknown advice \"" + adv + "\" (mergeable, unmergeable, dontneed or pageout)");
     } else if (op == "write") {
       CheckFields(s, at, {"op", "proc", "region", "range", "data"});
       a.kind = ActionKind::kWrite;
@@ -260,8 +267,8 @@ class Planner {
     if (!s.contains("node")) return def;
     uint64_t node = GetU64(s, "node", at, true, 0);
     if (node >= plan_.node_mib.size()) {
-      Fail(at + ".node", "the machine has " + std::to_string(plan_.node_mib.size()) +
-                             " NUMA node(s)");
+      Fail(at + ".node",
+           "the machine has " + std::to_string(plan_.node_mib.size()) + " NUMA node(s)");
     }
     return static_cast<int>(node);
   }
@@ -278,8 +285,7 @@ class Planner {
       const Json& rg = s.at("range");
       if (!rg.is_array() || rg.size() != 2 || !rg[0].is_number_integer() ||
           !rg[1].is_number_integer() || rg[0].get<int64_t>() < 0 ||
-          rg[1].get<int64_t>() <= rg[0].get<int64_t>() ||
-          rg[1].get<uint64_t>() > r.pages) {
+          rg[1].get<int64_t>() <= rg[0].get<int64_t>() || rg[1].get<uint64_t>() > r.pages) {
         Fail(at + ".range", "must be [first, end) with 0 <= first < end <= " +
                                 std::to_string(r.pages) + " (the region's pages)");
       }
@@ -289,8 +295,8 @@ class Planner {
     if (need_mapped) {
       for (uint64_t i = first; i < end; ++i) {
         if (!r.mapped[i]) {
-          Fail(at + ".range", "page " + std::to_string(i) + " of region \"" + a.region +
-                                  "\" is unmapped");
+          Fail(at + ".range",
+               "page " + std::to_string(i) + " of region \"" + a.region + "\" is unmapped");
         }
       }
     }
@@ -376,8 +382,8 @@ class Planner {
 
 Plan MakePlan(const Json& w) {
   Plan plan;
-  CheckFields(w, "workload", {"ksmsim", "name", "description", "seed", "kernel", "machine",
-                              "ksm", "steps"});
+  CheckFields(w, "workload",
+              {"ksmsim", "name", "description", "seed", "kernel", "machine", "ksm", "steps"});
   if (!w.contains("ksmsim") || !w.at("ksmsim").is_number_integer() ||
       w.at("ksmsim").get<int64_t>() != 1) {
     Fail("workload.ksmsim", "must be 1 (the format version)");
@@ -387,8 +393,9 @@ Plan MakePlan(const Json& w) {
   plan.seed = GetU64(w, "seed", "workload", false, 0);
   if (w.contains("kernel")) plan.kernel = GetString(w, "kernel", "workload", true);
   if (plan.kernel != "6.1") {
-    Fail("workload.kernel", "the kernel oracle runs Debian's Linux 6.1, profile \"6.1\" only (got \"" +
-                                plan.kernel + "\")");
+    Fail("workload.kernel",
+         "the kernel oracle runs Debian's Linux 6.1, profile \"6.1\" only (got \"" + plan.kernel +
+             "\")");
   }
   plan.node_mib = {1024};
   if (w.contains("machine")) {
@@ -484,8 +491,8 @@ bool IsKsmKnob(const std::string& name) {
 
 bool IsKsmCounter(const std::string& name) {
   static const std::set<std::string> counters = {
-      "pages_shared", "pages_sharing", "pages_unshared", "pages_volatile", "full_scans",
-      "stable_node_chains", "stable_node_dups", "ksm_zero_pages"};
+      "pages_shared", "pages_sharing",      "pages_unshared",   "pages_volatile",
+      "full_scans",   "stable_node_chains", "stable_node_dups", "ksm_zero_pages"};
   return IsKsmKnob(name) || counters.count(name) > 0;
 }
 
@@ -494,8 +501,7 @@ bool IsProcCounter(const std::string& name) {
 }
 
 const std::vector<std::string>& VmstatCounters() {
-  static const std::vector<std::string> names = {"cow_ksm", "ksm_swpin_copy", "pswpin",
-                                                 "pswpout"};
+  static const std::vector<std::string> names = {"cow_ksm", "ksm_swpin_copy", "pswpin", "pswpout"};
   return names;
 }
 

@@ -3,9 +3,8 @@
 // Shared by the host (validation before booting) and the guest (execution).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -30,26 +29,43 @@ enum class DataKind { kFill, kUnique, kKey, kCycle, kPool, kPatch };
 
 struct DataSpec {
   DataKind kind = DataKind::kFill;
-  uint8_t byte = 0;        // fill value, or the patch's value
-  uint16_t offset = 0;     // patch offset
-  std::string key;         // key S
-  uint64_t k = 0;          // cycle K, pool K
-  uint64_t first_n = 0;    // pool/unique: the run-wide counter of the range's first page
+  uint8_t byte = 0;      // fill value, or the patch's value
+  uint16_t offset = 0;   // patch offset
+  std::string key;       // key S
+  uint64_t k = 0;        // cycle K, pool K
+  uint64_t first_n = 0;  // pool/unique: the run-wide counter of the range's first page
 };
 
 // One page's content as the worker writes it.
 enum class PageKind : uint8_t { kFill = 0, kGen = 1, kPatch = 2 };
 struct PageData {
   PageKind kind = PageKind::kFill;
-  uint8_t byte = 0;    // fill value or patch value
-  uint16_t offset = 0; // patch offset
+  uint8_t byte = 0;     // fill value or patch value
+  uint16_t offset = 0;  // patch offset
   uint32_t pad = 0;
-  uint64_t seed = 0;   // gen(seed)
+  uint64_t seed = 0;  // gen(seed)
 };
 
 enum class ActionKind {
-  kSpawn, kFork, kExit, kMmap, kMunmap, kMadvise, kWrite, kRead, kVerify, kMigrate,
-  kPin, kUnpin, kOffline, kOnline, kKsm, kWaitMs, kWaitFullScans, kExpect, kSnapshot,
+  kSpawn,
+  kFork,
+  kExit,
+  kMmap,
+  kMunmap,
+  kMadvise,
+  kWrite,
+  kRead,
+  kVerify,
+  kMigrate,
+  kPin,
+  kUnpin,
+  kOffline,
+  kOnline,
+  kKsm,
+  kWaitMs,
+  kWaitFullScans,
+  kExpect,
+  kSnapshot,
 };
 
 enum class Advice { kMergeable, kUnmergeable, kDontneed, kPageout };
@@ -62,18 +78,18 @@ struct Action {
   int proc = -1;      // process id (index into Plan::proc_names)
   int child = -1;     // fork: the child's id
   std::string region;
-  uint64_t addr = 0;         // address of the range's first page
-  uint64_t pages = 0;        // pages in the range
-  uint64_t region_first = 0; // index of the range's first page inside the region
-  int node = -1;             // spawn/mmap/migrate/offline/online
+  uint64_t addr = 0;          // address of the range's first page
+  uint64_t pages = 0;         // pages in the range
+  uint64_t region_first = 0;  // index of the range's first page inside the region
+  int node = -1;              // spawn/mmap/migrate/offline/online
   bool locked = false;
   Advice advice = Advice::kMergeable;
   DataSpec data;
   int block = -1;
-  std::string expect_error;  // "" when not given
+  std::string expect_error;                         // "" when not given
   std::vector<std::pair<std::string, Json>> knobs;  // ksm: in the order given
-  uint64_t amount = 0;       // wait: ms or full_scans
-  Json expect;               // expect: {"ksm":{..},"procs":{..},"vmstat":{..}}
+  uint64_t amount = 0;                              // wait: ms or full_scans
+  Json expect;  // expect: {"ksm":{..},"procs":{..},"vmstat":{..}}
   std::string label;
 };
 

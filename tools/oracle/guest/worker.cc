@@ -52,10 +52,14 @@ void Expected(const Shadow* s, uint8_t* out) {
 
 int Advice(int a) {
   switch (static_cast<oracle::Advice>(a)) {
-    case Advice::kMergeable: return kMadvMergeable;
-    case Advice::kUnmergeable: return kMadvUnmergeable;
-    case Advice::kDontneed: return MADV_DONTNEED;
-    case Advice::kPageout: return kMadvPageout;
+    case Advice::kMergeable:
+      return kMadvMergeable;
+    case Advice::kUnmergeable:
+      return kMadvUnmergeable;
+    case Advice::kDontneed:
+      return MADV_DONTNEED;
+    case Advice::kPageout:
+      return kMadvPageout;
   }
   return -1;
 }
@@ -231,7 +235,8 @@ class WorkerLoop {
       if (rsp.count++ == 0) {
         snprintf(rsp.msg, sizeof rsp.msg, "page %llu of the range not moved: %s",
                  static_cast<unsigned long long>(i),
-                 status[i] < 0 ? strerror(-status[i]) : ("on node " + std::to_string(status[i])).c_str());
+                 status[i] < 0 ? strerror(-status[i])
+                               : ("on node " + std::to_string(status[i])).c_str());
       }
     }
   }

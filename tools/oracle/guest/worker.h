@@ -14,7 +14,17 @@
 namespace ksmsim::oracle {
 
 enum class WorkerOp : uint32_t {
-  kMmap, kMunmap, kMadvise, kWrite, kRead, kVerify, kMigrate, kPin, kUnpin, kFork, kExit,
+  kMmap,
+  kMunmap,
+  kMadvise,
+  kWrite,
+  kRead,
+  kVerify,
+  kMigrate,
+  kPin,
+  kUnpin,
+  kFork,
+  kExit,
 };
 
 struct WorkerCmd {
