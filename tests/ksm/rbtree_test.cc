@@ -45,7 +45,12 @@ std::string Shape(const RbNode* n) {
   if (n == nullptr) return "-";
   std::string s = std::to_string(AsTest(n)->key) + (IsBlack(n) ? "B" : "R");
   if (n->rb_left != nullptr || n->rb_right != nullptr) {
-    s += "(" + Shape(n->rb_left) + "," + Shape(n->rb_right) + ")";
+    // Appended piece by piece: GCC 12 at -O3 misreports "(" + ... as overlapping memcpy.
+    s += '(';
+    s += Shape(n->rb_left);
+    s += ',';
+    s += Shape(n->rb_right);
+    s += ')';
   }
   return s;
 }
