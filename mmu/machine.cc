@@ -66,6 +66,9 @@ void Machine::set_page_content(Page* page, ContentId content) {
 void Machine::page_remove_rmap(Page* page, Vma* vma) {
   --page->mapcount;
   --vma->mm->anon_rss;
+  // munlock_vma_page(): unmapped from a VM_LOCKED VMA, the page is munlocked ("assume
+  // that was the last mlock: reclaim will fix it if not", __munlock_folio).
+  if (vma->flags & VM_LOCKED) page->Clear(PG_mlocked);
 }
 
 void Machine::page_add_anon_rmap(Page* page, Vma* vma, uint64_t addr, bool exclusive) {

@@ -28,7 +28,10 @@ bool Machine::try_to_unmap(Page* page) {
   rwc.rmap_one = [&](Page* p, Vma* vma, uint64_t addr) {
     Pte* pte = vma->mm->page_table.Lookup(addr, false);
     if (!pte || !pte->present() || pte->pfn() != p->pfn) return true;
-    if (vma->flags & VM_LOCKED) return false;  // mlocked: stays
+    if (vma->flags & VM_LOCKED) {  // mlock_vma_folio(): mlocked again, and stays
+      p->Set(PG_mlocked);
+      return false;
+    }
     bool anon_exclusive = p->Test(PG_anon_exclusive);
     if (pte->dirty()) p->Set(PG_dirty);
     *pte = Pte::Swap(p->swap_slot);

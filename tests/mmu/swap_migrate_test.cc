@@ -158,6 +158,42 @@ TEST(SwapTest, PageoutSkipsPagesMappedMoreThanOnce) {
   EXPECT_MACHINE_OK(m);
 }
 
+// page_remove_rmap() munlocks a page unmapped from a VM_LOCKED VMA: once the locked
+// parent is gone, the child's copy of its page (fork does not inherit mlock) is an
+// ordinary page that can be paged out.
+TEST(SwapTest, PagesOfAnExitedLockedMappingCanBePagedOut) {
+  Machine m(Config({4096}, 64));
+  Mm* parent = m.CreateMm("parent", 0);
+  uint64_t start = m.Mmap(parent, "locked", 4, 0, true);
+  for (uint64_t i = 0; i < 4; ++i) ASSERT_FALSE(WriteGen(m, parent, start, i, i));
+  ASSERT_TRUE(PageAt(m, parent, start)->Test(PG_mlocked));
+  Mm* child = nullptr;
+  ASSERT_FALSE(m.Fork(parent, &child, "child"));
+  EXPECT_FALSE(child->vma_lookup(start)->flags & VM_LOCKED);
+  m.Exit(parent);
+  Page* page = PageAt(m, child, start);
+  EXPECT_FALSE(page->Test(PG_mlocked));
+  ASSERT_FALSE(m.Pageout(child, start, Addr(start, 4)));
+  EXPECT_EQ(m.vmstat().pswpout, 4u);
+  EXPECT_EQ(UsedPages(m), 0u);
+  for (uint64_t i = 0; i < 4; ++i) EXPECT_TRUE(HoldsGen(m, child, start, i, i));
+  EXPECT_MACHINE_OK(m);
+}
+
+// Reclaim of a page mapped by a locked VMA fails in try_to_unmap(), which mlocks it again.
+TEST(SwapTest, ReclaimLeavesALockedPage) {
+  Machine m(Config({4096}, 64));
+  Mm* mm = m.CreateMm("p", 0);
+  uint64_t start = m.Mmap(mm, "locked", 1, 0, true);
+  ASSERT_FALSE(WriteGen(m, mm, start, 0, 1));
+  Page* page = PageAt(m, mm, start);
+  EXPECT_FALSE(m.reclaim_page(page));
+  EXPECT_EQ(PageAt(m, mm, start), page);
+  EXPECT_TRUE(page->Test(PG_mlocked));
+  EXPECT_EQ(m.vmstat().pswpout, 0u);
+  EXPECT_MACHINE_OK(m);
+}
+
 TEST(SwapTest, PageoutWithoutSwapFailsSoftly) {
   Machine m(Config({4096}));
   Mm* mm = m.CreateMm("p", 0);
