@@ -117,7 +117,8 @@ class Machine {
   // migrate_pages() of one page to `nid`; 0 or a positive errno (EBUSY, ENOMEM).
   int migrate_page(Page* page, int nid, bool avoid_isolated = true);
   std::optional<MachineError> Migrate(Mm* mm, uint64_t start, uint64_t end, int nid);
-  // Memory hotremove/hotadd of block `block` of node `nid`: 0 or EBUSY/EINVAL.
+  // Memory hotremove/hotadd of block `block` of node `nid`: 0, EBUSY (a page cannot move;
+  // Linux would retry until interrupted), or EINVAL (already offline/online, no such block).
   int OfflineBlock(int nid, uint64_t block);
   int OnlineBlock(int nid, uint64_t block);
 

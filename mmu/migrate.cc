@@ -70,7 +70,7 @@ int Machine::OfflineBlock(int nid, uint64_t block) {
   if (nid < 0 || nid >= phys_.num_nodes() || block >= phys_.node_blocks(nid)) return EINVAL;
   Pfn start = phys_.node_start(nid) + block * phys_.block_pages();
   Pfn end = std::min(start + phys_.block_pages(), phys_.node_start(nid) + phys_.node_pages(nid));
-  if (phys_.IsIsolated(start)) return 0;  // already offline
+  if (phys_.IsIsolated(start)) return EINVAL;  // device_offline() of an offline block
   phys_.IsolateRange(start, end);
   ksm_->memory_callback(MemAction::kGoingOffline, start, end - start);
   int err = 0;
@@ -98,7 +98,7 @@ int Machine::OnlineBlock(int nid, uint64_t block) {
   if (nid < 0 || nid >= phys_.num_nodes() || block >= phys_.node_blocks(nid)) return EINVAL;
   Pfn start = phys_.node_start(nid) + block * phys_.block_pages();
   Pfn end = std::min(start + phys_.block_pages(), phys_.node_start(nid) + phys_.node_pages(nid));
-  if (!phys_.IsIsolated(start)) return 0;  // already online
+  if (!phys_.IsIsolated(start)) return EINVAL;  // device_online() of an online block
   ksm_->memory_callback(MemAction::kGoingOnline, start, end - start);
   phys_.UnisolateRange(start, end);
   ksm_->memory_callback(MemAction::kOnline, start, end - start);
