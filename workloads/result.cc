@@ -139,12 +139,15 @@ nlohmann::ordered_json ToJson(const ResultDocument& document) {
   out["engine"] = document.engine;
   out["seed"] = document.seed;
   out["results"] = std::move(results);
+  if (!document.outcomes.is_null()) out["outcomes"] = document.outcomes;
   out["errors"] = document.errors;
+  if (!document.notes.is_null()) out["notes"] = document.notes;
   return out;
 }
 
 ResultDocument ResultFromJson(const nlohmann::ordered_json& json) {
-  CheckObject(json, "", {"ksmsim", "workload", "engine", "seed", "results", "errors"}, {});
+  CheckObject(json, "", {"ksmsim", "workload", "engine", "seed", "results", "errors"},
+              {"outcomes", "notes"});
   const Json& version = json["ksmsim"];
   if (!version.is_number_integer() || version.get<int64_t>() != kFormatVersion) {
     Fail("ksmsim",
@@ -168,6 +171,12 @@ ResultDocument ResultFromJson(const nlohmann::ordered_json& json) {
   for (size_t i = 0; i < errors.size(); ++i) {
     d.errors.push_back(GetString(errors[i], JoinIndex("errors", i)));
   }
+  if (json.contains("outcomes")) {
+    if (!json["outcomes"].is_array())
+      Fail("outcomes", fmt::format("expected an array, got {}", DescribeJson(json["outcomes"])));
+    d.outcomes = json["outcomes"];
+  }
+  if (json.contains("notes")) d.notes = json["notes"];
   return d;
 }
 

@@ -46,6 +46,10 @@ struct ResultDocument {
   uint64_t seed = 0;
   std::vector<ResultEntry> results;
   std::vector<std::string> errors;  // run-level failures (failed verify, impossible wait, ...)
+  // Extensions (null when absent): each ksm/offline/online step's outcome, and the oracle's
+  // notes on what it could not compare.
+  nlohmann::ordered_json outcomes;
+  nlohmann::ordered_json notes;
   friend bool operator==(const ResultDocument&, const ResultDocument&) = default;
 };
 

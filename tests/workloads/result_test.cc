@@ -142,3 +142,22 @@ TEST(ResultTest, BadInputIsRejectedWithItsPath) {
 
 }  // namespace
 }  // namespace ksmsim::workloads
+
+namespace ksmsim::workloads {
+namespace {
+// The simulator and the oracle add `outcomes` (each ksm/offline/online step's errno) and the
+// oracle `notes`; both are read back and written out again unchanged.
+TEST(ResultTest, OutcomesAndNotesExtensionsRoundTrip) {
+  ResultDocument d;
+  d.workload = "w";
+  d.engine = "e";
+  d.outcomes = nlohmann::ordered_json::parse(R"([{"step": 3, "op": "ksm", "error": "EBUSY"}])");
+  d.notes = nlohmann::ordered_json::parse(R"(["step 5: wait ms is not comparable"])");
+  nlohmann::ordered_json j = ToJson(d);
+  EXPECT_EQ(j["outcomes"][0]["error"], "EBUSY");
+  EXPECT_EQ(ResultFromJson(j), d);
+  j["outcomes"] = 7;
+  EXPECT_THROW(ResultFromJson(j), ResultFormatError);
+}
+}  // namespace
+}  // namespace ksmsim::workloads
