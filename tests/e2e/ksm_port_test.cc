@@ -402,6 +402,113 @@ TEST(KsmPortTest, ChainCollapseWaitsForThePruneInterval) {
   // u's search does that during the 2.1 s wait.
 }
 
+// Which dup of a chain receives a new sharer: with pruning, stable_node_dup walks every dup
+// and takes the candidate with the largest rmap_hlist_len (L1384-1398); without, it takes
+// the first candidate from the head of the chain's list (L1393-1394). Setup with
+// max_page_sharing 3: a's six pages make K1 (r0,r1,r2) and K2 (r3,r4,r5), list [K2, K1]
+// (new dups go to the head, L350). Unmerging r0, r4, r5 leaves K1 with 2 mappings and K2
+// with 1 (counters settle one pass later, without any stable tree search). Then b's one
+// page arrives; after it, r3 (K2's last original sharer) is unmerged.
+
+std::string DupChoice(std::string_view knobs) {
+  std::string all = "\"max_page_sharing\": 3";
+  if (!knobs.empty()) all += ", " + std::string(knobs);
+  return W(R"(
+    {"op": "spawn", "proc": "a"},
+    {"op": "mmap", "proc": "a", "region": "r", "pages": 6},
+    {"op": "write", "proc": "a", "region": "r", "data": {"fill": 65}},
+    {"op": "madvise", "proc": "a", "region": "r", "advice": "mergeable"},
+    {"op": "ksm", "set": {"run": 1}},
+    {"op": "wait", "full_scans": 2},
+    {"op": "expect", "ksm": {"pages_shared": 2, "pages_sharing": 4, "stable_node_chains": 1,
+                             "stable_node_dups": 2}},
+    {"op": "madvise", "proc": "a", "region": "r", "range": [0, 1], "advice": "unmergeable"},
+    {"op": "madvise", "proc": "a", "region": "r", "range": [4, 6], "advice": "unmergeable"},
+    {"op": "wait", "full_scans": 1},
+    {"op": "expect", "ksm": {"pages_shared": 2, "pages_sharing": 1, "stable_node_chains": 1,
+                             "stable_node_dups": 2}},
+    {"op": "spawn", "proc": "b"},
+    {"op": "mmap", "proc": "b", "region": "r", "pages": 1},
+    {"op": "write", "proc": "b", "region": "r", "data": {"fill": 65}},
+    {"op": "madvise", "proc": "b", "region": "r", "advice": "mergeable"},
+    {"op": "wait", "full_scans": 1},
+    {"op": "expect", "ksm": {"pages_shared": 2, "pages_sharing": 2, "pages_volatile": 0},
+                     "procs": {"b": {"ksm_merging_pages": 1}}},
+    {"op": "madvise", "proc": "a", "region": "r", "range": [3, 4], "advice": "unmergeable"},
+    {"op": "wait", "full_scans": 1},
+    {"op": "snapshot", "label": "end"},
+    {"op": "verify", "proc": "b", "region": "r"}
+  )",
+           all);
+}
+
+TEST(KsmPortTest, PruningWalkGivesTheNewSharerToTheFullestDup) {
+  Outcome o = RunOk(DupChoice(R"("stable_node_chains_prune_millisecs": 0)"));
+  // b joins K1 (2 > 1 mappings; K1 then is full, so it is not moved to the head). r3's
+  // unmerge leaves K2 unmapped: the pass drops r3's item through get_ksm_page, which finds
+  // K2 stale and removes it. K1 keeps r1, r2, b.
+  EXPECT_EQ(Ksm(o, 3, "pages_shared"), 1);
+  EXPECT_EQ(Ksm(o, 3, "pages_sharing"), 2);
+  EXPECT_EQ(Ksm(o, 3, "stable_node_chains"), 1);
+  EXPECT_EQ(Ksm(o, 3, "stable_node_dups"), 1);
+  EXPECT_EQ(o.doc["results"][3]["vmstat"]["cow_ksm"].get<int64_t>(), 4);
+}
+
+TEST(KsmPortTest, NonPruningWalkGivesTheNewSharerToTheFirstCandidate) {
+  Outcome o = RunOk(DupChoice(""));
+  // Within the 2 s prune interval the walk stops at the list head, K2 (1 mapping): b
+  // joins K2. Unmerging r3 then leaves K2 mapped by b: one sharer less, no node removed.
+  EXPECT_EQ(Ksm(o, 3, "pages_shared"), 2);
+  EXPECT_EQ(Ksm(o, 3, "pages_sharing"), 1);
+  EXPECT_EQ(Ksm(o, 3, "stable_node_chains"), 1);
+  EXPECT_EQ(Ksm(o, 3, "stable_node_dups"), 2);
+  EXPECT_EQ(o.doc["results"][3]["vmstat"]["cow_ksm"].get<int64_t>(), 4);
+}
+
+TEST(KsmPortTest, FoundDupMovesToTheChainHead) {
+  RunOk(W(R"(
+    {"op": "spawn", "proc": "a"},
+    {"op": "mmap", "proc": "a", "region": "r", "pages": 8},
+    {"op": "write", "proc": "a", "region": "r", "data": {"fill": 65}},
+    {"op": "madvise", "proc": "a", "region": "r", "advice": "mergeable"},
+    {"op": "ksm", "set": {"run": 1}},
+    {"op": "wait", "full_scans": 2},
+    {"op": "expect", "ksm": {"pages_shared": 2, "pages_sharing": 6, "stable_node_dups": 2}},
+    {"op": "madvise", "proc": "a", "region": "r", "range": [0, 2], "advice": "unmergeable"},
+    {"op": "wait", "full_scans": 1},
+    {"op": "expect", "ksm": {"pages_shared": 2, "pages_sharing": 4}},
+    {"op": "spawn", "proc": "b"},
+    {"op": "mmap", "proc": "b", "region": "r", "pages": 1},
+    {"op": "write", "proc": "b", "region": "r", "data": {"fill": 65}},
+    {"op": "madvise", "proc": "b", "region": "r", "advice": "mergeable"},
+    {"op": "wait", "full_scans": 1},
+    {"op": "expect", "ksm": {"pages_shared": 2, "pages_sharing": 5}},
+    {"op": "madvise", "proc": "a", "region": "r", "range": [7, 8], "advice": "unmergeable"},
+    {"op": "wait", "full_scans": 1},
+    {"op": "expect", "ksm": {"pages_shared": 2, "pages_sharing": 4}},
+    {"op": "spawn", "proc": "c"},
+    {"op": "mmap", "proc": "c", "region": "r", "pages": 1},
+    {"op": "write", "proc": "c", "region": "r", "data": {"fill": 65}},
+    {"op": "madvise", "proc": "c", "region": "r", "advice": "mergeable"},
+    {"op": "wait", "full_scans": 1},
+    {"op": "expect", "ksm": {"pages_shared": 2, "pages_sharing": 5}},
+    {"op": "madvise", "proc": "a", "region": "r", "range": [2, 4], "advice": "unmergeable"},
+    {"op": "madvise", "proc": "b", "region": "r", "advice": "unmergeable"},
+    {"op": "wait", "full_scans": 1},
+    {"op": "expect", "ksm": {"pages_shared": 2, "pages_sharing": 2, "stable_node_chains": 1,
+                             "stable_node_dups": 2},
+                     "procs": {"c": {"ksm_merging_pages": 1}}}
+  )",
+          R"("max_page_sharing": 4)"));
+  // max_page_sharing 4, no pruning (default interval): K1 (r0-r3) and K2 (r4-r7), chain
+  // list [K2, K1]. With r0, r1 gone, b's walk skips the full head K2 and stops at K1
+  // (2 mappings); K1 is not the head and can take one more besides b
+  // (__is_page_sharing_candidate(found, 1)), so it moves to the head (L1440-1459): [K1, K2].
+  // r7 goes (K2: 3). c's walk now stops at the head, K1 (3 mappings): c joins K1, not K2.
+  // Unmerging r2, r3 and b then leaves K1 with c alone (still a KSM page, shared 1) and K2
+  // with r4-r6 (shared 1, sharing 2). Had c joined K2, K1 would have been freed: 1 and 3.
+}
+
 // ---------------------------------------------------------------------------------------
 // Stale stable nodes (get_ksm_page's keyhole, L664-737).
 
@@ -749,6 +856,64 @@ TEST(KsmPortTest, MunmapDropsItemsAndThenTheMmSlot) {
   // With no mm left ksmd stops (ksmd_should_run, L2409): one more full scan, no more.
 }
 
+// Steps between two batches of one pass: pages_to_scan 1 makes every batch one page, and
+// a batch runs every 20 ms (sleep_millisecs; the cost of one page is microseconds). After
+// `wait full_scans` returns (the batch that ended the pass), `wait ms 30` runs exactly one
+// more batch: a's page of the next pass. b's page comes in the batch after.
+
+TEST(KsmPortTest, UnstableTreePageMigratedMidPassIsNotMerged) {
+  RunOk(W(R"(
+    {"op": "spawn", "proc": "a"}, {"op": "spawn", "proc": "b"},
+    {"op": "mmap", "proc": "a", "region": "r", "pages": 1},
+    {"op": "mmap", "proc": "b", "region": "r", "pages": 1},
+    {"op": "write", "proc": "a", "region": "r", "data": {"fill": 65}},
+    {"op": "write", "proc": "b", "region": "r", "data": {"fill": 65}},
+    {"op": "madvise", "proc": "a", "region": "r", "advice": "mergeable"},
+    {"op": "madvise", "proc": "b", "region": "r", "advice": "mergeable"},
+    {"op": "ksm", "set": {"run": 1, "pages_to_scan": 1}},
+    {"op": "wait", "full_scans": 1},
+    {"op": "wait", "ms": 30},
+    {"op": "expect", "ksm": {"full_scans": 1, "pages_unshared": 1, "pages_volatile": 1}},
+    {"op": "migrate", "proc": "a", "region": "r", "node": 1},
+    {"op": "wait", "full_scans": 1},
+    {"op": "expect", "ksm": {"full_scans": 2, "pages_shared": 0, "pages_sharing": 0,
+                             "pages_unshared": 1, "pages_volatile": 1}},
+    {"op": "wait", "full_scans": 2},
+    {"op": "expect", "ksm": {"full_scans": 4, "pages_shared": 0, "pages_sharing": 0,
+                             "pages_unshared": 2, "pages_volatile": 0}}
+  )",
+          R"("merge_across_nodes": 0)", "", kTwoNodes));
+  // a's page enters unstable tree 0, then moves to node 1. b's search in tree 0 compares
+  // equal with it, but with merge_across_nodes 0 a tree page now on another node is left
+  // alone and b is not inserted either (L1956-1964): b stays volatile. From the next pass
+  // each page sits in its own node's unstable tree: 2 unshared, never merged.
+}
+
+TEST(KsmPortTest, ExitMidPassErasesItemsInsertedThisPass) {
+  RunOk(W(R"(
+    {"op": "spawn", "proc": "a"}, {"op": "spawn", "proc": "b"},
+    {"op": "mmap", "proc": "a", "region": "r", "pages": 1},
+    {"op": "mmap", "proc": "b", "region": "r", "pages": 1},
+    {"op": "write", "proc": "a", "region": "r", "data": {"fill": 65}},
+    {"op": "write", "proc": "b", "region": "r", "data": {"fill": 65}},
+    {"op": "madvise", "proc": "a", "region": "r", "advice": "mergeable"},
+    {"op": "madvise", "proc": "b", "region": "r", "advice": "mergeable"},
+    {"op": "ksm", "set": {"run": 1, "pages_to_scan": 1}},
+    {"op": "wait", "full_scans": 1},
+    {"op": "wait", "ms": 30},
+    {"op": "expect", "ksm": {"pages_unshared": 1, "pages_volatile": 1}},
+    {"op": "exit", "proc": "a"},
+    {"op": "wait", "full_scans": 1},
+    {"op": "expect", "ksm": {"full_scans": 2, "pages_shared": 0, "pages_sharing": 0,
+                             "pages_unshared": 1, "pages_volatile": 0},
+                     "procs": {"b": {"ksm_rmap_items": 1}}}
+  )"));
+  // a exits while the cursor is still on its slot, so __ksm_exit leaves the slot alone
+  // (L2556). The next batch finds the mm exiting and frees its rmap_items; a's item was
+  // inserted into the unstable tree by this very pass, so remove_rmap_item_from_tree must
+  // rb_erase it (age 0, L775-785) before b searches the tree: b finds nothing and goes in.
+}
+
 // ---------------------------------------------------------------------------------------
 // use_zero_pages: empty pages are merged with the kernel's zero page (L2101-2126).
 
@@ -1084,6 +1249,29 @@ TEST(KsmPortTest, ForkedUnmergedPageIsNotSubstitutedForItself) {
   // c's search meets it and gets the very same page back: "don't substitute a ksm page for
   // a forked page" returns NULL without inserting (L1940-1945), so c stays volatile. When
   // c writes, it gets its own copy (a plain COW, not COW_KSM), and the two merge.
+}
+
+TEST(KsmPortTest, ForkedCleanPageIsNotMergedWithItself) {
+  RunOk(W(R"(
+    {"op": "spawn", "proc": "a"},
+    {"op": "mmap", "proc": "a", "region": "r", "pages": 1},
+    {"op": "write", "proc": "a", "region": "r", "data": {"fill": 65}},
+    {"op": "madvise", "proc": "a", "region": "r", "advice": "pageout"},
+    {"op": "read", "proc": "a", "region": "r"},
+    {"op": "madvise", "proc": "a", "region": "r", "advice": "mergeable"},
+    {"op": "fork", "proc": "a", "child": "c"},
+    {"op": "ksm", "set": {"run": 1}},
+    {"op": "wait", "full_scans": 3},
+    {"op": "expect", "ksm": {"pages_shared": 0, "pages_sharing": 0, "pages_unshared": 1,
+                             "pages_volatile": 1},
+                     "vmstat": {"pswpout": 1, "pswpin": 1, "cow_ksm": 0}}
+  )",
+          "", "", R"({"nodes": [{"memory_mib": 64}], "swap_mib": 16})"));
+  // The same branch as above where it matters: swapped out and read back in, the page is
+  // mapped read-only and clean, and fork clears PageAnonExclusive, so write_protect_page
+  // would skip its count check (L1043-1047) and let try_to_merge_two_pages "merge" the
+  // page with itself (page == kpage returns 0, L1211), making a KSM page shared by a and
+  // c without freeing anything. The page == tree_page test (L1942) prevents that.
 }
 
 TEST(KsmPortTest, ExitedProcessItemsDroppedOnTheNextPass) {
