@@ -509,6 +509,132 @@ TEST(KsmPortTest, FoundDupMovesToTheChainHead) {
   // with r4-r6 (shared 1, sharing 2). Had c joined K2, K1 would have been freed: 1 and 3.
 }
 
+// A chain whose dups have all gone stale stays in the tree, empty, until a tree walk meets
+// it (stable_node_dup_any frees it, L1472-1474) or sysfs removes every stable node.
+
+std::string EmptyChain(bool with_u, std::string_view more) {
+  std::string steps = R"(
+    {"op": "spawn", "proc": "a"},
+    {"op": "mmap", "proc": "a", "region": "r", "pages": 4},
+    {"op": "mmap", "proc": "a", "region": "u", "pages": 1},
+    {"op": "write", "proc": "a", "region": "r", "data": {"fill": 65}},
+    {"op": "write", "proc": "a", "region": "u", "data": {"fill": 66}},
+    {"op": "madvise", "proc": "a", "region": "r", "advice": "mergeable"},
+  )";
+  if (with_u) steps += R"({"op": "madvise", "proc": "a", "region": "u", "advice": "mergeable"},)";
+  steps += R"(
+    {"op": "ksm", "set": {"run": 1}},
+    {"op": "wait", "full_scans": 2},
+    {"op": "expect", "ksm": {"pages_shared": 2, "pages_sharing": 2, "stable_node_chains": 1,
+                             "stable_node_dups": 2}},
+    {"op": "madvise", "proc": "a", "region": "r", "advice": "unmergeable"},
+    {"op": "wait", "full_scans": 1},
+  )";
+  steps += more;
+  return W(steps, R"("max_page_sharing": 2)");
+}
+
+TEST(KsmPortTest, EmptyChainLingersUntilSysfsRemovesIt) {
+  RunOk(EmptyChain(false, R"(
+    {"op": "expect", "ksm": {"full_scans": 3, "pages_shared": 0, "pages_sharing": 0,
+                             "pages_unshared": 0, "pages_volatile": 0,
+                             "stable_node_chains": 1, "stable_node_dups": 0},
+                     "procs": {"a": {"ksm_rmap_items": 0}}},
+    {"op": "ksm", "set": {"max_page_sharing": 3}, "expect_error": "none"},
+    {"op": "expect", "ksm": {"stable_node_chains": 0, "stable_node_dups": 0,
+                             "max_page_sharing": 3}}
+  )"));
+  // The pass drops a's four rmap_items (no VM_MERGEABLE VMA left); each dup's page was
+  // freed by the unmerge, so get_ksm_page removes both dups (dups 0), but nothing walks
+  // the tree: the chain stays (chains 1). remove_all_stable_nodes frees it (L892-915).
+}
+
+TEST(KsmPortTest, EmptyChainIsFreedByTheNextTreeWalk) {
+  RunOk(EmptyChain(true, R"(
+    {"op": "expect", "ksm": {"full_scans": 3, "pages_shared": 0, "pages_sharing": 0,
+                             "pages_unshared": 1, "pages_volatile": 0,
+                             "stable_node_chains": 0, "stable_node_dups": 0}}
+  )"));
+  // Here u's stable_tree_search (after the dups were removed at u's get_next_rmap_item)
+  // finds no dup: stable_node_dup_any sees the empty chain, frees it and the search
+  // restarts on the empty tree (L1593-1598).
+}
+
+TEST(KsmPortTest, ReplaceMovesAMigratedDupOutOfItsChain) {
+  RunOk(W(R"(
+    {"op": "spawn", "proc": "c"},
+    {"op": "mmap", "proc": "c", "region": "r", "pages": 1},
+    {"op": "write", "proc": "c", "region": "r", "data": {"fill": 66}},
+    {"op": "madvise", "proc": "c", "region": "r", "advice": "mergeable"},
+    {"op": "spawn", "proc": "a"},
+    {"op": "mmap", "proc": "a", "region": "r", "pages": 5},
+    {"op": "write", "proc": "a", "region": "r", "data": {"fill": 65}},
+    {"op": "madvise", "proc": "a", "region": "r", "advice": "mergeable"},
+    {"op": "ksm", "set": {"run": 1}},
+    {"op": "wait", "full_scans": 2},
+    {"op": "expect", "ksm": {"pages_shared": 2, "pages_sharing": 3, "pages_unshared": 1,
+                             "stable_node_chains": 1, "stable_node_dups": 2}},
+    {"op": "write", "proc": "c", "region": "r", "data": {"fill": 65}},
+    {"op": "migrate", "proc": "a", "region": "r", "range": [3, 5], "node": 1},
+    {"op": "wait", "full_scans": 1},
+    {"op": "expect", "ksm": {"pages_shared": 2, "pages_sharing": 3, "pages_unshared": 0,
+                             "pages_volatile": 1, "stable_node_chains": 1,
+                             "stable_node_dups": 1}},
+    {"op": "wait", "full_scans": 1},
+    {"op": "expect", "ksm": {"pages_shared": 2, "pages_sharing": 3, "pages_unshared": 1,
+                             "pages_volatile": 0, "stable_node_chains": 1,
+                             "stable_node_dups": 1},
+                     "procs": {"c": {"ksm_merging_pages": 0}}}
+  )",
+          R"("max_page_sharing": 3, "merge_across_nodes": 0)", "", kTwoNodes));
+  // Tree 0 holds a chain [K2 (r3,r4), K1 (r0-r2)]; K2's page moves to node 1. c, scanned
+  // first, matches the chain; its first candidate dup K2 is on the wrong node, so `replace`
+  // unlinks K2 from the chain (__stable_node_dup_del, dups 1) onto migrate_nodes and c gets
+  // nothing (L1735-1752). a's scan of r3 then files K2 in tree 1. c's next search sees only
+  // the full K1: it goes into unstable tree 0 and never merges across nodes.
+}
+
+TEST(KsmPortTest, MigratedSharedKsmPageAppendedToAFullNodeLosesOneSharer) {
+  RunOk(W(R"(
+    {"op": "spawn", "proc": "a"}, {"op": "spawn", "proc": "b"},
+    {"op": "spawn", "proc": "c", "node": 1}, {"op": "spawn", "proc": "d", "node": 1},
+    {"op": "mmap", "proc": "a", "region": "r", "pages": 1},
+    {"op": "mmap", "proc": "b", "region": "r", "pages": 1},
+    {"op": "mmap", "proc": "c", "region": "r", "pages": 1},
+    {"op": "mmap", "proc": "d", "region": "r", "pages": 1},
+    {"op": "write", "proc": "a", "region": "r", "data": {"fill": 65}},
+    {"op": "write", "proc": "b", "region": "r", "data": {"fill": 65}},
+    {"op": "write", "proc": "c", "region": "r", "data": {"fill": 65}},
+    {"op": "write", "proc": "d", "region": "r", "data": {"fill": 65}},
+    {"op": "madvise", "proc": "a", "region": "r", "advice": "mergeable"},
+    {"op": "madvise", "proc": "b", "region": "r", "advice": "mergeable"},
+    {"op": "madvise", "proc": "c", "region": "r", "advice": "mergeable"},
+    {"op": "madvise", "proc": "d", "region": "r", "advice": "mergeable"},
+    {"op": "ksm", "set": {"run": 1}},
+    {"op": "wait", "full_scans": 2},
+    {"op": "expect", "ksm": {"pages_shared": 2, "pages_sharing": 2, "stable_node_chains": 0}},
+    {"op": "migrate", "proc": "a", "region": "r", "node": 1},
+    {"op": "wait", "full_scans": 1},
+    {"op": "expect", "ksm": {"pages_shared": 2, "pages_sharing": 1, "pages_unshared": 1,
+                             "pages_volatile": 0, "stable_node_chains": 1,
+                             "stable_node_dups": 2},
+                     "procs": {"a": {"ksm_merging_pages": 0}}},
+    {"op": "wait", "full_scans": 1},
+    {"op": "expect", "ksm": {"pages_shared": 2, "pages_sharing": 2, "pages_unshared": 0,
+                             "pages_volatile": 0, "stable_node_chains": 1,
+                             "stable_node_dups": 2},
+                     "procs": {"a": {"ksm_merging_pages": 1}}}
+  )",
+          R"("max_page_sharing": 2, "merge_across_nodes": 0)", "", kTwoNodes));
+  // As in MigratedSharedKsmPageJoinsAChainOnItsNewNode, but both KSM pages are full
+  // (max_page_sharing 2): chain_append uses stable_node_any (L1755-1757), and the appended
+  // node, full, is no sharing candidate, so stable_tree_search returns NULL (L1700-1705).
+  // cmp_and_merge_page then removes a's rmap_item from the node (L2067; sharing--) and,
+  // the checksum being unchanged, puts it in unstable tree 1: a maps a KSM page yet counts
+  // as unshared. Next pass a's page is a KSM page on its own node's chain, and the "ksm page
+  // forked" path gives the item back to it (L1555-1558, L2073-2081).
+}
+
 // ---------------------------------------------------------------------------------------
 // Stale stable nodes (get_ksm_page's keyhole, L664-737).
 
