@@ -344,6 +344,7 @@ struct BenchOptions {
   bool short_run = false;
   std::string json;
   std::string only;
+  uint64_t scale_pages = 0;  // pages per VM of the scale scenario (0: the default)
 };
 
 std::string Human(double v) {
@@ -362,7 +363,7 @@ int RunBench(const BenchOptions& o) {
   const int tp_passes = 4;
   const uint64_t reg_pages = s ? 4096 : 32768;  // 128 MiB per process in full
   const int scale_vms = 16;
-  const uint64_t scale_pages = s ? 16384 : 1048576;  // 4 GiB per VM in full
+  const uint64_t scale_pages = o.scale_pages ? o.scale_pages : s ? 16384 : 1048576;  // 4 GiB
   const uint64_t scale_pool = s ? 2000 : 50000;
 
   std::vector<Json> results;
@@ -451,6 +452,8 @@ RegisterCommand reg{{"bench", "measure scan throughput, host memory per page and
                        sub->add_option("--only", o->only,
                                        "one scenario: baseline_xxh64, identical, unique, "
                                        "pool1000, rewrite10, regression, scale");
+                       sub->add_option("--scale-pages", o->scale_pages,
+                                       "pages per VM in the scale scenario (default 1048576)");
                        return [o] { return RunBench(*o); };
                      }}};
 
