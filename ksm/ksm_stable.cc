@@ -37,7 +37,11 @@ StableNode* Ksm::alloc_stable_node() {
 void Ksm::free_stable_node(StableNode* stable_node) { stable_nodes_.erase(stable_node); }
 
 int Ksm::get_kpfn_nid(Pfn kpfn) const {
-  return ksm_merge_across_nodes() ? 0 : NUMA(m_.phys().pfn_to_nid(kpfn));
+  if (ksm_merge_across_nodes()) return 0;
+  // pfn_to_nid(): the shared zero page (which seed 001's scan hands to cmp_and_merge_page
+  // for a KSM-placed zero page) is in the kernel image, in node 0's memory, as
+  // Machine::page_to_nid says; its PFN lies outside every node's range.
+  return NUMA(mmu::Machine::is_zero_pfn(kpfn) ? 0 : m_.phys().pfn_to_nid(kpfn));
 }
 
 StableNode* Ksm::page_stable_node(const Page* page) const {

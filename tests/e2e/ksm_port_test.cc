@@ -1160,6 +1160,39 @@ TEST(KsmPortTest, ZeroUnshareFlagDroppedAfterTheZeroPageIsWritten) {
   // unstable tree.
 }
 
+TEST(KsmPortTest, ZeroUnshareFlaggedZeroPageSearchesNodeZerosTrees) {
+  RunOk(W(R"(
+    {"op": "spawn", "proc": "a"}, {"op": "spawn", "proc": "b"},
+    {"op": "mmap", "proc": "a", "region": "r", "pages": 1},
+    {"op": "mmap", "proc": "b", "region": "r", "pages": 1},
+    {"op": "write", "proc": "a", "region": "r", "data": {"fill": 0}},
+    {"op": "madvise", "proc": "a", "region": "r", "advice": "mergeable"},
+    {"op": "madvise", "proc": "b", "region": "r", "advice": "mergeable"},
+    {"op": "ksm", "set": {"run": 1}},
+    {"op": "wait", "full_scans": 2},
+    {"op": "expect", "ksm": {"ksm_zero_pages": 1, "pages_volatile": 1}},
+    {"op": "ksm", "set": {"use_zero_pages": 0}},
+    {"op": "write", "proc": "b", "region": "r", "data": {"fill": 0}},
+    {"op": "wait", "full_scans": 1},
+    {"op": "expect", "ksm": {"pages_unshared": 1, "pages_volatile": 1}},
+    {"op": "wait", "full_scans": 1},
+    {"op": "expect", "ksm": {"pages_unshared": 1, "pages_volatile": 1}},
+    {"op": "wait", "full_scans": 1},
+    {"op": "expect", "ksm": {"pages_unshared": 1, "pages_volatile": 0, "ksm_zero_pages": 1},
+                     "procs": {"a": {"ksm_rmap_items": 0}, "b": {"ksm_rmap_items": 1}}}
+  )",
+          R"("use_zero_pages": 1, "merge_across_nodes": 0)",
+          R"("kernel": "6.1-zero-unshare",)", kTwoNodes));
+  // Seed 001 hands the flagged item of a KSM-placed zero page to cmp_and_merge_page with
+  // the zero page itself. With use_zero_pages switched off, that item goes through the
+  // unstable tree of get_kpfn_nid(zero page) -- node 0, where the kernel's zero page lives.
+  // b's empty page (node 0, second visit) then meets it in unstable tree 0, gets the zero
+  // page back from get_mergeable_page, which is not PageAnon: NULL, b is not inserted
+  // (L1935-1938), so b stays volatile. The pass after, a's item has lost ZERO_PAGE_FLAG to
+  // remove_rmap_item_from_tree's `address &= PAGE_MASK` (L787), is no longer returned for
+  // the zero-page PTE, and is freed without unsharing (the count stays 1): b is alone.
+}
+
 // ---------------------------------------------------------------------------------------
 // Unmerging: madvise(MADV_UNMERGEABLE) on a range, and run 2.
 
