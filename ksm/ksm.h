@@ -29,7 +29,19 @@ struct KsmEvent {
   int64_t other_pfn = -1;  // the KSM page merged with, where it applies
   int err = 0;
   uint64_t rmap_num = 0;   // ksm_stop_scan / ksm_remove_ksm_page
+  // "ksmsim_decision" events (no kernel tracepoint; for `ksmsim explain`): which function
+  // decided (`func`, the kernel's name) and what (`what`, a short code). A "scan" decision
+  // opens each cmp_and_merge_page call with the page's mm/addr/pfn; the decisions that
+  // follow (until the next "scan") are about that page.
+  std::string_view func{};
+  std::string_view what{};
+  uint32_t oldchecksum = 0, checksum = 0;  // calc_checksum: the previous and new values
+  const mmu::Mm* other_mm = nullptr;       // the unstable tree's page that matched
+  uint64_t other_addr = 0;
+  uint64_t node_id = 0;                    // StableNode::id of the node (or chain) concerned
+  int nid = -1;                            // the tree's NUMA node id
 };
+inline constexpr std::string_view kDecisionEvent = "ksmsim_decision";
 
 // The knobs of /sys/kernel/mm/ksm.
 struct KsmKnobs {

@@ -11,6 +11,8 @@ using mmu::Page;
 Page* Ksm::stable_tree_search(Page* page) {
   StableNode* page_node = page_stable_node(page);
   if (page_node && page_node->place != StablePlace::kMigrate) {
+    emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "stable_tree_search", .what = "ksm_page_forked",
+          .node_id = page_node->id});
     m_.get_page(page);  // ksm page forked
     return page;
   }
@@ -49,19 +51,38 @@ again:
       if (page_node && page->mapcount > 1) goto chain_append;
       // A payload match, but every dup is full: wait for an unstable tree match to make
       // a new KSM page for this chain.
-      if (!stable_node_dup) return nullptr;
+      if (!stable_node_dup) {
+        emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "stable_tree_search", .what = is_stable_node_chain(stable_node) ? "chain_full" : "node_full",
+              .node_id = stable_node->id, .nid = nid});
+        return nullptr;
+      }
       tree_page = get_ksm_page(stable_node_dup, GET_KSM_PAGE_TRYLOCK);
-      if (tree_page == ErrBusy()) return ErrBusy();
+      if (tree_page == ErrBusy()) {
+        emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "stable_tree_search", .what = "busy",
+              .node_id = stable_node_dup->id});
+        return ErrBusy();
+      }
       if (!tree_page) goto again;
       m_.unlock_page(tree_page);
       if (get_kpfn_nid(stable_node_dup->kpfn) != NUMA(stable_node_dup->nid)) {
+        emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .other_pfn = static_cast<int64_t>(stable_node_dup->kpfn),
+              .func = "stable_tree_search", .what = "replace",
+              .node_id = stable_node_dup->id, .nid = nid});
         m_.put_page(tree_page);
         goto replace;
       }
+      emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .other_pfn = static_cast<int64_t>(tree_page->pfn), .func = "stable_tree_search",
+            .what = is_stable_node_chain(stable_node) ? "match_chain" : "match",
+            .node_id = stable_node_dup->id, .nid = nid});
       return tree_page;
     }
   }
-  if (!page_node) return nullptr;
+  if (!page_node) {
+    emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "stable_tree_search", .what = "no_match", .nid = nid});
+    return nullptr;
+  }
+  emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "stable_tree_search", .what = "migrated_inserted",
+        .node_id = page_node->id, .nid = nid});
   // A migrated KSM page finds no match: it becomes a node of this tree.
   migrate_nodes_.erase(page_node->migrate_it);
   page_node->place = StablePlace::kTree;
@@ -119,6 +140,8 @@ chain_append:
     stable_node = alloc_stable_node_chain(stable_node_dup, root);
   }
   // Add the migrated KSM page as another dup of this content on this node.
+  emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "stable_tree_search", .what = "chain_append",
+        .node_id = stable_node->id, .nid = nid});
   migrate_nodes_.erase(page_node->migrate_it);
   page_node->nid = nid;
   stable_node_chain_add_dup(page_node, stable_node);
@@ -186,8 +209,14 @@ RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page,
   while (*new_link) {
     auto* tree_rmap_item = static_cast<RmapItem*>(*new_link);
     Page* tree_page = get_mergeable_page(tree_rmap_item);
-    if (!tree_page) return nullptr;
+    if (!tree_page) {
+      emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "unstable_tree_search_insert", .what = "tree_page_gone",
+            .other_mm = tree_rmap_item->mm, .other_addr = tree_rmap_item->address & PAGE_MASK});
+      return nullptr;
+    }
     if (page == tree_page) {  // don't substitute a ksm page for a forked page
+      emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "unstable_tree_search_insert", .what = "same_page",
+            .other_mm = tree_rmap_item->mm, .other_addr = tree_rmap_item->address & PAGE_MASK});
       m_.put_page(tree_page);
       return nullptr;
     }
@@ -202,9 +231,15 @@ RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page,
       new_link = &parent->rb_right;
     } else if (!ksm_merge_across_nodes() && m_.page_to_nid(tree_page) != nid) {
       // Migrated to another node: it will be flushed out and reinserted next pass.
+      emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "unstable_tree_search_insert", .what = "other_node",
+            .other_mm = tree_rmap_item->mm, .other_addr = tree_rmap_item->address & PAGE_MASK,
+            .nid = nid});
       m_.put_page(tree_page);
       return nullptr;
     } else {
+      emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .other_pfn = static_cast<int64_t>(tree_page->pfn),
+            .func = "unstable_tree_search_insert", .what = "match", .other_mm = tree_rmap_item->mm,
+            .other_addr = tree_rmap_item->address & PAGE_MASK, .nid = nid});
       *tree_pagep = tree_page;
       return tree_rmap_item;
     }
@@ -215,6 +250,7 @@ RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page,
   rb_link_node(rmap_item, parent, new_link);
   rb_insert_color(rmap_item, root);
   ++ksm_pages_unshared_;
+  emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "unstable_tree_search_insert", .what = "inserted", .nid = nid});
   return nullptr;
 }
 

@@ -9,6 +9,7 @@
 
 #include "fmt/format.h"
 #include "tools/command.h"
+#include "tools/teach.h"
 #include "workloads/driver.h"
 #include "workloads/parse.h"
 
@@ -23,6 +24,9 @@ struct RunArgs {
   bool quiet = false;
   bool force = false;
   std::optional<uint64_t> seed;
+  std::string timeline;
+  uint64_t timeline_ms = 100;
+  std::string dump_trees;
 };
 
 void PrintSummary(const nlohmann::ordered_json& doc, const std::string& file) {
@@ -54,7 +58,7 @@ int Run(const RunArgs& a) {
   }
   workloads::Workload w = *parsed.workload;
   if (a.seed) w.seed = *a.seed;
-  for (const std::string& path : {a.out, a.events}) {
+  for (const std::string& path : {a.out, a.events, a.timeline}) {
     if (!path.empty() && std::filesystem::exists(path) && !a.force) {
       std::cerr << fmt::format("{}: already exists; pass --force to overwrite it\n", path);
       return 2;
@@ -91,8 +95,44 @@ int Run(const RunArgs& a) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (secs > 2) std::cerr << fmt::format("\rstep {}/{}", step + 1, total) << std::flush;
   };
+  workloads::Driver* dp = nullptr;
+  teach::TimelineSampler sampler(a.timeline_ms * 1000000);
+  if (!a.timeline.empty()) {
+    opt.before_time = [&](uint64_t t) { sampler.Before(*dp, t); };
+  }
+  if (!a.dump_trees.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(a.dump_trees, ec);
+    if (ec) {
+      std::cerr << fmt::format("{}: cannot create the directory: {}\n", a.dump_trees,
+                               ec.message());
+      return 2;
+    }
+    opt.after_step = [&](const workloads::FlatStep& fs) {
+      if (fs.step->op != workloads::Op::kSnapshot && fs.step->op != workloads::Op::kExpect)
+        return;
+      for (bool stable : {true, false}) {
+        std::string base = fmt::format("{}/step-{:04}-{}", a.dump_trees, fs.index,
+                                       stable ? "stable" : "unstable");
+        std::ofstream f(base + ".dot");
+        f << (stable ? teach::StableTreesDot(*dp) : teach::UnstableTreesDot(*dp));
+        f.close();
+        teach::DotToSvg(base + ".dot", base + ".svg");
+      }
+    };
+  }
   workloads::Driver driver(w, opt);
+  dp = &driver;
   nlohmann::ordered_json doc = driver.Run();
+  if (!a.timeline.empty()) {
+    sampler.Finish(driver);
+    std::ofstream f(a.timeline);
+    f << sampler.Csv();
+    if (!f) {
+      std::cerr << fmt::format("{}: cannot write the timeline\n", a.timeline);
+      return 2;
+    }
+  }
   if (tty) std::cerr << "\r" << std::string(30, ' ') << "\r";
   if (!a.out.empty()) {
     std::ofstream out(a.out);
@@ -120,6 +160,18 @@ RegisterCommand reg{{"run",
                                      "run the invariant checker after every step");
                        sub->add_option("--seed", a->seed, "override the workload's seed");
                        sub->add_flag("--quiet,-q", a->quiet, "print no summary");
+                       sub->add_option("--timeline", a->timeline,
+                                       "write every counter (sysfs and KSM vmstat) as CSV, "
+                                       "sampled every --timeline-ms of simulated time");
+                       sub->add_option("--timeline-ms", a->timeline_ms,
+                                       "timeline sampling period in simulated ms (default "
+                                       "100); a sample shows the counters at that instant, "
+                                       "a last row is written at the end of the run")
+                           ->check(CLI::PositiveNumber);
+                       sub->add_option("--dump-trees", a->dump_trees,
+                                       "at each snapshot and expect step, write the stable and "
+                                       "unstable trees as DIR/step-NNNN-{stable,unstable}.dot "
+                                       "(and .svg when Graphviz's dot is installed)");
                        sub->add_flag("--force", a->force, "overwrite existing output files");
                        return [a] { return Run(*a); };
                      }}};

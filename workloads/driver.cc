@@ -79,6 +79,18 @@ void Driver::Fail(const FlatStep& fs, const std::string& what) {
                                 what));
 }
 
+std::string Driver::DescribeAddress(const mmu::Mm* mm, uint64_t addr) const {
+  if (!mm) return "?";
+  for (const auto& [pname, p] : procs_) {
+    if (p.mm != mm) continue;
+    for (const auto& [rname, r] : p.regions) {
+      if (addr >= r.start && addr < r.start + r.pages * mmu::kPageSize)
+        return fmt::format("{}:{}[{}]", pname, rname, (addr - r.start) / mmu::kPageSize);
+    }
+  }
+  return fmt::format("{}:{:#x}", mm->name, addr);
+}
+
 std::string Driver::PageName(const Step& s, uint64_t i) const {
   return fmt::format("{}:{}[{}]", s.proc, s.region, i);
 }
@@ -161,7 +173,11 @@ void Driver::RecordEntry(const FlatStep& fs) {
 bool Driver::DoWait(const FlatStep& fs, const WaitSpec& wait) {
   if (wait.unit == WaitSpec::Unit::kMs) {
     uint64_t until = queue_.now() + sim::Ms(wait.amount);
-    while (queue_.next_time() && *queue_.next_time() <= until) queue_.RunNext();
+    while (queue_.next_time() && *queue_.next_time() <= until) {
+      if (opt_.before_time) opt_.before_time(*queue_.next_time());
+      queue_.RunNext();
+    }
+    if (opt_.before_time) opt_.before_time(until);
     queue_.RunUntil(until);
     ksm_->set_now_ns(queue_.now());
     return true;
@@ -181,6 +197,7 @@ bool Driver::DoWait(const FlatStep& fs, const WaitSpec& wait) {
       return false;
     }
     ksmd_->Kick();
+    if (opt_.before_time && queue_.next_time()) opt_.before_time(*queue_.next_time());
     if (!queue_.RunNext()) {
       Fail(fs, "internal error: ksmd should run but nothing is scheduled");
       return false;

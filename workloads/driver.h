@@ -26,6 +26,9 @@ struct DriverOptions {
   std::function<void(uint64_t step, uint64_t total)> on_progress{};
   // Called after every step (for traces, step-through and dumps).
   std::function<void(const FlatStep&)> after_step{};
+  // Called during a wait before simulated time moves to `time_ns` (before each event the
+  // wait runs, and at the wait's end): for sampling counters on a time grid (--timeline).
+  std::function<void(uint64_t time_ns)> before_time{};
 };
 
 class Driver {
@@ -47,6 +50,9 @@ class Driver {
   ksm::Ksm& ksm() { return *ksm_; }
   sim::EventQueue& queue() { return queue_; }
   const std::vector<std::string>& errors() const { return errors_; }
+  // "proc:region[index]" for a virtual address of a live process (for explain and dumps);
+  // the mm's name and the hex address when no region of the workload holds it.
+  std::string DescribeAddress(const mmu::Mm* mm, uint64_t addr) const;
 
  private:
   struct Region {

@@ -1,0 +1,94 @@
+// `ksmsim explain FILE.json`: one line per ksmd decision about the selected pages, in the
+// kernel's terms and naming the deciding function (cmp_and_merge_page, stable_tree_search,
+// unstable_tree_search_insert, try_to_merge_*).
+#include <iostream>
+
+#include "fmt/format.h"
+#include "tools/command.h"
+#include "tools/teach.h"
+#include "workloads/parse.h"
+
+namespace ksmsim::tools {
+namespace {
+
+struct ExplainArgs {
+  std::string file, steps, proc, pages;
+  bool json = false;
+};
+
+int Explain(const ExplainArgs& a) {
+  workloads::ParseOutcome parsed = workloads::ParseWorkloadFile(a.file);
+  if (!parsed.ok()) {
+    for (const auto& e : parsed.errors) std::cerr << e.ToString() << "\n";
+    std::cerr << fmt::format("{}: invalid workload, nothing was run\n", a.file);
+    return 2;
+  }
+  teach::Range steps, pages;
+  if (!a.steps.empty()) {
+    auto r = teach::ParseRange(a.steps);
+    if (!r) {
+      std::cerr << fmt::format("--steps {}: expected A..B\n", a.steps);
+      return 2;
+    }
+    steps = *r;
+  }
+  if (!a.pages.empty()) {
+    auto r = teach::ParseRange(a.pages);
+    if (!r) {
+      std::cerr << fmt::format("--pages {}: expected N..M\n", a.pages);
+      return 2;
+    }
+    pages = *r;
+  }
+  workloads::Workload w = *parsed.workload;
+  uint64_t step = 0;
+  std::unique_ptr<teach::DecisionBuilder> builder;
+  workloads::DriverOptions opt;
+  opt.on_progress = [&](uint64_t s, uint64_t) { step = s; };
+  opt.on_event = [&](const ksm::KsmEvent& e, uint64_t t) { builder->OnEvent(e, t, step); };
+  workloads::Driver driver(w, opt);
+  uint64_t printed = 0;
+  builder = std::make_unique<teach::DecisionBuilder>(driver, [&](const teach::Decision& d) {
+    if (!steps.contains(d.step)) return;
+    if (!a.proc.empty() && d.page.proc != a.proc) return;
+    if (!a.pages.empty() && (!d.page.index || !pages.contains(*d.page.index))) return;
+    ++printed;
+    if (a.json) {
+      nlohmann::ordered_json j;
+      j["step"] = d.step;
+      j["scan"] = d.scan;
+      j["time_ns"] = d.time_ns;
+      j["page"] = d.page.text;
+      j["func"] = d.func;
+      j["what"] = d.what;
+      j["text"] = d.text;
+      std::cout << j.dump() << "\n";
+    } else {
+      std::cout << fmt::format("step {} scan {}  {} {}\n", d.step, d.scan, d.page.text, d.text);
+    }
+  });
+  driver.Run();
+  builder->Flush();
+  if (!a.json && printed == 0) std::cout << "no ksmd decision about the selected pages\n";
+  for (const auto& err : driver.errors()) std::cerr << "error: " << err << "\n";
+  return driver.exit_status();
+}
+
+RegisterCommand reg{
+    {"explain",
+     "Run a workload and explain every ksmd decision about the selected pages, in the "
+     "kernel's terms",
+     [](CLI::App* sub) {
+       auto a = std::make_shared<ExplainArgs>();
+       sub->add_option("file", a->file, "the workload (JSON, WORKLOAD-FORMAT v1)")->required();
+       sub->add_option("--steps", a->steps,
+                       "only decisions made during these flattened steps, A..B inclusive "
+                       "(ksmd runs only in wait steps)");
+       sub->add_option("--proc", a->proc, "only pages of this process");
+       sub->add_option("--pages", a->pages, "only pages with these region indexes, N..M inclusive");
+       sub->add_flag("--json", a->json, "one JSON object per line");
+       return [a] { return Explain(*a); };
+     }}};
+
+}  // namespace
+}  // namespace ksmsim::tools
