@@ -45,7 +45,12 @@ TEST(GoldenKernelTest, SimulatorAgreesWithRecordedKernelResults) {
       "12-offline-pinned",  // the guest has boot memory to offline into; our node does not
   };
   int compared = 0;
-  for (const std::string& result_path : Files("tools/oracle/cases", ".result.json")) {
+  // Hand-written oracle cases, and the minimal workloads `ksmsim difftest` found.
+  std::vector<std::string> results = Files("tools/oracle/cases", ".result.json");
+  if (fs::exists(std::string(KSMSIM_SOURCE_DIR) + "/tests/difftest/cases")) {
+    for (const std::string& r : Files("tests/difftest/cases", ".result.json")) results.push_back(r);
+  }
+  for (const std::string& result_path : results) {
     std::string name = fs::path(result_path).filename().string();
     name = name.substr(0, name.size() - std::string(".result.json").size());
     if (known.count(name)) continue;
