@@ -10,6 +10,7 @@
 #include "fmt/format.h"
 #include "tools/command.h"
 #include "tools/teach.h"
+#include "traces/replay.h"
 #include "workloads/driver.h"
 #include "workloads/parse.h"
 
@@ -27,6 +28,7 @@ struct RunArgs {
   std::string timeline;
   uint64_t timeline_ms = 100;
   std::string dump_trees;
+  std::string record;
 };
 
 void PrintSummary(const nlohmann::ordered_json& doc, const std::string& file) {
@@ -58,7 +60,7 @@ int Run(const RunArgs& a) {
   }
   workloads::Workload w = *parsed.workload;
   if (a.seed) w.seed = *a.seed;
-  for (const std::string& path : {a.out, a.events, a.timeline}) {
+  for (const std::string& path : {a.out, a.events, a.timeline, a.record}) {
     if (!path.empty() && std::filesystem::exists(path) && !a.force) {
       std::cerr << fmt::format("{}: already exists; pass --force to overwrite it\n", path);
       return 2;
@@ -121,9 +123,25 @@ int Run(const RunArgs& a) {
       }
     };
   }
+  std::optional<traces::Recorder> recorder;
+  if (!a.record.empty()) {
+    recorder.emplace(w);
+    recorder->Install(opt);
+  }
   workloads::Driver driver(w, opt);
   dp = &driver;
+  if (recorder) recorder->Bind(&driver);
   nlohmann::ordered_json doc = driver.Run();
+  if (recorder) {
+    try {
+      bool binary = a.record.size() >= 5 && a.record.substr(a.record.size() - 5) == ".ksmt";
+      traces::WriteTraceFile(a.record, recorder->trace(),
+                             binary ? traces::Encoding::kBinary : traces::Encoding::kJsonl);
+    } catch (const traces::TraceError& e) {
+      std::cerr << e.message << "\n";
+      return 2;
+    }
+  }
   if (!a.timeline.empty()) {
     sampler.Finish(driver);
     std::ofstream f(a.timeline);
@@ -172,6 +190,9 @@ RegisterCommand reg{{"run",
                                        "at each snapshot and expect step, write the stable and "
                                        "unstable trees as DIR/step-NNNN-{stable,unstable}.dot "
                                        "(and .svg when Graphviz's dot is installed)");
+                       sub->add_option("--record", a->record,
+                                       "record the run as a trace (docs/TRACE-FORMAT.md): "
+                                       "binary when the name ends in .ksmt, else JSON Lines");
                        sub->add_flag("--force", a->force, "overwrite existing output files");
                        return [a] { return Run(*a); };
                      }}};

@@ -283,7 +283,8 @@ bool Driver::DoPages(const FlatStep& fs) {
         cs.Unref(current);
         current = c;
       }
-      mmu::ContentId next = gen_->Next(*s.data, i, current);
+      mmu::ContentId next = opt_.content_source ? opt_.content_source(fs, i, current)
+                                                : gen_->Next(*s.data, i, current);
       cs.Unref(current);
       cs.Ref(next);
       err = machine_->WritePage(p.mm, addr, next);

@@ -29,6 +29,11 @@ struct DriverOptions {
   // Called during a wait before simulated time moves to `time_ns` (before each event the
   // wait runs, and at the wait's end): for sampling counters on a time grid (--timeline).
   std::function<void(uint64_t time_ns)> before_time{};
+  // When set, a write step's page contents come from here instead of the step's `data`
+  // (traces: recording resolves identities, replay supplies them). Given the flattened step,
+  // the page's index in its region and its current content; returns a new reference.
+  std::function<mmu::ContentId(const FlatStep&, uint64_t index, mmu::ContentId current)>
+      content_source{};
 };
 
 class Driver {

@@ -1,0 +1,49 @@
+// Recording a run as a trace, and replaying a trace on a fresh machine.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+#include "traces/trace.h"
+#include "workloads/driver.h"
+#include "workloads/workload.h"
+
+namespace ksmsim::traces {
+
+// Records the ops a Driver executes. Install the hooks into the options before building the
+// driver (hooks already there are kept and still called), then Bind the driver.
+class Recorder {
+ public:
+  explicit Recorder(const workloads::Workload& w);
+  void Install(workloads::DriverOptions& opt);
+  void Bind(workloads::Driver* driver) { driver_ = driver; }
+  const Trace& trace() const { return trace_; }
+
+ private:
+  mmu::ContentId Resolve(const workloads::FlatStep& fs, uint64_t index, mmu::ContentId current);
+  Trace trace_;
+  workloads::Driver* driver_ = nullptr;
+  uint64_t seed_ = 0;
+  uint64_t pool_n_ = 0;
+  uint64_t unique_n_ = 0;
+  std::vector<ContentRun> pending_;
+  uint64_t starts_ = 0, stops_ = 0;
+};
+
+// The workload a trace replays: the ops as flattened steps (paths kept), validated with the
+// workload validator; problems name the op's line or byte offset. Throws TraceError.
+// `set` overrides initial knobs (ksm.<knob>=N without the prefix).
+workloads::Workload TraceWorkload(const Trace& t, const workloads::KnobList& set = {});
+
+struct ReplayOutcome {
+  nlohmann::ordered_json document;     // the result document (WORKLOAD-FORMAT "The result")
+  int exit_status = 0;                 // the driver's: 0 every expect/verify held, 1 not
+  std::vector<std::string> divergences;  // waits whose ksmd scans differ from the recording
+};
+
+// Replays a trace (throws TraceError when it is invalid).
+ReplayOutcome Replay(const Trace& t, const workloads::KnobList& set = {}, bool check = false);
+
+}  // namespace ksmsim::traces
