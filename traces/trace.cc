@@ -103,7 +103,10 @@ ContentRef ContentFromJson(const Json& v, const std::string& where) {
                            "{{\"patch\": [O, B]}}, got {}",
                            v.dump()));
   ContentRef c;
-  const auto& [k, x] = *v.items().begin();
+  // Copy the key and hold the value through the object, not through a temporary iterator.
+  const auto it = v.begin();
+  const std::string k = it.key();
+  const Json& x = *it;
   if (k == "fill" && x.is_number_unsigned() && x.get<uint64_t>() <= 255) {
     c.kind = ContentRef::Kind::kFill;
     c.value = x.get<uint64_t>();

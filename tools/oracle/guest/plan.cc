@@ -309,7 +309,9 @@ class Planner {
 
   void Data(const Json& d, const std::string& at, Action& a) {
     if (!d.is_object() || d.size() != 1) Fail(at, "must be an object with one field");
-    const auto& [k, v] = *d.items().begin();
+    const auto it = d.begin();
+    const std::string k = it.key();
+    const Json& v = *it;
     if (k == "fill") {
       uint64_t b = GetU64(d, "fill", at, true, 0);
       if (b > 255) Fail(at + ".fill", "must be 0..255");
