@@ -27,6 +27,8 @@ std::vector<std::string> CheckKsm(const Ksm& ksm, mmu::Machine& m) {
       if (per_mm > 1 && a <= prev) out.push_back("rmap_list of " + slot->mm->name + " unsorted");
       prev = a;
     }
+    // A fork child starts with its parent's count (see Machine::Fork).
+    per_mm += slot->mm->ksm_rmap_items_inherited;
     if (per_mm != slot->mm->ksm_rmap_items)
       out.push_back(Mismatch(("ksm_rmap_items of " + slot->mm->name).c_str(),
                              slot->mm->ksm_rmap_items, per_mm));
@@ -49,8 +51,7 @@ std::vector<std::string> CheckKsm(const Ksm& ksm, mmu::Machine& m) {
       ++len;
       if (it->head != n) out.push_back("an rmap_item on a stable node's list points elsewhere");
     }
-    if (len != n->rmap_hlist_len)
-      out.push_back(Mismatch("rmap_hlist_len", n->rmap_hlist_len, len));
+    if (len != n->rmap_hlist_len) out.push_back(Mismatch("rmap_hlist_len", n->rmap_hlist_len, len));
   };
   for (int nid = 0; nid < ksm.nr_trees(); ++nid) {
     for (RbNode* rb = rb_first(&ksm.stable_root(nid)); rb; rb = rb_next(rb)) {
@@ -67,7 +68,8 @@ std::vector<std::string> CheckKsm(const Ksm& ksm, mmu::Machine& m) {
     }
   }
   for (const StableNode* n : ksm.migrate_nodes()) visit(n);
-  if (shared != ksm.pages_shared()) out.push_back(Mismatch("pages_shared", ksm.pages_shared(), shared));
+  if (shared != ksm.pages_shared())
+    out.push_back(Mismatch("pages_shared", ksm.pages_shared(), shared));
   if (chains != ksm.stable_node_chains())
     out.push_back(Mismatch("stable_node_chains", ksm.stable_node_chains(), chains));
   if (dups != ksm.stable_node_dups())

@@ -14,9 +14,7 @@ int NoKsm::ksm_madvise(Vma&, uint64_t, uint64_t, Advice advice, uint64_t* vm_fla
 }
 
 Machine::Machine(const MachineConfig& config)
-    : config_(config),
-      phys_(config.node_pages, config.block_pages),
-      swap_(config.swap_pages) {
+    : config_(config), phys_(config.node_pages, config.block_pages), swap_(config.swap_pages) {
   zero_page_.pfn = kZeroPfn;
   zero_page_.flags = 0;
   zero_page_.refcount = 1;
@@ -146,8 +144,7 @@ Vma* Machine::InsertVma(Mm* mm, std::unique_ptr<Vma> vma) {
   return raw;
 }
 
-uint64_t Machine::Mmap(Mm* mm, const std::string& region, uint64_t pages, int node,
-                       bool locked) {
+uint64_t Machine::Mmap(Mm* mm, const std::string& region, uint64_t pages, int node, bool locked) {
   constexpr uint64_t k2M = 2ULL << 20;
   uint64_t start = mm->next_region_addr;
   uint64_t size = pages << kPageShift;
@@ -157,15 +154,10 @@ uint64_t Machine::Mmap(Mm* mm, const std::string& region, uint64_t pages, int no
   vma->end = start + size;
   vma->region = region;
   vma->preferred_node = node;
+  // mlock2(MLOCK_ONFAULT) (VM_LOCKED | VM_LOCKONFAULT): the format says an mmap'd region is
+  // not yet touched, so nothing is populated; each page is mlocked as it is faulted in.
   if (locked) vma->flags |= VM_LOCKED;
-  Vma* v = InsertVma(mm, std::move(vma));
-  if (locked) {
-    // mlock() populates the range: populate_vma_page_range() write-faults every page of a
-    // private writable mapping.
-    for (uint64_t a = v->start; a < v->end; a += kPageSize) {
-      if (handle_mm_fault(v, a, FAULT_FLAG_WRITE) & VM_FAULT_OOM) break;
-    }
-  }
+  InsertVma(mm, std::move(vma));
   return start;
 }
 
@@ -235,6 +227,12 @@ std::optional<MachineError> Machine::Fork(Mm* parent, Mm** child_out,
                                           const std::string& child_name) {
   Mm* child = CreateMm(child_name, parent->node);
   child->next_region_addr = parent->next_region_addr;
+  // dup_mm() memcpy()s the mm_struct and 6.1's ksm_fork() does not reset the per-mm KSM
+  // counters, so the child starts with the parent's (the real kernel reports them; fixed
+  // upstream only in 2025 by "mm/ksm: fix incorrect KSM counter handling ... during fork").
+  child->ksm_merging_pages = parent->ksm_merging_pages;
+  child->ksm_rmap_items = parent->ksm_rmap_items;
+  child->ksm_rmap_items_inherited = parent->ksm_rmap_items;
   ksm_->ksm_fork(*child, *parent);  // dup_mmap(): ksm_fork() first
   for (auto& [start, pv] : parent->vmas) {
     auto cv = std::make_unique<Vma>();
@@ -290,8 +288,7 @@ std::optional<MachineError> Machine::Fork(Mm* parent, Mm** child_out,
   return std::nullopt;
 }
 
-std::optional<MachineError> Machine::Madvise(Mm* mm, uint64_t start, uint64_t end,
-                                             Advice advice) {
+std::optional<MachineError> Machine::Madvise(Mm* mm, uint64_t start, uint64_t end, Advice advice) {
   bool hole = false;
   uint64_t covered = start;
   for (Vma* v = mm->find_vma(start); v && v->start < end; v = mm->find_vma(v->end)) {

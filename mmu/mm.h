@@ -45,10 +45,10 @@ struct Vma {
   Mm* mm = nullptr;
   uint64_t start = 0, end = 0;
   uint64_t flags = VM_READ | VM_WRITE;
-  AnonVma* anon_vma = nullptr;      // assigned by the first fault (anon_vma_prepare)
-  std::vector<AnonVma*> chain;      // anon_vmas this VMA is linked into
-  int preferred_node = 0;           // mbind(MPOL_PREFERRED) of the mapping
-  std::string region;               // the workload's region name
+  AnonVma* anon_vma = nullptr;  // assigned by the first fault (anon_vma_prepare)
+  std::vector<AnonVma*> chain;  // anon_vmas this VMA is linked into
+  int preferred_node = 0;       // mbind(MPOL_PREFERRED) of the mapping
+  std::string region;           // the workload's region name
 
   bool contains(uint64_t addr) const { return addr >= start && addr < end; }
 };
@@ -57,9 +57,9 @@ struct Vma {
 struct Mm {
   uint64_t id = 0;
   std::string name;
-  int mm_users = 1;           // 0 once the process has exited (ksm_test_exit)
-  bool mmf_vm_mergeable = false;  // MMF_VM_MERGEABLE
-  int node = 0;               // default allocation node of the process
+  int mm_users = 1;                               // 0 once the process has exited (ksm_test_exit)
+  bool mmf_vm_mergeable = false;                  // MMF_VM_MERGEABLE
+  int node = 0;                                   // default allocation node of the process
   std::map<uint64_t, std::unique_ptr<Vma>> vmas;  // by start address
   PageTable page_table;
   uint64_t next_region_addr = 0x200000000000ULL;
@@ -67,6 +67,9 @@ struct Mm {
   int64_t swap_ents = 0;          // MM_SWAPENTS
   int64_t ksm_merging_pages = 0;  // /proc/PID/ksm_merging_pages
   int64_t ksm_rmap_items = 0;     // /proc/PID/ksm_stat
+  // What fork copied from the parent into the two counters above (dup_mm's memcpy; 6.1
+  // does not reset them), kept so the checker can subtract it.
+  int64_t ksm_rmap_items_inherited = 0;
 
   // vma_lookup(): the VMA containing addr, or null.
   Vma* vma_lookup(uint64_t addr) const;

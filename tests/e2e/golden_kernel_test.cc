@@ -43,9 +43,9 @@ TEST(GoldenKernelTest, SimulatorAgreesWithRecordedKernelResults) {
   // Cases whose difference is understood and documented in docs/FIDELITY.md.
   const std::set<std::string> known = {
       "12-offline-pinned",  // the guest has boot memory to offline into; our node does not
-      // difftest seed 1 (not yet shrunk, not yet explained): the kernel reports fork child
-      // p3 with twice p2's ksm_merging_pages/ksm_rmap_items (248/250 vs 124/125), also
-      // after run 2; see docs/FIDELITY.md "Differential testing".
+      // difftest seed 1: the fork-inherited counters and the MLOCK_ONFAULT regions are
+      // fixed; one page of p2/p3 stays unmerged in the kernel after run 2 (being shrunk);
+      // see docs/FIDELITY.md "Differential testing".
       "seed-1-fork-procs-counters",
   };
   int compared = 0;

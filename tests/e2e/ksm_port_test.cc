@@ -10,10 +10,10 @@
 // are scanned in the order they first called madvise(MADV_MERGEABLE) or were forked,
 // because __ksm_enter() inserts a new mm just behind the cursor (L2526), and the cursor is
 // at the list head whenever a `wait` returns.
+#include <gtest/gtest.h>
+
 #include <string>
 #include <string_view>
-
-#include <gtest/gtest.h>
 
 #include "nlohmann/json.hpp"
 #include "workloads/driver.h"
@@ -280,10 +280,8 @@ void CheckChain(const ChainCase& c) {
     EXPECT_EQ(Ksm(o, i, "pages_volatile"), 0);
     EXPECT_EQ(Ksm(o, i, "stable_node_chains"), c.chains);
     EXPECT_EQ(Ksm(o, i, "stable_node_dups"), c.dups);
-    EXPECT_EQ(o.doc["results"][i]["procs"]["a"]["ksm_merging_pages"].get<int64_t>(),
-              c.a_merging);
-    EXPECT_EQ(o.doc["results"][i]["procs"]["b"]["ksm_merging_pages"].get<int64_t>(),
-              c.b_merging);
+    EXPECT_EQ(o.doc["results"][i]["procs"]["a"]["ksm_merging_pages"].get<int64_t>(), c.a_merging);
+    EXPECT_EQ(o.doc["results"][i]["procs"]["b"]["ksm_merging_pages"].get<int64_t>(), c.b_merging);
     EXPECT_EQ(o.doc["results"][i]["procs"]["b"]["ksm_rmap_items"].get<int64_t>(), 5);
   }
 }
@@ -305,9 +303,7 @@ TEST(KsmPortTest, ChainMaxPageSharing4) {
   CheckChain({4, 3, 7, 0, 1, 3, 5, 5});
 }
 
-TEST(KsmPortTest, NoChainWhenMaxPageSharingIsNotReached) {
-  CheckChain({11, 1, 9, 0, 0, 0, 5, 5});
-}
+TEST(KsmPortTest, NoChainWhenMaxPageSharingIsNotReached) { CheckChain({11, 1, 9, 0, 0, 0, 5, 5}); }
 
 // ---------------------------------------------------------------------------------------
 // Chain pruning and collapse (stable_node_dup, L1348-1465). Setup, max_page_sharing 2:
@@ -839,7 +835,8 @@ std::string NumaWorkload(int merge_across_nodes) {
     {"op": "ksm", "set": {"run": 1}},
     {"op": "wait", "full_scans": 2},
     {"op": "snapshot", "label": "merged"},
-    {"op": "ksm", "set": {"merge_across_nodes": )" + std::to_string(1 - merge_across_nodes) +
+    {"op": "ksm", "set": {"merge_across_nodes": )" +
+               std::to_string(1 - merge_across_nodes) +
                R"(}, "expect_error": "EBUSY"}
   )",
            "\"merge_across_nodes\": " + std::to_string(merge_across_nodes), "", kTwoNodes);
@@ -1181,8 +1178,8 @@ TEST(KsmPortTest, ZeroUnshareFlaggedZeroPageSearchesNodeZerosTrees) {
     {"op": "expect", "ksm": {"pages_unshared": 1, "pages_volatile": 0, "ksm_zero_pages": 1},
                      "procs": {"a": {"ksm_rmap_items": 0}, "b": {"ksm_rmap_items": 1}}}
   )",
-          R"("use_zero_pages": 1, "merge_across_nodes": 0)",
-          R"("kernel": "6.1-zero-unshare",)", kTwoNodes));
+          R"("use_zero_pages": 1, "merge_across_nodes": 0)", R"("kernel": "6.1-zero-unshare",)",
+          kTwoNodes));
   // Seed 001 hands the flagged item of a KSM-placed zero page to cmp_and_merge_page with
   // the zero page itself. With use_zero_pages switched off, that item goes through the
   // unstable tree of get_kpfn_nid(zero page) -- node 0, where the kernel's zero page lives.
@@ -1358,14 +1355,15 @@ TEST(KsmPortTest, ForkedChildJoinsTheStableNode) {
   RunOk(TwoMerged("", R"(
     {"op": "fork", "proc": "a", "child": "c"},
     {"op": "expect", "ksm": {"pages_shared": 1, "pages_sharing": 1},
-                     "procs": {"c": {"ksm_merging_pages": 0, "ksm_rmap_items": 0}}},
+                     "procs": {"c": {"ksm_merging_pages": 1, "ksm_rmap_items": 1}}},
     {"op": "wait", "full_scans": 1},
     {"op": "expect", "ksm": {"pages_shared": 1, "pages_sharing": 2, "pages_volatile": 0},
-                     "procs": {"c": {"ksm_merging_pages": 1, "ksm_rmap_items": 1}},
+                     "procs": {"c": {"ksm_merging_pages": 2, "ksm_rmap_items": 2}},
                      "vmstat": {"cow_ksm": 0}},
     {"op": "verify", "proc": "c", "region": "r"}
   )"));
-  // ksm_fork -> __ksm_enter puts c on the list; fork copies no rmap_items. Next pass, c's
+  // ksm_fork -> __ksm_enter puts c on the list; fork copies no rmap_items, but dup_mm
+  // copies a's per-mm counters (1/1), which c reports on top of its own. Next pass, c's
   // page is the KSM page itself: stable_tree_search returns it ("ksm page forked",
   // L1555-1558), try_to_merge_one_page returns 0 for page == kpage (L1211) and
   // stable_tree_append adds c's rmap_item: first visit, no copy.
@@ -1379,11 +1377,12 @@ TEST(KsmPortTest, ForkedChildrenBypassMaxPageSharing) {
     {"op": "expect", "ksm": {"pages_shared": 1, "pages_sharing": 3, "pages_unshared": 0,
                              "pages_volatile": 0, "stable_node_chains": 0,
                              "stable_node_dups": 0},
-                     "procs": {"c": {"ksm_merging_pages": 1}, "d": {"ksm_merging_pages": 1}}}
+                     "procs": {"c": {"ksm_merging_pages": 2}, "d": {"ksm_merging_pages": 2}}}
   )"));
   // The node already has 2 == max_page_sharing mappings; for c and d it is not a sharing
   // candidate, so max_page_sharing_bypass is set (L2056-2057) and the "ksm page forked"
-  // path appends them anyway: 4 mappings of one KSM page with max_page_sharing 2.
+  // path appends them anyway: 4 mappings of one KSM page with max_page_sharing 2. (c and
+  // d each also report a's 1 merging page, copied by dup_mm at the fork.)
 }
 
 TEST(KsmPortTest, ForkedUnmergedPageIsNotSubstitutedForItself) {
@@ -1536,6 +1535,31 @@ TEST(KsmPortTest, SameWorkloadGivesByteIdenticalResults) {
   EXPECT_EQ(first.doc.dump(), second.doc.dump());
   EXPECT_EQ(first.doc["results"].size(), 3u);
   EXPECT_GT(Ksm(first, 0, "pages_sharing"), 0);
+}
+
+TEST(KsmPortTest, ForkChildStartsWithItsParentsKsmCounters) {
+  // dup_mm() copies the mm_struct and 6.1's ksm_fork() does not reset ksm_merging_pages
+  // or ksm_rmap_items, so the child reports the parent's figures on top of its own, and
+  // keeps them after run 2 has removed every rmap_item (oracle case 21 shows the same).
+  RunOk(W(R"(
+    {"op": "spawn", "proc": "a"},
+    {"op": "mmap", "proc": "a", "region": "r", "pages": 4},
+    {"op": "write", "proc": "a", "region": "r", "data": {"fill": 65}},
+    {"op": "madvise", "proc": "a", "region": "r", "advice": "mergeable"},
+    {"op": "ksm", "set": {"run": 1}},
+    {"op": "wait", "full_scans": 2},
+    {"op": "expect", "procs": {"a": {"ksm_merging_pages": 4, "ksm_rmap_items": 4}}},
+    {"op": "fork", "proc": "a", "child": "c"},
+    {"op": "expect", "procs": {"c": {"ksm_merging_pages": 4, "ksm_rmap_items": 4}}},
+    {"op": "wait", "full_scans": 1},
+    {"op": "expect", "ksm": {"pages_shared": 1, "pages_sharing": 7},
+                     "procs": {"a": {"ksm_merging_pages": 4, "ksm_rmap_items": 4},
+                               "c": {"ksm_merging_pages": 8, "ksm_rmap_items": 8}}},
+    {"op": "ksm", "set": {"run": 2}},
+    {"op": "expect", "ksm": {"pages_shared": 0, "pages_sharing": 0},
+                     "procs": {"a": {"ksm_merging_pages": 0, "ksm_rmap_items": 0},
+                               "c": {"ksm_merging_pages": 4, "ksm_rmap_items": 4}}}
+  )"));
 }
 
 }  // namespace

@@ -292,9 +292,14 @@ TEST_F(FaultTest, MadviseMergeableSplitsTheVma) {
   EXPECT_MACHINE_OK(m);
 }
 
-TEST_F(FaultTest, LockedMappingIsPopulated) {
+// A `locked` region is mlock2(MLOCK_ONFAULT)ed (WORKLOAD-FORMAT: "not yet touched"): nothing
+// is populated, and each page is mlocked when it is faulted in.
+TEST_F(FaultTest, LockedMappingIsLockedOnFault) {
   Mm* mm = m.CreateMm("p", 0);
   uint64_t start = m.Mmap(mm, "locked", 8, 0, true);
+  EXPECT_EQ(UsedPages(m), 0u);
+  EXPECT_EQ(PageAt(m, mm, start), nullptr);
+  for (uint64_t i = 0; i < 8; ++i) ASSERT_FALSE(WriteGen(m, mm, start, i, i));
   EXPECT_EQ(UsedPages(m), 8u);
   Page* p = PageAt(m, mm, start);
   ASSERT_NE(p, nullptr);
