@@ -115,7 +115,10 @@ TEST(TraceTest, SetMaxPageSharingTwoYieldsMoreDups) {
 // ---- the command line ----------------------------------------------------------------------
 
 int Sh(const std::string& cmd, std::string* err = nullptr) {
-  std::string errfile = (fs::temp_directory_path() / "ksmsim_trace_test.err").string();
+  // One file per test process: ctest runs the tests of this file in parallel.
+  std::string errfile =
+      (fs::temp_directory_path() / ("ksmsim_trace_test_" + std::to_string(::getpid()) + ".err"))
+          .string();
   int rc = std::system((cmd + " 2>" + errfile).c_str());
   if (err) {
     std::ifstream f(errfile);
@@ -123,6 +126,7 @@ int Sh(const std::string& cmd, std::string* err = nullptr) {
     ss << f.rdbuf();
     *err = ss.str();
   }
+  fs::remove(errfile);
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
