@@ -15,7 +15,9 @@ uint32_t Ksm::calc_checksum(Page* page) {
   return m_.contents().Checksum(page->content);
 }
 
-int Ksm::memcmp_pages(Page* a, Page* b) { return m_.contents().MemcmpPages(a->content, b->content); }
+int Ksm::memcmp_pages(Page* a, Page* b) {
+  return m_.contents().MemcmpPages(a->content, b->content);
+}
 
 // break_ksm(): write-fault a KSM page (or, with ksm_check_bypass, a KSM-placed zero page)
 // to give this mapping its own copy again.
@@ -24,11 +26,10 @@ int Ksm::break_ksm(Vma* vma, uint64_t addr, bool ksm_check_bypass) {
   do {
     Page* page = m_.follow_page(vma, addr & PAGE_MASK);
     if (!page) break;
-    if (page->PageKsm() ||
-        (ksm_check_bypass && mmu::Machine::is_zero_pfn(page->pfn))) {
+    if (page->PageKsm() || (ksm_check_bypass && mmu::Machine::is_zero_pfn(page->pfn))) {
       ++work_.faults;
-      ret = m_.handle_mm_fault(vma, addr & PAGE_MASK,
-                               mmu::FAULT_FLAG_WRITE | mmu::FAULT_FLAG_REMOTE);
+      ret =
+          m_.handle_mm_fault(vma, addr & PAGE_MASK, mmu::FAULT_FLAG_WRITE | mmu::FAULT_FLAG_REMOTE);
     } else {
       ret = mmu::VM_FAULT_WRITE;
     }
@@ -85,8 +86,7 @@ int Ksm::unmerge_ksm_pages(Vma* vma, uint64_t start, uint64_t end) {
 
 int Ksm::unmerge_and_remove_all_rmap_items() {
   ksm_scan_.mm_slot = ksm_mm_head_.next;
-  for (MmSlot* mm_slot = ksm_scan_.mm_slot; mm_slot != &ksm_mm_head_;
-       mm_slot = ksm_scan_.mm_slot) {
+  for (MmSlot* mm_slot = ksm_scan_.mm_slot; mm_slot != &ksm_mm_head_; mm_slot = ksm_scan_.mm_slot) {
     mmu::Mm* mm = mm_slot->mm;
     for (auto& [start, vma] : mm->vmas) {
       if (ksm_test_exit(mm)) break;
@@ -119,7 +119,7 @@ int Ksm::write_protect_page(Vma* vma, Page* page, Pte* orig_pte) {
   bool anon_exclusive = page->Test(mmu::PG_anon_exclusive);
   if (pte->write() || pte->dirty() || anon_exclusive) {
     int swapped = page->PageSwapCache() ? 1 : 0;
-    Pte entry = *pte;  // ptep_clear_flush()
+    Pte entry = *pte;                                                    // ptep_clear_flush()
     if (page->mapcount + 1 + swapped != page->refcount) return -EFAULT;  // pte restored
     // page_try_share_anon_rmap() fails only for a possibly DMA-pinned page, and those
     // have already failed the count check above.
@@ -173,10 +173,8 @@ int Ksm::try_to_merge_one_page(Vma* vma, Page* page, Page* kpage) {
       err = replace_page(vma, page, kpage, orig_pte);
     }
   }
-  if ((vma->flags & mmu::VM_LOCKED) && kpage && !err) {
-    page->Clear(mmu::PG_mlocked);
-    if (!mmu::Machine::is_zero_pfn(kpage->pfn)) kpage->Set(mmu::PG_mlocked);
-  }
+  // (6.1 has no VM_LOCKED block here any more: replace_page's page_add_anon_rmap and
+  // page_remove_rmap move the mlock, each through ksmd's mlock batch.)
   m_.unlock_page(page);
   return err;
 }
@@ -195,10 +193,13 @@ int Ksm::try_to_merge_with_ksm_page(RmapItem* rmap_item, Page* page, Page* kpage
       ++work_.merges;
     }
   }
-  emit({.name = "ksm_merge_one_page", .seq = ksm_scan_.seqnr, .mm = rmap_item->mm,
+  emit({.name = "ksm_merge_one_page",
+        .seq = ksm_scan_.seqnr,
+        .mm = rmap_item->mm,
         .addr = rmap_item->address & PAGE_MASK,
         .pfn = static_cast<int64_t>(page->pfn),
-        .other_pfn = kpage ? static_cast<int64_t>(kpage->pfn) : -1, .err = err});
+        .other_pfn = kpage ? static_cast<int64_t>(kpage->pfn) : -1,
+        .err = err});
   return err;
 }
 

@@ -13,9 +13,13 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
   Page* tree_page = nullptr;
   bool max_page_sharing_bypass = false;
 
-  emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .mm = mm,
-        .addr = rmap_item->address & PAGE_MASK, .pfn = static_cast<int64_t>(page->pfn),
-        .func = "cmp_and_merge_page", .what = "scan"});
+  emit({.name = kDecisionEvent,
+        .seq = ksm_scan_.seqnr,
+        .mm = mm,
+        .addr = rmap_item->address & PAGE_MASK,
+        .pfn = static_cast<int64_t>(page->pfn),
+        .func = "cmp_and_merge_page",
+        .what = "scan"});
   StableNode* stable_node = page_stable_node(page);
   if (stable_node) {
     if (stable_node->place != StablePlace::kMigrate &&
@@ -27,9 +31,13 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
       stable_node->migrate_it = migrate_nodes_.begin();
     }
     if (stable_node->place != StablePlace::kMigrate && rmap_item->head == stable_node) {
-      emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .mm = mm,
-            .pfn = static_cast<int64_t>(page->pfn), .func = "cmp_and_merge_page",
-            .what = "in_stable", .node_id = stable_node->id});
+      emit({.name = kDecisionEvent,
+            .seq = ksm_scan_.seqnr,
+            .mm = mm,
+            .pfn = static_cast<int64_t>(page->pfn),
+            .func = "cmp_and_merge_page",
+            .what = "in_stable",
+            .node_id = stable_node->id});
       return;
     }
     // A KSM fork may go over the sharing limit.
@@ -39,8 +47,11 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
   // We first start with searching the page inside the stable tree.
   Page* kpage = stable_tree_search(page);
   if (kpage == page && rmap_item->head == stable_node) {
-    emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .mm = mm,
-          .pfn = static_cast<int64_t>(page->pfn), .func = "cmp_and_merge_page",
+    emit({.name = kDecisionEvent,
+          .seq = ksm_scan_.seqnr,
+          .mm = mm,
+          .pfn = static_cast<int64_t>(page->pfn),
+          .func = "cmp_and_merge_page",
           .what = "kpage_is_page"});
     m_.put_page(kpage);
     return;
@@ -48,20 +59,29 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
   remove_rmap_item_from_tree(rmap_item);
   if (kpage) {
     if (kpage == ErrBusy()) {
-      emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .mm = mm, .func = "cmp_and_merge_page",
+      emit({.name = kDecisionEvent,
+            .seq = ksm_scan_.seqnr,
+            .mm = mm,
+            .func = "cmp_and_merge_page",
             .what = "busy"});
       return;
     }
     int err = try_to_merge_with_ksm_page(rmap_item, page, kpage);
-    emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .mm = mm,
-          .pfn = static_cast<int64_t>(page->pfn), .other_pfn = static_cast<int64_t>(kpage->pfn),
-          .err = err, .func = "try_to_merge_with_ksm_page",
+    emit({.name = kDecisionEvent,
+          .seq = ksm_scan_.seqnr,
+          .mm = mm,
+          .pfn = static_cast<int64_t>(page->pfn),
+          .other_pfn = static_cast<int64_t>(kpage->pfn),
+          .err = err,
+          .func = "try_to_merge_with_ksm_page",
           .what = err ? "merge_ksm_failed" : "merged_ksm",
           .node_id = page_stable_node(kpage) ? page_stable_node(kpage)->id : 0});
     if (!err) {
       // Merged: add its rmap_item to the stable tree.
       stable_tree_append(rmap_item, page_stable_node(kpage), max_page_sharing_bypass);
-      emit({.name = "ksm_merge_with_ksm_page", .seq = ksm_scan_.seqnr, .mm = mm,
+      emit({.name = "ksm_merge_with_ksm_page",
+            .seq = ksm_scan_.seqnr,
+            .mm = mm,
             .addr = rmap_item->address & PAGE_MASK,
             .pfn = static_cast<int64_t>(page->pfn),
             .other_pfn = static_cast<int64_t>(kpage->pfn)});
@@ -74,9 +94,13 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
   // of the unstable tree and don't search for it there.
   uint32_t checksum = calc_checksum(page);
   if (rmap_item->oldchecksum != checksum) {
-    emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .mm = mm,
-          .pfn = static_cast<int64_t>(page->pfn), .func = "cmp_and_merge_page",
-          .what = "checksum_changed", .oldchecksum = rmap_item->oldchecksum,
+    emit({.name = kDecisionEvent,
+          .seq = ksm_scan_.seqnr,
+          .mm = mm,
+          .pfn = static_cast<int64_t>(page->pfn),
+          .func = "cmp_and_merge_page",
+          .what = "checksum_changed",
+          .oldchecksum = rmap_item->oldchecksum,
           .checksum = checksum});
     rmap_item->oldchecksum = checksum;
     return;
@@ -87,8 +111,11 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
     if (knobs_.use_zero_pages) {
       if (checksum == zero_checksum_) {
         int zerr = try_to_merge_with_kernel_zero_page(mm, rmap_item, page);
-        emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .mm = mm,
-              .pfn = static_cast<int64_t>(page->pfn), .err = zerr,
+        emit({.name = kDecisionEvent,
+              .seq = ksm_scan_.seqnr,
+              .mm = mm,
+              .pfn = static_cast<int64_t>(page->pfn),
+              .err = zerr,
               .func = "try_to_merge_with_kernel_zero_page",
               .what = zerr ? "zero_failed" : "zero_merged"});
         if (!zerr) return;
@@ -102,8 +129,12 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
     int err = 0;
     if (mmu::Vma* vma = find_mergeable_vma(mm, rmap_item->address))
       err = try_to_merge_one_page(vma, page, m_.zero_page());
-    emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .mm = mm,
-          .pfn = static_cast<int64_t>(page->pfn), .err = err, .func = "try_to_merge_one_page",
+    emit({.name = kDecisionEvent,
+          .seq = ksm_scan_.seqnr,
+          .mm = mm,
+          .pfn = static_cast<int64_t>(page->pfn),
+          .err = err,
+          .func = "try_to_merge_one_page",
           .what = err ? "zero_failed" : "zero_merged"});
     // Failure means the page was not really empty: continue. Otherwise we're done.
     if (!err) return;
@@ -114,20 +145,30 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
     kpage = try_to_merge_two_pages(rmap_item, page, tree_rmap_item, tree_page);
     m_.put_page(tree_page);
     if (!kpage) {
-      emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .mm = mm,
-            .pfn = static_cast<int64_t>(page->pfn), .func = "try_to_merge_two_pages",
-            .what = "merge_two_failed", .other_mm = tree_rmap_item->mm,
+      emit({.name = kDecisionEvent,
+            .seq = ksm_scan_.seqnr,
+            .mm = mm,
+            .pfn = static_cast<int64_t>(page->pfn),
+            .func = "try_to_merge_two_pages",
+            .what = "merge_two_failed",
+            .other_mm = tree_rmap_item->mm,
             .other_addr = tree_rmap_item->address & PAGE_MASK});
     }
     if (kpage) {
       // Merged: a new node in the stable tree, with both rmap_items.
       m_.trylock_page(kpage);
       stable_node = stable_tree_insert(kpage);
-      emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .mm = mm,
-            .pfn = static_cast<int64_t>(page->pfn), .other_pfn = static_cast<int64_t>(kpage->pfn),
-            .func = "try_to_merge_two_pages", .what = "merged_two",
-            .other_mm = tree_rmap_item->mm, .other_addr = tree_rmap_item->address & PAGE_MASK,
-            .node_id = stable_node->id, .nid = stable_node->nid});
+      emit({.name = kDecisionEvent,
+            .seq = ksm_scan_.seqnr,
+            .mm = mm,
+            .pfn = static_cast<int64_t>(page->pfn),
+            .other_pfn = static_cast<int64_t>(kpage->pfn),
+            .func = "try_to_merge_two_pages",
+            .what = "merged_two",
+            .other_mm = tree_rmap_item->mm,
+            .other_addr = tree_rmap_item->address & PAGE_MASK,
+            .node_id = stable_node->id,
+            .nid = stable_node->nid});
       stable_tree_append(tree_rmap_item, stable_node, false);
       stable_tree_append(rmap_item, stable_node, false);
       m_.unlock_page(kpage);
@@ -142,7 +183,9 @@ RmapItem* Ksm::try_to_get_old_rmap_item(uint64_t addr, RmapItem** rmap_list) {
     if (rmap_item->address > addr) break;
     *rmap_list = rmap_item->rmap_list;
     remove_rmap_item_from_tree(rmap_item);
-    emit({.name = "ksm_remove_rmap_item", .seq = ksm_scan_.seqnr, .mm = rmap_item->mm,
+    emit({.name = "ksm_remove_rmap_item",
+          .seq = ksm_scan_.seqnr,
+          .mm = rmap_item->mm,
           .addr = rmap_item->address & PAGE_MASK});
     free_rmap_item(rmap_item);
   }
@@ -166,7 +209,7 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
   MmSlot* mm_slot = ksm_scan_.mm_slot;
   if (mm_slot == &ksm_mm_head_) {
     emit({.name = "ksm_start_scan", .seq = ksm_scan_.seqnr, .rmap_num = ksm_rmap_items_});
-    // (lru_add_drain_all(): the simulator has no per-cpu pagevecs holding references.)
+    m_.lru_add_drain_all();  // references held by ksmd's mlock batch
     // Stale nodes on migrate_nodes are pruned once before each full scan.
     if (!ksm_merge_across_nodes()) {
       for (auto it = migrate_nodes_.begin(); it != migrate_nodes_.end();) {
@@ -185,8 +228,7 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
   for (;;) {  // next_mm
     mmu::Mm* mm = mm_slot->mm;
     if (!ksm_test_exit(mm)) {
-      for (mmu::Vma* vma = mm->find_vma(ksm_scan_.address); vma;
-           vma = mm->find_vma(vma->end)) {
+      for (mmu::Vma* vma = mm->find_vma(ksm_scan_.address); vma; vma = mm->find_vma(vma->end)) {
         if (!(vma->flags & mmu::VM_MERGEABLE)) continue;
         if (ksm_scan_.address < vma->start) ksm_scan_.address = vma->start;
         if (!vma->anon_vma) ksm_scan_.address = vma->end;
@@ -205,8 +247,7 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
           }
           // Seed 001: the zero pages KSM placed keep their rmap_items, to be unshared.
           if (profile_ == Profile::k61ZeroUnshare && mmu::Machine::is_zero_pfn((*page)->pfn)) {
-            RmapItem* rmap_item =
-                try_to_get_old_rmap_item(ksm_scan_.address, ksm_scan_.rmap_list);
+            RmapItem* rmap_item = try_to_get_old_rmap_item(ksm_scan_.address, ksm_scan_.rmap_list);
             if (rmap_item && (rmap_item->address & ZERO_PAGE_FLAG)) {
               ksm_scan_.rmap_list = &rmap_item->rmap_list;
               ksm_scan_.address += mmu::kPageSize;
@@ -242,14 +283,16 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
 
 void Ksm::ksm_do_scan(unsigned scan_npages) {
   work_ = Work{};
+  m_.set_ksmd_context(true);  // mlocks and munlocks from here on go to ksmd's batch
   while (scan_npages--) {
     Page* page = nullptr;
     RmapItem* rmap_item = scan_get_next_rmap_item(&page);
-    if (!rmap_item) return;
+    if (!rmap_item) break;
     ++work_.pages;
     cmp_and_merge_page(page, rmap_item);
     m_.put_page(page);
   }
+  m_.set_ksmd_context(false);
 }
 
 }  // namespace ksmsim::ksm

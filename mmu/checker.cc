@@ -18,8 +18,7 @@ std::vector<std::string> CheckMachine(Machine& m) {
           ++mapped[pte.pfn()];
           Page* p = m.pfn_to_page(pte.pfn());
           if (!p || p->Test(PG_free))
-            out.push_back("process " + mm->name + " maps a free frame at " +
-                          std::to_string(addr));
+            out.push_back("process " + mm->name + " maps a free frame at " + std::to_string(addr));
         } else if (!pte.present()) {
           out.push_back("process " + mm->name + " has a malformed PTE");
         }
@@ -40,10 +39,12 @@ std::vector<std::string> CheckMachine(Machine& m) {
     if (p->mapcount != ptes)
       out.push_back(where + ": mapcount " + std::to_string(p->mapcount) + " but " +
                     std::to_string(ptes) + " PTEs map it");
-    int expect = p->mapcount + (p->PageSwapCache() ? 1 : 0) + p->pincount;
+    int expect = p->mapcount + (p->PageSwapCache() ? 1 : 0) + p->pincount + m.mlock_batch_refs(p);
     if (p->refcount != expect)
-      out.push_back(where + ": refcount " + std::to_string(p->refcount) + " but mappings + "
-                    "swapcache + pins = " + std::to_string(expect));
+      out.push_back(where + ": refcount " + std::to_string(p->refcount) +
+                    " but mappings + "
+                    "swapcache + pins + mlock batch = " +
+                    std::to_string(expect));
     if (p->refcount == 0) out.push_back(where + ": in use with no reference (leaked)");
     if (p->PageSwapCache() && m.swap().cache(p->swap_slot) != p)
       out.push_back(where + ": swapcache page not found under its slot");

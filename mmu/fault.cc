@@ -43,6 +43,7 @@ unsigned Machine::do_anonymous_page(Vma* vma, uint64_t addr, Pte* pte, unsigned 
   page->refcount = 1;
   page->content = contents_.Fill(0);
   NewAnonPage(page, vma, addr);
+  if (vma->flags & VM_LOCKED) mlock_batch_add(page);  // mlock_new_page()
   *pte = Pte::Make(page->pfn, kUserBits);
   return VM_FAULT_WRITE;
 }
@@ -100,6 +101,7 @@ unsigned Machine::wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old) {
     return 0;
   }
   NewAnonPage(page, vma, addr);
+  if (vma->flags & VM_LOCKED) mlock_batch_add(page);  // mlock_new_page()
   *pte = Pte::Make(page->pfn, kUserBits);
   if (old) {
     page_remove_rmap(old, vma);
@@ -145,8 +147,7 @@ unsigned Machine::do_swap_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags
   swap_.Free(slot, contents_);  // swap_free()
   if (page == swapcache && page->PageSwapCache()) {
     // should_try_to_free_swap()
-    bool try_free = swap_.vm_swap_full() || (vma->flags & VM_LOCKED) ||
-                    page->Test(PG_mlocked) ||
+    bool try_free = swap_.vm_swap_full() || (vma->flags & VM_LOCKED) || page->Test(PG_mlocked) ||
                     ((flags & FAULT_FLAG_WRITE) && !page->PageKsm() && page->refcount == 2);
     if (try_free) folio_free_swap(page);
   }
@@ -197,8 +198,9 @@ std::optional<MachineError> Machine::WritePage(Mm* mm, uint64_t addr, ContentId 
     }
     if (tries == 4 || (handle_mm_fault(vma, addr, FAULT_FLAG_WRITE) & VM_FAULT_OOM)) {
       contents_.Unref(content);
-      return MachineError{ENOMEM, "out of memory: no free frame on any node and "
-                                  "nothing reclaimable (add swap_mib or memory)"};
+      return MachineError{ENOMEM,
+                          "out of memory: no free frame on any node and "
+                          "nothing reclaimable (add swap_mib or memory)"};
     }
   }
 }

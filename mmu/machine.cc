@@ -64,9 +64,39 @@ void Machine::set_page_content(Page* page, ContentId content) {
 void Machine::page_remove_rmap(Page* page, Vma* vma) {
   --page->mapcount;
   --vma->mm->anon_rss;
-  // munlock_vma_page(): unmapped from a VM_LOCKED VMA, the page is munlocked ("assume
-  // that was the last mlock: reclaim will fix it if not", __munlock_folio).
-  if (vma->flags & VM_LOCKED) page->Clear(PG_mlocked);
+  munlock_vma_page(page, vma);
+}
+
+void Machine::mlock_vma_page(Page* page, Vma* vma) {
+  if (!(vma->flags & VM_LOCKED)) return;
+  page->Set(PG_mlocked);  // mlock_folio(): folio_test_set_mlocked
+  mlock_batch_add(page);
+}
+
+void Machine::munlock_vma_page(Page* page, Vma* vma) {
+  if (!(vma->flags & VM_LOCKED)) return;
+  // "Assume that was the last mlock: reclaim will fix it if not" (__munlock_page). The
+  // kernel clears PG_mlocked when the batch drains; here at once (see docs/FIDELITY.md).
+  page->Clear(PG_mlocked);
+  mlock_batch_add(page);
+}
+
+void Machine::mlock_batch_add(Page* page) {
+  if (!ksmd_context_) return;
+  get_page(page);  // the zero page is not refcounted here, but takes a slot all the same
+  ksmd_mlock_batch_.push_back(page);
+  // pagevec_add() returns the space left: a full batch is processed at once (mlock_pagevec).
+  if (ksmd_mlock_batch_.size() == kPagevecSize) lru_add_drain_all();
+}
+
+void Machine::lru_add_drain_all() {
+  std::vector<Page*> batch;
+  batch.swap(ksmd_mlock_batch_);
+  for (Page* page : batch) put_page(page);
+}
+
+int Machine::mlock_batch_refs(const Page* page) const {
+  return static_cast<int>(std::count(ksmd_mlock_batch_.begin(), ksmd_mlock_batch_.end(), page));
 }
 
 void Machine::page_add_anon_rmap(Page* page, Vma* vma, uint64_t addr, bool exclusive) {
@@ -78,7 +108,7 @@ void Machine::page_add_anon_rmap(Page* page, Vma* vma, uint64_t addr, bool exclu
     page->index = addr >> kPageShift;
   }
   if (exclusive) page->Set(PG_anon_exclusive);
-  if (vma->flags & VM_LOCKED) page->Set(PG_mlocked);
+  mlock_vma_page(page, vma);  // 6.1's page_add_anon_rmap ends with mlock_vma_page()
   ++page->mapcount;
   ++vma->mm->anon_rss;
 }

@@ -56,6 +56,20 @@ class Machine {
   Machine& operator=(const Machine&) = delete;
 
   void set_ksm(KsmHooks* ksm) { ksm_ = ksm ? ksm : &no_ksm_; }
+
+  // ksmd's CPU's mlock folio batch (mm/mlock.c mlock_folio, munlock_folio, mlock_new_page):
+  // each mlock or munlock done while ksmd runs holds a page reference in the batch until
+  // it fills (15) or lru_add_drain_all() empties it, so write_protect_page() refuses such
+  // a page. Other CPUs' batches are not modelled: they are drained before ksmd's next pass.
+  void set_ksmd_context(bool on) { ksmd_context_ = on; }
+  // lru_add_drain_all(): empties the batch, dropping its references.
+  void lru_add_drain_all();
+  // How many references the batch holds on page (for the checker).
+  int mlock_batch_refs(const Page* page) const;
+  // mlock_vma_page() / munlock_vma_page() (mm/internal.h): in a VM_LOCKED VMA, set or clear
+  // PG_mlocked through the mlock batch; nothing for other VMAs.
+  void mlock_vma_page(Page* page, Vma* vma);
+  void munlock_vma_page(Page* page, Vma* vma);
   ContentStore& contents() { return contents_; }
   PhysMem& phys() { return phys_; }
   SwapDevice& swap() { return swap_; }
@@ -126,6 +140,8 @@ class Machine {
   uint64_t resident_pages(const Mm* mm) const;
 
  private:
+  // mlock_folio()/munlock_folio() of a page in ksmd's context: see set_ksmd_context.
+  void mlock_batch_add(Page* page);
   friend class Checker;
   unsigned do_anonymous_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags);
   unsigned do_wp_page(Vma* vma, uint64_t addr, Pte* pte);
@@ -148,6 +164,9 @@ class Machine {
   Page zero_page_;
   NoKsm no_ksm_;
   KsmHooks* ksm_ = &no_ksm_;
+  static constexpr size_t kPagevecSize = 15;  // PAGEVEC_SIZE
+  bool ksmd_context_ = false;
+  std::vector<Page*> ksmd_mlock_batch_;          // PAGEVEC_SIZE entries at most
   std::map<uint64_t, std::unique_ptr<Mm>> mms_;  // by id; exited mms stay (KSM may hold them)
   std::vector<std::unique_ptr<AnonVma>> anon_vmas_;
   uint64_t next_mm_id_ = 1;
@@ -157,7 +176,8 @@ class Machine {
     uint64_t addr;
     Page* page;
   };
-  std::vector<PinRecord> pins_;  // in pin order; a page may be pinned more than once  // ReclaimSome's clock hand over PFNs
+  std::vector<PinRecord> pins_;  // in pin order; a page may be pinned more than once  //
+                                 // ReclaimSome's clock hand over PFNs
   uint64_t next_anon_vma_id_ = 1;
 };
 

@@ -51,6 +51,7 @@ int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
 }
 
 std::optional<MachineError> Machine::Migrate(Mm* mm, uint64_t start, uint64_t end, int nid) {
+  lru_add_drain_all();  // migrate_pages(): lru_cache_disable()
   // move_pages(2) with MPOL_MF_MOVE_ALL (as root): shared and KSM pages move too.
   std::vector<Page*> pages;
   mm->page_table.ForEach(start, end, [&](uint64_t, Pte& pte) {
@@ -67,6 +68,7 @@ std::optional<MachineError> Machine::Migrate(Mm* mm, uint64_t start, uint64_t en
 }
 
 int Machine::OfflineBlock(int nid, uint64_t block) {
+  lru_add_drain_all();  // offline_pages(): lru_cache_disable()
   if (nid < 0 || nid >= phys_.num_nodes() || block >= phys_.node_blocks(nid)) return EINVAL;
   Pfn start = phys_.node_start(nid) + block * phys_.block_pages();
   Pfn end = std::min(start + phys_.block_pages(), phys_.node_start(nid) + phys_.node_pages(nid));
