@@ -7,6 +7,7 @@ void Ksmd::Wake(sim::EventQueue& q) {
   sleeping_ = false;
   ksm_.set_now_ns(q.now());
   if (!ksm_.ksmd_should_run()) return;  // wait_event_freezable(ksm_thread_wait, ...)
+  if (before_batch_) before_batch_();
   ksm_.ksm_do_scan(ksm_.knobs().pages_to_scan);
   ++batches_;
   const auto& w = ksm_.last_work();

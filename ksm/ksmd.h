@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "ksm/ksm.h"
 #include "sim/actor.h"
@@ -28,6 +29,8 @@ class Ksmd final : public sim::Actor {
   // may let an idle ksmd run (run, new mm) or changes its sleep.
   void Kick();
   uint64_t batches() const { return batches_; }
+  // Called as a batch starts, before ksm_do_scan (for stepping; changes nothing).
+  void set_before_batch(std::function<void()> f) { before_batch_ = std::move(f); }
 
  private:
   Ksm& ksm_;
@@ -37,6 +40,7 @@ class Ksmd final : public sim::Actor {
   bool sleeping_ = false;       // in wait_event_interruptible_timeout (vs. idle)
   unsigned sleep_ms_ = 0;       // the sleep_millisecs that sleep was started with
   uint64_t batches_ = 0;
+  std::function<void()> before_batch_;
 };
 
 }  // namespace ksmsim::ksm

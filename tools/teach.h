@@ -86,6 +86,10 @@ std::string UnstableTreesDot(workloads::Driver& d, int* nodes = nullptr);
 // The same trees drawn directly as SVG (no Graphviz needed), for the report.
 std::string StableTreesSvg(workloads::Driver& d);
 std::string UnstableTreesSvg(workloads::Driver& d);
+// The same trees as indented text (red-black children marked L/R, chains with their dups,
+// each KSM page's sharers), for `ksmsim step` (tools/tree_text.cc).
+std::string StableTreesText(workloads::Driver& d);
+std::string UnstableTreesText(workloads::Driver& d);
 // Runs `dot -Tsvg` when Graphviz is installed; false otherwise.
 bool DotToSvg(const std::string& dot_path, const std::string& svg_path);
 

@@ -55,6 +55,7 @@ Driver::Driver(const Workload& workload, DriverOptions options)
                                                    : ksm::Profile::k61);
   machine_->set_ksm(ksm_.get());
   ksmd_ = std::make_unique<ksm::Ksmd>(*ksm_, queue_);
+  if (opt_.before_batch) ksmd_->set_before_batch(opt_.before_batch);
   gen_ = std::make_unique<ContentGenerator>(machine_->contents(), w_.seed);
   if (opt_.on_event) {
     ksm_->set_event_sink([this](const ksm::KsmEvent& e) { opt_.on_event(e, queue_.now()); });

@@ -29,6 +29,8 @@ struct DriverOptions {
   // Called during a wait before simulated time moves to `time_ns` (before each event the
   // wait runs, and at the wait's end): for sampling counters on a time grid (--timeline).
   std::function<void(uint64_t time_ns)> before_time{};
+  // Called as each ksmd batch starts, before ksm_do_scan (for `ksmsim step`).
+  std::function<void()> before_batch{};
   // When set, a write step's page contents come from here instead of the step's `data`
   // (traces: recording resolves identities, replay supplies them). Given the flattened step,
   // the page's index in its region and its current content; returns a new reference.
@@ -54,6 +56,7 @@ class Driver {
   mmu::Machine& machine() { return *machine_; }
   ksm::Ksm& ksm() { return *ksm_; }
   sim::EventQueue& queue() { return queue_; }
+  const ksm::Ksmd& ksmd() const { return *ksmd_; }
   const std::vector<std::string>& errors() const { return errors_; }
   // "proc:region[index]" for a virtual address of a live process (for explain and dumps);
   // the mm's name and the hex address when no region of the workload holds it.

@@ -1,0 +1,58 @@
+// `ksmsim step FILE.json`: run a workload under the interactive stepper (tools/stepper.h):
+// stop at steps, ksmd batches, scanned pages or KSM events and look at the counters and
+// trees. Reads its commands from a terminal with a prompt, or line by line from a pipe.
+#include <unistd.h>
+
+#include <iostream>
+
+#include "fmt/format.h"
+#include "tools/command.h"
+#include "tools/stepper.h"
+#include "workloads/parse.h"
+
+namespace ksmsim::tools {
+namespace {
+
+int Step(const std::string& file) {
+  workloads::ParseOutcome parsed = workloads::ParseWorkloadFile(file);
+  if (!parsed.ok()) {
+    for (const auto& e : parsed.errors) std::cerr << e.ToString() << "\n";
+    std::cerr << fmt::format("{}: invalid workload, nothing was run\n", file);
+    return 2;
+  }
+  workloads::Workload w = *parsed.workload;
+  Stepper* sp = nullptr;
+  workloads::DriverOptions opt;
+  opt.on_progress = [&](uint64_t step, uint64_t) { sp->BeforeStep(step); };
+  opt.before_batch = [&] { sp->BeforeBatch(); };
+  opt.on_event = [&](const ksm::KsmEvent& e, uint64_t) {
+    if (sp) sp->OnEvent(e);  // (the initial knob writes run before the stepper exists)
+  };
+  workloads::Driver driver(w, opt);
+  Stepper stepper(driver, workloads::Flatten(w), std::cin, std::cout, isatty(STDIN_FILENO));
+  sp = &stepper;
+  try {
+    driver.Run();
+    stepper.AtEnd();
+  } catch (const Stepper::Quit&) {
+    // quit (or the end of the input) between two steps or before a batch
+  }
+  std::cout.flush();
+  return 0;
+}
+
+RegisterCommand reg{
+    {"step",
+     "Step through a workload interactively: stop at steps, ksmd batches, "
+     "scanned pages or KSM events; print counters and trees",
+     [](CLI::App* sub) {
+       auto file = std::make_shared<std::string>();
+       sub->add_option("file", *file, "the workload (JSON, WORKLOAD-FORMAT v1)")->required();
+       sub->footer(
+           "Commands come from the terminal (with a prompt) or, when stdin is "
+           "not a terminal, one per line from stdin; type help for the list.");
+       return [file] { return Step(*file); };
+     }}};
+
+}  // namespace
+}  // namespace ksmsim::tools

@@ -1,0 +1,257 @@
+#include "tools/stepper.h"
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "fmt/format.h"
+#include "tools/teach.h"
+
+namespace ksmsim::tools {
+namespace {
+
+// The events `event NAME` can stop at: the kernel tracepoints the port emits (include/trace/
+// events/ksm.h) and ksmsim's own decision events.
+constexpr const char* kEventNames[] = {
+    "ksm_start_scan",     "ksm_stop_scan",           "ksm_enter",           "ksm_exit",
+    "ksm_merge_one_page", "ksm_merge_with_ksm_page", "ksm_remove_ksm_page", "ksm_remove_rmap_item",
+    "ksmsim_decision"};
+
+constexpr const char* kHelp =
+    "commands (a count N repeats a run command N times):\n"
+    "  step [N]        s  run to the start of the next workload step\n"
+    "  batch [N]       b  run to the start of the next ksmd batch (ksm_do_scan)\n"
+    "  page [N]        p  run to the next page ksmd scans (cmp_and_merge_page)\n"
+    "  event NAME [N]  e  run to the next event NAME (a KSM tracepoint or ksmsim_decision)\n"
+    "  finish          f  run to the end of the workload\n"
+    "  counters        c  print every counter (/sys/kernel/mm/ksm, procs, vmstat)\n"
+    "  trees           t  print the stable and unstable trees\n"
+    "  dot BASE           write the trees as BASE-stable.dot and BASE-unstable.dot\n"
+    "  where           w  print where the simulation is\n"
+    "  help            h  this list\n"
+    "  quit            q  leave (so does the end of the input)\n";
+
+std::vector<std::string> Words(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> w;
+  for (std::string s; in >> s;) w.push_back(s);
+  return w;
+}
+
+std::string Ms(uint64_t ns) { return fmt::format("{}.{:06} ms", ns / 1000000, ns % 1000000); }
+
+}  // namespace
+
+Stepper::Stepper(workloads::Driver& driver, std::vector<workloads::FlatStep> steps,
+                 std::istream& in, std::ostream& out, bool interactive)
+    : d_(driver), steps_(std::move(steps)), in_(in), out_(out), interactive_(interactive) {
+  out_ << fmt::format("ksmsim step: {} steps; type help for the commands\n", steps_.size());
+}
+
+void Stepper::BeforeStep(uint64_t index) {
+  step_ = index;
+  in_step_ = false;
+  if (!quitting_ && Reached(Until::kStep)) Stop(fmt::format("before step {}", StepText(index)));
+  if (quitting_) throw Quit{};
+  in_step_ = true;
+}
+
+void Stepper::BeforeBatch() {
+  ++batch_;
+  if (!quitting_ && Reached(Until::kBatch))
+    Stop(fmt::format("ksmd batch {} starts: ksm_do_scan({})", batch_,
+                     d_.ksm().knobs().pages_to_scan));
+  if (quitting_) throw Quit{};
+}
+
+void Stepper::OnEvent(const ksm::KsmEvent& e) {
+  bool scan = e.name == ksm::kDecisionEvent && e.what == "scan";
+  if (scan) page_ = d_.DescribeAddress(e.mm, e.addr);
+  if (quitting_) return;
+  if (scan && Reached(Until::kPage)) {
+    Stop(fmt::format("ksmd scans {} (pfn {}): cmp_and_merge_page", page_, e.pfn));
+    return;  // a new target starts with the next event
+  }
+  if (Reached(Until::kEvent, std::string(e.name))) Stop("event " + EventText(e));
+}
+
+void Stepper::AtEnd() {
+  at_end_ = true;
+  if (quitting_) return;
+  Stop(fmt::format("end of the workload ({} of {} steps run)", steps_.empty() ? 0 : step_ + 1,
+                   steps_.size()));
+}
+
+bool Stepper::Reached(Until kind, const std::string& event) {
+  if (target_.until != kind || (kind == Until::kEvent && event != target_.event)) return false;
+  return --target_.remaining == 0;
+}
+
+void Stepper::Stop(const std::string& reason) {
+  const auto& errors = d_.errors();
+  for (; errors_shown_ < errors.size(); ++errors_shown_)
+    out_ << "error: " << errors[errors_shown_] << "\n";
+  out_ << "stop: " << reason << "\n" << Where() << "\n";
+  CommandLoop();
+}
+
+void Stepper::CommandLoop() {
+  for (;;) {
+    if (interactive_) out_ << "(ksmsim) ";
+    out_.flush();
+    std::string line;
+    if (!std::getline(in_, line)) {
+      if (interactive_) out_ << "\n";
+      quitting_ = true;
+      out_.flush();
+      return;
+    }
+    std::vector<std::string> words = Words(line);
+    if (words.empty() || words[0][0] == '#') continue;
+    if (Execute(words)) return;
+    if (quitting_) return;
+  }
+}
+
+bool Stepper::Execute(const std::vector<std::string>& w) {
+  const std::string& c = w[0];
+  auto count_at = [&](size_t i, uint64_t* n) {
+    if (w.size() > i + 1) {
+      out_ << fmt::format("error: {}: too many arguments; type help for the commands\n", c);
+      return false;
+    }
+    if (w.size() <= i) return true;
+    try {
+      size_t used = 0;
+      *n = std::stoull(w[i], &used);
+      if (used == w[i].size() && *n > 0) return true;
+    } catch (...) {
+    }
+    out_ << fmt::format("error: {}: expected a count (a positive number), got '{}'\n", c, w[i]);
+    return false;
+  };
+  auto go = [&](Until until, size_t count_index, std::string event = "") {
+    uint64_t n = 1;
+    if (!count_at(count_index, &n)) return false;
+    if (at_end_) {
+      out_ << "the workload has finished: counters, trees, dot, where and quit still work\n";
+      return false;
+    }
+    target_ = Target{until, std::move(event), n};
+    return true;
+  };
+  if (c == "step" || c == "s") return go(Until::kStep, 1);
+  if (c == "batch" || c == "b") return go(Until::kBatch, 1);
+  if (c == "page" || c == "p") return go(Until::kPage, 1);
+  if (c == "finish" || c == "f") return go(Until::kEnd, 1);
+  if (c == "event" || c == "e") {
+    std::string names;
+    for (const char* n : kEventNames) names += std::string(" ") + n;
+    if (w.size() < 2) {
+      out_ << fmt::format("error: {} needs an event name, one of:{}\n", c, names);
+      return false;
+    }
+    if (std::find(std::begin(kEventNames), std::end(kEventNames), w[1]) == std::end(kEventNames)) {
+      out_ << fmt::format("error: unknown event '{}'; the events are:{}\n", w[1], names);
+      return false;
+    }
+    return go(Until::kEvent, 2, w[1]);
+  }
+  if (w.size() > 1 && c != "dot") {
+    out_ << fmt::format("error: {} takes no argument; type help for the commands\n", c);
+    return false;
+  }
+  if (c == "counters" || c == "c") {
+    PrintCounters();
+  } else if (c == "trees" || c == "t") {
+    out_ << teach::StableTreesText(d_) << teach::UnstableTreesText(d_);
+  } else if (c == "dot") {
+    if (w.size() != 2)
+      out_ << "error: dot needs one argument, the base name of the files to write\n";
+    else
+      WriteDot(w[1]);
+  } else if (c == "where" || c == "w") {
+    out_ << Where() << "\n";
+  } else if (c == "help" || c == "h" || c == "?") {
+    out_ << kHelp;
+  } else if (c == "quit" || c == "q") {
+    quitting_ = true;
+  } else {
+    out_ << fmt::format("error: unknown command '{}'; type help for the commands\n", c);
+  }
+  return false;
+}
+
+std::string Stepper::Where() const {
+  std::string step;
+  if (steps_.empty())
+    step = "no step";
+  else if (at_end_)
+    step = fmt::format("after step {} (the last step run)", step_);
+  else
+    step = fmt::format("{} step {}", in_step_ ? "in" : "before", StepText(step_));
+  const ksm::Ksm& k = d_.ksm();
+  return fmt::format("  at: time {}, {}, ksmd pass {} (seqnr {}), batch {}", Ms(d_.queue().now()),
+                     step, k.full_scans(), k.full_scans() & ksm::SEQNR_MASK, batch_);
+}
+
+std::string Stepper::StepText(uint64_t index) const {
+  if (index >= steps_.size()) return fmt::format("{}", index);
+  const workloads::Step& s = *steps_[index].step;
+  std::string t = fmt::format("{} ({}", index, workloads::OpName(s.op));
+  if (!s.proc.empty()) t += " " + s.proc + (s.region.empty() ? "" : ":" + s.region);
+  if (s.wait)
+    t += s.wait->unit == workloads::WaitSpec::Unit::kMs
+             ? fmt::format(" {} ms", s.wait->amount)
+             : fmt::format(" full_scans {}", s.wait->amount);
+  if (!s.label.empty()) t += " \"" + s.label + "\"";
+  return t + ")";
+}
+
+std::string Stepper::EventText(const ksm::KsmEvent& e) const {
+  std::string t(e.name);
+  if (e.name == ksm::kDecisionEvent) {
+    t += fmt::format(" {} {}, page {}", e.func, e.what, page_);
+    if (e.other_mm) t += ", tree page " + d_.DescribeAddress(e.other_mm, e.other_addr);
+    if (e.other_pfn >= 0) t += fmt::format(", kpfn {}", e.other_pfn);
+    return t;
+  }
+  if (e.mm) t += " " + d_.DescribeAddress(e.mm, e.addr);
+  if (e.pfn >= 0) t += fmt::format(" pfn {}", e.pfn);
+  if (e.other_pfn >= 0) t += fmt::format(" kpfn {}", e.other_pfn);
+  if (e.name == "ksm_merge_one_page") t += fmt::format(" err {}", e.err);
+  if (e.name == "ksm_start_scan" || e.name == "ksm_stop_scan")
+    t += fmt::format(" seq {} rmap_num {}", e.seq, e.rmap_num);
+  return t;
+}
+
+void Stepper::PrintCounters() {
+  nlohmann::ordered_json c = d_.Counters();
+  for (const char* group : {"ksm", "vmstat"})
+    for (auto it = c[group].begin(); it != c[group].end(); ++it)
+      out_ << fmt::format("{}.{} {}\n", group, it.key(), it.value().dump());
+  for (auto p = c["procs"].begin(); p != c["procs"].end(); ++p)
+    for (auto it = p.value().begin(); it != p.value().end(); ++it)
+      out_ << fmt::format("procs.{}.{} {}\n", p.key(), it.key(), it.value().dump());
+}
+
+void Stepper::WriteDot(const std::string& base_arg) {
+  std::string base = base_arg;
+  if (base.size() > 4 && base.substr(base.size() - 4) == ".dot") base.resize(base.size() - 4);
+  std::string names;
+  for (bool stable : {true, false}) {
+    std::string path = base + (stable ? "-stable.dot" : "-unstable.dot");
+    std::ofstream f(path);
+    f << (stable ? teach::StableTreesDot(d_) : teach::UnstableTreesDot(d_));
+    f.close();
+    if (!f) {
+      out_ << fmt::format("error: {}: cannot write\n", path);
+      return;
+    }
+    names += (names.empty() ? "" : " and ") + path;
+  }
+  out_ << "wrote " << names << "\n";
+}
+
+}  // namespace ksmsim::tools
