@@ -126,7 +126,7 @@ Page* Ksm::ksm_might_need_to_copy(Page* page, mmu::Vma& vma, uint64_t address) {
              anon_vma->root == vma.anon_vma->root) {
     return page;  // still no need to copy it
   }
-  Page* new_page = m_.alloc_page(vma.preferred_node);
+  Page* new_page = m_.alloc_page(m_.alloc_node(&vma));
   if (!new_page) return nullptr;
   new_page->flags = mmu::PG_dirty;
   new_page->refcount = 1;

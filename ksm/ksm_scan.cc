@@ -284,6 +284,7 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
 void Ksm::ksm_do_scan(unsigned scan_npages) {
   work_ = Work{};
   m_.set_ksmd_context(true);  // mlocks and munlocks from here on go to ksmd's batch
+  m_.set_foreign_task_node(kKsmdNode);  // break_cow's faults are ksmd's
   while (scan_npages--) {
     Page* page = nullptr;
     RmapItem* rmap_item = scan_get_next_rmap_item(&page);
@@ -293,6 +294,7 @@ void Ksm::ksm_do_scan(unsigned scan_npages) {
     m_.put_page(page);
   }
   m_.set_ksmd_context(false);
+  m_.set_foreign_task_node(-1);
 }
 
 }  // namespace ksmsim::ksm

@@ -66,7 +66,10 @@ int Ksm::StoreKnob(std::string_view name, int64_t value) {
     if (knobs_.run != u) {
       knobs_.run = u;
       if (u & KSM_RUN_UNMERGE) {
+        // The writer of /sys/kernel/mm/ksm/run takes the COW faults (run_store's context).
+        m_.set_foreign_task_node(kSysfsWriterNode);
         int err = unmerge_and_remove_all_rmap_items();
+        m_.set_foreign_task_node(-1);
         if (err) {
           knobs_.run = KSM_RUN_STOP;
           return err;
@@ -122,7 +125,8 @@ std::map<std::string, int64_t> Ksm::SysfsValues() const {
   v["stable_node_chains_prune_millisecs"] = knobs_.stable_node_chains_prune_millisecs;
   v["stable_node_dups"] = static_cast<int64_t>(ksm_stable_node_dups_);
   v["use_zero_pages"] = knobs_.use_zero_pages ? 1 : 0;
-  if (profile_ == Profile::k61ZeroUnshare) v["ksm_zero_pages"] = static_cast<int64_t>(ksm_zero_pages_);
+  if (profile_ == Profile::k61ZeroUnshare)
+    v["ksm_zero_pages"] = static_cast<int64_t>(ksm_zero_pages_);
   return v;
 }
 

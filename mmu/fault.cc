@@ -37,7 +37,7 @@ unsigned Machine::do_anonymous_page(Vma* vma, uint64_t addr, Pte* pte, unsigned 
     return VM_FAULT_OK;
   }
   anon_vma_prepare(vma);
-  Page* page = alloc_page(vma->preferred_node);
+  Page* page = alloc_page(alloc_node(vma));
   if (!page) return VM_FAULT_OOM;
   page->flags = 0;
   page->refcount = 1;
@@ -80,7 +80,7 @@ unsigned Machine::do_wp_page(Vma* vma, uint64_t addr, Pte* pte) {
 unsigned Machine::wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old) {
   const Pte orig_pte = *pte;  // vmf->orig_pte
   anon_vma_prepare(vma);
-  Page* page = alloc_page(vma->preferred_node);
+  Page* page = alloc_page(alloc_node(vma));
   if (!page) {
     if (old) put_page(old);
     return VM_FAULT_OOM;
@@ -119,7 +119,7 @@ unsigned Machine::do_swap_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags
   if (page) {
     get_page(page);
   } else {
-    page = alloc_page(vma->preferred_node);
+    page = alloc_page(alloc_node(vma));
     if (!page) return VM_FAULT_OOM;
     page->flags = 0;
     page->refcount = 1;

@@ -183,7 +183,7 @@ uint64_t Machine::Mmap(Mm* mm, const std::string& region, uint64_t pages, int no
   vma->start = start;
   vma->end = start + size;
   vma->region = region;
-  vma->preferred_node = node;
+  vma->policy_node = node;
   // mlock2(MLOCK_ONFAULT) (VM_LOCKED | VM_LOCKONFAULT): the format says an mmap'd region is
   // not yet touched, so nothing is populated; each page is mlocked as it is faulted in.
   if (locked) vma->flags |= VM_LOCKED;
@@ -269,7 +269,7 @@ std::optional<MachineError> Machine::Fork(Mm* parent, Mm** child_out,
     cv->start = pv->start;
     cv->end = pv->end;
     cv->flags = pv->flags & ~uint64_t{VM_LOCKED};  // mlock is not inherited
-    cv->preferred_node = pv->preferred_node;
+    cv->policy_node = pv->policy_node;  // vma_dup_policy()
     cv->region = pv->region;
     Vma* c = InsertVma(child, std::move(cv));
     if (!pv->anon_vma) continue;  // copy_page_range() skips VMAs never faulted

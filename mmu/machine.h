@@ -123,6 +123,16 @@ class Machine {
   void put_anon_vma(AnonVma* av);
   // Allocates a frame preferring `nid` (falls back to other nodes, then reclaims).
   Page* alloc_page(int nid);
+  // The node a fault in vma allocates on: the VMA's policy (mbind) if it has one, else the
+  // faulting task's: the process's own (set_mempolicy) unless a foreign task faults for it.
+  int alloc_node(const Vma* vma) const {
+    if (vma->policy_node >= 0) return vma->policy_node;
+    return foreign_task_node_ >= 0 ? foreign_task_node_ : vma->mm->node;
+  }
+  // Faults from here on are taken by a task other than the mm's owner, whose default policy
+  // allocates on `nid` (its CPU's node): ksmd's break_cow, a `run` 2 write's unmerging.
+  // -1 restores the owner. See docs/FIDELITY.md "Whose fault it is".
+  void set_foreign_task_node(int nid) { foreign_task_node_ = nid; }
 
   // ---- swap, migration, hotplug ----
   // Reclaims one page (shrink_page_list for a single isolated page); true when freed.
@@ -166,6 +176,7 @@ class Machine {
   KsmHooks* ksm_ = &no_ksm_;
   static constexpr size_t kPagevecSize = 15;  // PAGEVEC_SIZE
   bool ksmd_context_ = false;
+  int foreign_task_node_ = -1;
   std::vector<Page*> ksmd_mlock_batch_;          // PAGEVEC_SIZE entries at most
   std::map<uint64_t, std::unique_ptr<Mm>> mms_;  // by id; exited mms stay (KSM may hold them)
   std::vector<std::unique_ptr<AnonVma>> anon_vmas_;

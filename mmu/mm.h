@@ -47,8 +47,8 @@ struct Vma {
   uint64_t flags = VM_READ | VM_WRITE;
   AnonVma* anon_vma = nullptr;  // assigned by the first fault (anon_vma_prepare)
   std::vector<AnonVma*> chain;  // anon_vmas this VMA is linked into
-  int preferred_node = 0;       // mbind(MPOL_PREFERRED) of the mapping
-  std::string region;           // the workload's region name
+  int policy_node = -1;  // mbind(MPOL_PREFERRED) of the mapping; -1: the faulting task's policy
+  std::string region;    // the workload's region name
 
   bool contains(uint64_t addr) const { return addr >= start && addr < end; }
 };

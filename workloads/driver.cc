@@ -356,7 +356,8 @@ bool Driver::RunStep(const FlatStep& fs) {
       Process& p = procs_.at(s.proc);
       Region r;
       r.pages = *s.pages;
-      int node = static_cast<int>(s.node.value_or(static_cast<uint64_t>(p.mm->node)));
+      // mbind() only when the step names a node; otherwise the faulting task's policy applies.
+      int node = s.node ? static_cast<int>(*s.node) : -1;
       r.expected.assign(r.pages, machine_->contents().Fill(0));
       for (uint64_t i = 1; i < r.pages; ++i) machine_->contents().Ref(r.expected[0]);
       r.start = machine_->Mmap(p.mm, s.region, r.pages, node, s.locked);

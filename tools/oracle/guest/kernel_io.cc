@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
@@ -109,6 +110,27 @@ int WriteFile(const std::string& path, const std::string& value) {
   int err = n < 0 ? errno : 0;
   close(fd);
   return err;
+}
+
+int PinToCpuZero() {
+  cpu_set_t cpu0;
+  CPU_ZERO(&cpu0);
+  CPU_SET(0, &cpu0);
+  if (sched_setaffinity(0, sizeof cpu0, &cpu0) != 0) throw Errno("sched_setaffinity(init)");
+  for (const std::string& name : ListDir("/proc")) {
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string comm;
+    try {
+      comm = ReadFile("/proc/" + name + "/comm");
+    } catch (const std::exception&) {
+      continue;  // gone already
+    }
+    if (comm != "ksmd\n" && comm != "ksmd") continue;
+    int pid = std::stoi(name);
+    if (sched_setaffinity(pid, sizeof cpu0, &cpu0) != 0) throw Errno("sched_setaffinity(ksmd)");
+    return pid;
+  }
+  throw std::runtime_error("no ksmd kernel thread in /proc (is CONFIG_KSM on?)");
 }
 
 void MountBasics() {

@@ -25,6 +25,12 @@ int WriteFile(const std::string& path, const std::string& value);
 // Mounts /proc, /sys, /dev (devtmpfs) and /run (tmpfs).
 void MountBasics();
 
+// Pins this process (and so every worker forked from it) and the ksmd kthread to CPU 0
+// (on node 0): faults that ksmd or the sysfs writer take for a workload process allocate
+// on node 0, and ksmd's per-CPU mlock batch is one batch (docs/ORACLE.md "CPU placement").
+// Returns ksmd's pid; throws when ksmd cannot be found or pinned.
+int PinToCpuZero();
+
 // Loads every /modules/*.ko in name order with finit_module.
 void LoadModules(const std::string& dir);
 

@@ -57,7 +57,8 @@ int main() {
   try {
     utsname u;
     uname(&u);
-    out.Emit(Json{{"type", "start"}, {"uname", u.release}});
+    int ksmd_pid = ksmsim::oracle::PinToCpuZero();
+    out.Emit(Json{{"type", "start"}, {"uname", u.release}, {"ksmd_pid", ksmd_pid}});
     Json workload = Json::parse(ksmsim::oracle::ReadFile("/workload.json"));
     ksmsim::oracle::Plan plan;
     try {
