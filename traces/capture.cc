@@ -96,7 +96,9 @@ void CaptureBuilder::SampleProcess(const ProcessSample& s) {
     Emit({{"op", "munmap"}, {"path", path}, {"proc", p.name}, {"region", it->second.name}});
     it = p.regions.erase(it);
   }
-  for (const auto& [start, v] : now) {
+  for (const auto& entry : now) {
+    const uint64_t start = entry.first;
+    const CapturedVma* v = entry.second;
     uint64_t npages = v->pages.size();
     auto [it, fresh] = p.regions.try_emplace(start);
     Region& r = it->second;
