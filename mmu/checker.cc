@@ -10,6 +10,7 @@ std::vector<std::string> CheckMachine(Machine& m) {
   std::map<Pfn, int> mapped;
   std::map<uint32_t, uint32_t> swapped;
   for (auto& [id, mm] : m.mms()) {
+    const std::string& name = mm->name;  // clang 14 cannot capture a structured binding
     for (auto& [start, vma] : mm->vmas) {
       mm->page_table.ForEach(vma->start, vma->end, [&](uint64_t addr, Pte& pte) {
         if (pte.is_swap()) {
@@ -18,9 +19,9 @@ std::vector<std::string> CheckMachine(Machine& m) {
           ++mapped[pte.pfn()];
           Page* p = m.pfn_to_page(pte.pfn());
           if (!p || p->Test(PG_free))
-            out.push_back("process " + mm->name + " maps a free frame at " + std::to_string(addr));
+            out.push_back("process " + name + " maps a free frame at " + std::to_string(addr));
         } else if (!pte.present()) {
-          out.push_back("process " + mm->name + " has a malformed PTE");
+          out.push_back("process " + name + " has a malformed PTE");
         }
       });
     }

@@ -1,4 +1,5 @@
-// `ksmsim trace info|validate|convert`: inspect, check and re-encode traces.
+// `ksmsim trace info|validate|convert|bench`: inspect, check, re-encode traces, and measure
+// the encodings' write/read throughput and size (docs/TRACE-FORMAT.md "Performance").
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -16,6 +17,7 @@ struct TraceArgs {
   std::string out;
   std::string to;
   bool force = false;
+  double seconds = 1;
 };
 
 const char* EncodingName(traces::Encoding e) {
@@ -96,6 +98,50 @@ int Convert(const TraceArgs& a) {
   }
 }
 
+// Encodes (or decodes) the trace in memory for about `seconds`; returns ops per second.
+template <typename F>
+double OpsPerSecond(size_t ops, double seconds, F once) {
+  using Clock = std::chrono::steady_clock;
+  auto t0 = Clock::now();
+  uint64_t rounds = 0;
+  double secs = 0;
+  do {
+    once();
+    ++rounds;
+    secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  } while (secs < seconds);
+  return static_cast<double>(ops) * static_cast<double>(rounds) / secs;
+}
+
+int Bench(const TraceArgs& a) {
+  try {
+    traces::Trace t = traces::ReadTraceFile(a.file);
+    if (t.ops.empty()) throw traces::TraceError{a.file + ": no ops to measure"};
+    std::cout << fmt::format("{}: {} ops, {} pages written; in-memory encode/decode, {} s each\n",
+                             a.file, t.ops.size(), traces::PagesWritten(t), a.seconds);
+    std::cout << fmt::format("  {:<8} {:>12} {:>14} {:>14} {:>10} {:>11} {:>10}\n", "encoding",
+                             "bytes", "write ops/s", "read ops/s", "bytes/op", "write MB/s",
+                             "read MB/s");
+    for (traces::Encoding e : {traces::Encoding::kJsonl, traces::Encoding::kBinary}) {
+      std::string bytes = traces::Encode(t, e);
+      size_t sink = 0;
+      double w =
+          OpsPerSecond(t.ops.size(), a.seconds, [&] { sink += traces::Encode(t, e).size(); });
+      double r =
+          OpsPerSecond(t.ops.size(), a.seconds, [&] { sink += traces::Decode(bytes).ops.size(); });
+      double per_op = static_cast<double>(bytes.size()) / static_cast<double>(t.ops.size());
+      std::cout << fmt::format("  {:<8} {:>12} {:>14.0f} {:>14.0f} {:>10.1f} {:>11.1f} {:>10.1f}\n",
+                               EncodingName(e), bytes.size(), w, r, per_op, w * per_op / 1e6,
+                               r * per_op / 1e6);
+      if (sink == 0) return 1;  // keeps the loops from being optimised away
+    }
+    return 0;
+  } catch (const traces::TraceError& e) {
+    std::cerr << e.message << "\n";
+    return 2;
+  }
+}
+
 RegisterCommand reg{{"trace", "Inspect, validate or convert a trace (exit 2 on a bad trace)",
                      [](CLI::App* sub) {
                        auto a = std::make_shared<TraceArgs>();
@@ -113,9 +159,18 @@ RegisterCommand reg{{"trace", "Inspect, validate or convert a trace (exit 2 on a
                                         "jsonl or binary (default: binary when --out ends in "
                                         ".ksmt)");
                        conv->add_flag("--force", a->force, "overwrite the output file");
-                       return [a, info, val] {
+                       auto* bench = sub->add_subcommand(
+                           "bench",
+                           "measure write/read ops per second and bytes per op of "
+                           "both encodings on a trace");
+                       bench->add_option("trace", a->file)->required();
+                       bench->add_option("--seconds", a->seconds, "time per measurement")
+                           ->capture_default_str()
+                           ->check(CLI::PositiveNumber);
+                       return [a, info, val, bench] {
                          if (info->parsed()) return Info(*a);
                          if (val->parsed()) return Validate(*a);
+                         if (bench->parsed()) return Bench(*a);
                          return Convert(*a);
                        };
                      }}};

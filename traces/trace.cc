@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "fmt/format.h"
+#include "traces/input_checks.h"
 
 namespace ksmsim::traces {
 
@@ -51,8 +52,9 @@ void CheckFieldType(const Field& f, const Json& v, const std::string& where) {
   };
   auto counters = [&](const Json& obj) {
     if (!obj.is_object()) bad("an object of integers");
-    for (const auto& [k, x] : obj.items())
-      if (!IsInt(x)) bad("an object of integers");
+    for (const auto& [k, x] : obj.items())  // the binary encoding holds them as int64
+      if (!IsInt(x) || (x.is_number_unsigned() && x.get<uint64_t>() > INT64_MAX))
+        bad("an object of integers");
   };
   switch (f.type) {
     case FieldType::kStr:
@@ -190,6 +192,12 @@ class ByteReader {
   uint64_t base_;
   std::string what_;
 };
+
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+constexpr bool kVerifyChecksums = false;  // the fuzz targets' copy: let mutations through
+#else
+constexpr bool kVerifyChecksums = true;
+#endif
 
 constexpr char kMagic[8] = {'K', 'S', 'M', 'T', 'R', 'A', 'C', 'E'};
 constexpr size_t kChunkRecords = 4096;
@@ -342,6 +350,7 @@ Trace DecodeJsonl(std::string_view bytes) {
     if (line.empty()) continue;
     if (have_end) Bad(where, "content after the end record");
     Json j;
+    if (TooDeep(line)) Bad(where, fmt::format("JSON nested deeper than {} levels", kMaxJsonDepth));
     try {
       j = Json::parse(line);
     } catch (const std::exception& e) {
@@ -602,7 +611,7 @@ Trace DecodeBinary(std::string_view bytes) {
     uint64_t sum = top.Fixed(8);
     uint64_t payload_off = top.offset();
     std::string_view payload = top.Bytes(len);
-    if (XXH64(payload.data(), payload.size(), 0) != sum)
+    if (kVerifyChecksums && XXH64(payload.data(), payload.size(), 0) != sum)
       Bad(fmt::format("byte offset {}", sec_off),
           fmt::format("bad checksum of the '{}' section ({} bytes at byte offset {})", tag, len,
                       payload_off));
@@ -610,6 +619,8 @@ Trace DecodeBinary(std::string_view bytes) {
     switch (tag) {
       case 'H': {
         Json h;
+        if (TooDeep(payload))
+          r.Fail(fmt::format("header JSON nested deeper than {} levels", kMaxJsonDepth));
         try {
           h = Json::parse(payload);
         } catch (const std::exception& e) {
@@ -634,7 +645,9 @@ Trace DecodeBinary(std::string_view bytes) {
       case 'S':
         for (uint64_t i = 0; i < count; ++i) {
           uint64_t n = r.Varint();
-          dec.strings.emplace_back(r.Bytes(n));
+          std::string_view str = r.Bytes(n);
+          if (!ValidUtf8(str)) r.Fail(fmt::format("string {} is not valid UTF-8", i));
+          dec.strings.emplace_back(str);
         }
         break;
       case 'C':

@@ -279,5 +279,23 @@ TEST_F(TraceCliTest, BadInputIsExit2WithLineOrOffset) {
   }
 }
 
+// Found by tools/run-fuzz.sh: each was accepted and then failed (or changed) on conversion.
+TEST(TraceTest, FuzzFindingsAreTraceErrors) {
+  Trace t = RecordRun(Examples() + "/two_procs_identical.json").trace;
+  std::string bin = EncodeBinary(t);
+  Section s = FindSection(bin, 'S');
+  bin[s.payload_at + 1] = static_cast<char>(0x80);  // first string's first byte: not UTF-8
+  Reseal(bin, s);
+  EXPECT_THROW(Decode(bin), TraceError);
+  std::string jsonl = EncodeJsonl(t);
+  std::string big =
+      jsonl.substr(0, jsonl.find('\n') + 1) +
+      R"({"op":"expect","path":"steps[0]","ksm":{"pages_shared":18446744073709551615}})"
+      "\n{\"end\":1}\n";
+  EXPECT_THROW(Decode(big), TraceError);  // counters are int64 in the binary encoding
+  std::string deep = jsonl.substr(0, jsonl.find('\n') + 1) + std::string(100000, '[') + "\n";
+  EXPECT_THROW(Decode(deep), TraceError);
+}
+
 }  // namespace
 }  // namespace ksmsim::traces

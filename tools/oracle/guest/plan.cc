@@ -32,7 +32,8 @@ const std::vector<std::string>& KsmKnobs() {
 void CheckFields(const Json& obj, const std::string& where,
                  std::initializer_list<const char*> allowed) {
   if (!obj.is_object()) Fail(where, "must be an object");
-  for (const auto& [k, v] : obj.items()) {
+  for (const auto& item : obj.items()) {
+    const std::string& k = item.key();  // clang 14 cannot capture a structured binding
     bool ok = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return k == a; });
     if (!ok) Fail(where + "." + k, "unknown field");
   }
