@@ -13,25 +13,13 @@
 #include <vector>
 
 #include "nlohmann/json.hpp"
+#include "tests/e2e/e2e_util.h"
 
 namespace {
 
-struct RunResult {
-  int status = -1;
-  std::string output;
-};
-
-RunResult RunShell(const std::string& command) {
-  RunResult run;
-  std::FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return run;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) run.output.append(buf, n);
-  int status = pclose(pipe);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
+using ksmsim::e2e::RunKsmsim;
+using ksmsim::e2e::RunResult;
+using ksmsim::e2e::RunShell;
 
 const std::string kExample =
     std::string(KSMSIM_SOURCE_DIR) + "/workloads/examples/two_procs_identical.json";

@@ -8,26 +8,13 @@
 #include <fstream>
 #include <string>
 
+#include "tests/e2e/e2e_util.h"
+
 namespace {
 
-struct RunResult {
-  int status = -1;
-  std::string output;
-};
-
-// Runs `args` through the shell with the ksmsim binary, capturing stdout and stderr.
-RunResult RunKsmsim(const std::string& args) {
-  std::string command = std::string("'") + KSMSIM_BINARY + "' " + args + " 2>&1";
-  RunResult run;
-  std::FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) run.output.append(buf, n);
-  int status = pclose(pipe);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
+using ksmsim::e2e::RunKsmsim;
+using ksmsim::e2e::RunResult;
+using ksmsim::e2e::RunShell;
 
 TEST(ValidateE2eTest, EveryExampleIsValid) {
   std::string dir = std::string(KSMSIM_SOURCE_DIR) + "/workloads/examples";
