@@ -43,10 +43,6 @@ TEST(GoldenKernelTest, SimulatorAgreesWithRecordedKernelResults) {
   // Cases whose difference is understood and documented in docs/FIDELITY.md.
   const std::set<std::string> known = {
       "12-offline-pinned",  // the guest has boot memory to offline into; our node does not
-      // difftest seed 1: the fork-inherited counters and the MLOCK_ONFAULT regions are
-      // fixed; one page of p2/p3 stays unmerged in the kernel after run 2 (being shrunk);
-      // see docs/FIDELITY.md "Differential testing".
-      "seed-1-fork-procs-counters",
   };
   int compared = 0;
   // Hand-written oracle cases, and the minimal workloads `ksmsim difftest` found.
