@@ -34,7 +34,9 @@ void CheckFields(const Json& obj, const std::string& where,
   if (!obj.is_object()) Fail(where, "must be an object");
   for (const auto& item : obj.items()) {
     const std::string& k = item.key();  // clang 14 cannot capture a structured binding
-    bool ok = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return k == a; });
+    // Every op accepts "label", as the simulator's parser does (required only for snapshot).
+    bool ok = k == "label" ||
+              std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return k == a; });
     if (!ok) Fail(where + "." + k, "unknown field");
   }
 }
@@ -100,6 +102,7 @@ class Planner {
     a.op = op;
     a.path = where;
     std::string at = "step " + std::to_string(a.step) + " (" + op + ") at " + where;
+    if (s.contains("label")) a.label = GetString(s, "label", at, false);
     if (op == "spawn") {
       CheckFields(s, at, {"op", "proc", "node"});
       a.kind = ActionKind::kSpawn;
