@@ -13,6 +13,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "ksm/ksm_types.h"
+#include "ksm/slab.h"
 #include "mmu/machine.h"
 
 namespace ksmsim::ksm {
@@ -28,7 +29,7 @@ struct KsmEvent {
   int64_t pfn = -1;
   int64_t other_pfn = -1;  // the KSM page merged with, where it applies
   int err = 0;
-  uint64_t rmap_num = 0;   // ksm_stop_scan / ksm_remove_ksm_page
+  uint64_t rmap_num = 0;  // ksm_stop_scan / ksm_remove_ksm_page
   // "ksmsim_decision" events (no kernel tracepoint; for `ksmsim explain`): which function
   // decided (`func`, the kernel's name) and what (`what`, a short code). A "scan" decision
   // opens each cmp_and_merge_page call with the page's mm/addr/pfn; the decisions that
@@ -38,8 +39,8 @@ struct KsmEvent {
   uint32_t oldchecksum = 0, checksum = 0;  // calc_checksum: the previous and new values
   const mmu::Mm* other_mm = nullptr;       // the unstable tree's page that matched
   uint64_t other_addr = 0;
-  uint64_t node_id = 0;                    // StableNode::id of the node (or chain) concerned
-  int nid = -1;                            // the tree's NUMA node id
+  uint64_t node_id = 0;  // StableNode::id of the node (or chain) concerned
+  int nid = -1;          // the tree's NUMA node id
 };
 inline constexpr std::string_view kDecisionEvent = "ksmsim_decision";
 
@@ -146,8 +147,8 @@ class Ksm final : public mmu::KsmHooks {
   bool is_page_sharing_candidate(const StableNode* s) const {
     return __is_page_sharing_candidate(s, 0);
   }
-  mmu::Page* stable_node_dup(StableNode** _stable_node_dup, StableNode** _stable_node,
-                             RbRoot* root, bool prune_stale_stable_nodes);
+  mmu::Page* stable_node_dup(StableNode** _stable_node_dup, StableNode** _stable_node, RbRoot* root,
+                             bool prune_stale_stable_nodes);
   StableNode* stable_node_dup_any(StableNode* stable_node, RbRoot* root);
   mmu::Page* __stable_node_chain(StableNode** _stable_node_dup, StableNode** _stable_node,
                                  RbRoot* root, bool prune_stale_stable_nodes);
@@ -172,8 +173,8 @@ class Ksm final : public mmu::KsmHooks {
   int try_to_merge_one_page(mmu::Vma* vma, mmu::Page* page, mmu::Page* kpage);
   int try_to_merge_with_ksm_page(RmapItem* rmap_item, mmu::Page* page, mmu::Page* kpage);
   int try_to_merge_with_kernel_zero_page(mmu::Mm* mm, RmapItem* rmap_item, mmu::Page* page);
-  mmu::Page* try_to_merge_two_pages(RmapItem* rmap_item, mmu::Page* page,
-                                    RmapItem* tree_rmap_item, mmu::Page* tree_page);
+  mmu::Page* try_to_merge_two_pages(RmapItem* rmap_item, mmu::Page* page, RmapItem* tree_rmap_item,
+                                    mmu::Page* tree_page);
   // scanning (ksm_scan.cc)
   void cmp_and_merge_page(mmu::Page* page, RmapItem* rmap_item);
   RmapItem* try_to_get_old_rmap_item(uint64_t addr, RmapItem** rmap_list);
@@ -184,7 +185,7 @@ class Ksm final : public mmu::KsmHooks {
   void __ksm_exit(mmu::Mm* mm);
   void mm_slot_free(MmSlot* slot);
   static void list_del(MmSlot* s);
-  static void list_add_after(MmSlot* s, MmSlot* pos);  // list_add(s, &pos->mm_node)
+  static void list_add_after(MmSlot* s, MmSlot* pos);   // list_add(s, &pos->mm_node)
   static void list_add_before(MmSlot* s, MmSlot* pos);  // list_add_tail(s, &pos->mm_node)
   bool ksm_test_exit(const mmu::Mm* mm) const { return mm->mm_users == 0; }
   // hotplug
@@ -222,8 +223,8 @@ class Ksm final : public mmu::KsmHooks {
   Work work_;
   std::function<void(const KsmEvent&)> sink_;
   // Owners of every live object (kmem_cache stand-ins).
-  absl::flat_hash_map<RmapItem*, std::unique_ptr<RmapItem>> rmap_items_;
-  absl::flat_hash_map<StableNode*, std::unique_ptr<StableNode>> stable_nodes_;
+  KmemCache<RmapItem> rmap_item_cache_;
+  KmemCache<StableNode> stable_node_cache_;
 };
 
 }  // namespace ksmsim::ksm
