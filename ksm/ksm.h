@@ -197,6 +197,9 @@ class Ksm final : public mmu::KsmHooks {
   void emit(const KsmEvent& e) {
     if (sink_) sink_(e);
   }
+  // An event sink is set: per-page paths test this first, so that without one they do not
+  // even build the event (GCC does not sink the temporary's stores below emit's test).
+  bool tracing() const { return static_cast<bool>(sink_); }
 
   mmu::Machine& m_;
   Profile profile_;
