@@ -13,6 +13,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "ksm/ksm_types.h"
+#include "ksm/slab.h"
 #include "mmu/machine.h"
 
 namespace ksmsim::ksm {
@@ -201,6 +202,9 @@ class Ksm final : public mmu::KsmHooks {
   void emit(const KsmEvent& e) {
     if (sink_) sink_(e);
   }
+  // An event sink is set: per-page paths test this first, so that without one they do not
+  // even build the event (GCC does not sink the temporary's stores below emit's test).
+  bool tracing() const { return static_cast<bool>(sink_); }
 
   mmu::Machine& m_;
   Profile profile_;
@@ -227,8 +231,8 @@ class Ksm final : public mmu::KsmHooks {
   Work work_;
   std::function<void(const KsmEvent&)> sink_;
   // Owners of every live object (kmem_cache stand-ins).
-  absl::flat_hash_map<RmapItem*, std::unique_ptr<RmapItem>> rmap_items_;
-  absl::flat_hash_map<StableNode*, std::unique_ptr<StableNode>> stable_nodes_;
+  KmemCache<RmapItem> rmap_item_cache_;
+  KmemCache<StableNode> stable_node_cache_;
 };
 
 }  // namespace ksmsim::ksm

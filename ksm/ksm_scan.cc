@@ -13,13 +13,14 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
   Page* tree_page = nullptr;
   bool max_page_sharing_bypass = false;
 
-  emit({.name = kDecisionEvent,
-        .seq = ksm_scan_.seqnr,
-        .mm = mm,
-        .addr = rmap_item->address & PAGE_MASK,
-        .pfn = static_cast<int64_t>(page->pfn),
-        .func = "cmp_and_merge_page",
-        .what = "scan"});
+  if (tracing())
+    emit({.name = kDecisionEvent,
+          .seq = ksm_scan_.seqnr,
+          .mm = mm,
+          .addr = rmap_item->address & PAGE_MASK,
+          .pfn = static_cast<int64_t>(page->pfn),
+          .func = "cmp_and_merge_page",
+          .what = "scan"});
   StableNode* stable_node = page_stable_node(page);
   if (stable_node) {
     if (stable_node->place != StablePlace::kMigrate &&
@@ -31,13 +32,14 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
       stable_node->migrate_it = migrate_nodes_.begin();
     }
     if (stable_node->place != StablePlace::kMigrate && rmap_item->head == stable_node) {
-      emit({.name = kDecisionEvent,
-            .seq = ksm_scan_.seqnr,
-            .mm = mm,
-            .pfn = static_cast<int64_t>(page->pfn),
-            .func = "cmp_and_merge_page",
-            .what = "in_stable",
-            .node_id = stable_node->id});
+      if (tracing())
+        emit({.name = kDecisionEvent,
+              .seq = ksm_scan_.seqnr,
+              .mm = mm,
+              .pfn = static_cast<int64_t>(page->pfn),
+              .func = "cmp_and_merge_page",
+              .what = "in_stable",
+              .node_id = stable_node->id});
       return;
     }
     // A KSM fork may go over the sharing limit.

@@ -10,11 +10,9 @@ using mmu::Page;
 using mmu::Pfn;
 
 RmapItem* Ksm::alloc_rmap_item() {
-  auto item = std::make_unique<RmapItem>();
-  RmapItem* raw = item.get();
-  rmap_items_.emplace(raw, std::move(item));
+  RmapItem* rmap_item = rmap_item_cache_.alloc();
   ++ksm_rmap_items_;
-  return raw;
+  return rmap_item;
 }
 
 void Ksm::free_rmap_item(RmapItem* rmap_item) {
@@ -23,18 +21,16 @@ void Ksm::free_rmap_item(RmapItem* rmap_item) {
     unshare_zero_pages(rmap_item);
   --ksm_rmap_items_;
   --rmap_item->mm->ksm_rmap_items;
-  rmap_items_.erase(rmap_item);
+  rmap_item_cache_.free(rmap_item);
 }
 
 StableNode* Ksm::alloc_stable_node() {
-  auto node = std::make_unique<StableNode>();
-  StableNode* raw = node.get();
-  raw->id = next_stable_node_id_++;
-  stable_nodes_.emplace(raw, std::move(node));
-  return raw;
+  StableNode* stable_node = stable_node_cache_.alloc();
+  stable_node->id = next_stable_node_id_++;
+  return stable_node;
 }
 
-void Ksm::free_stable_node(StableNode* stable_node) { stable_nodes_.erase(stable_node); }
+void Ksm::free_stable_node(StableNode* stable_node) { stable_node_cache_.free(stable_node); }
 
 int Ksm::get_kpfn_nid(Pfn kpfn) const {
   if (ksm_merge_across_nodes()) return 0;
@@ -100,7 +96,8 @@ void Ksm::remove_node_from_stable_tree(StableNode* stable_node) {
     m_.put_anon_vma(item->anon_vma);
     item->address &= PAGE_MASK;
   }
-  emit({.name = "ksm_remove_ksm_page", .seq = ksm_scan_.seqnr,
+  emit({.name = "ksm_remove_ksm_page",
+        .seq = ksm_scan_.seqnr,
         .pfn = static_cast<int64_t>(stable_node->kpfn)});
   if (stable_node->place == StablePlace::kMigrate)
     migrate_nodes_.erase(stable_node->migrate_it);
@@ -221,16 +218,15 @@ bool Ksm::__is_page_sharing_candidate(const StableNode* stable_node, int offset)
          stable_node->rmap_hlist_len + offset < knobs_.max_page_sharing;
 }
 
-Page* Ksm::stable_node_dup(StableNode** _stable_node_dup, StableNode** _stable_node,
-                           RbRoot* root, bool prune_stale_stable_nodes) {
+Page* Ksm::stable_node_dup(StableNode** _stable_node_dup, StableNode** _stable_node, RbRoot* root,
+                           bool prune_stale_stable_nodes) {
   StableNode* stable_node = *_stable_node;
   StableNode* found = nullptr;
   Page* tree_page = nullptr;
   int nr = 0;
   int found_rmap_hlist_len = 0;
-  uint64_t prune_jiffies =
-      stable_node->chain_prune_time +
-      (uint64_t{knobs_.stable_node_chains_prune_millisecs} * kHz + 999) / 1000;
+  uint64_t prune_jiffies = stable_node->chain_prune_time +
+                           (uint64_t{knobs_.stable_node_chains_prune_millisecs} * kHz + 999) / 1000;
   if (!prune_stale_stable_nodes || jiffies() < prune_jiffies)  // time_before()
     prune_stale_stable_nodes = false;
   else

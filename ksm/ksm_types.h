@@ -25,15 +25,16 @@ struct StableNode;
 // struct ksm_rmap_item: one scanned virtual page of one mm. The RbNode base is its node in
 // the unstable tree; `head`/`hlist` list it from a stable node once merged.
 struct RmapItem : RbNode {
-  RmapItem* rmap_list = nullptr;   // next in the mm_slot's list, ascending address
+  RmapItem* rmap_list = nullptr;     // next in the mm_slot's list, ascending address
   mmu::AnonVma* anon_vma = nullptr;  // when stable
-  int nid = 0;                     // when in the unstable tree
   mmu::Mm* mm = nullptr;
-  uint64_t address = 0;            // + SEQNR/UNSTABLE/STABLE/ZERO_PAGE flags in low bits
-  uint32_t oldchecksum = 0;        // when unstable
-  StableNode* head = nullptr;      // when stable
-  HNode<RmapItem> hlist;           // when stable
+  uint64_t address = 0;        // + SEQNR/UNSTABLE/STABLE/ZERO_PAGE flags in low bits
+  int nid = 0;                 // when in the unstable tree
+  uint32_t oldchecksum = 0;    // when unstable
+  StableNode* head = nullptr;  // when stable
+  HNode<RmapItem> hlist;       // when stable
 };
+static_assert(sizeof(RmapItem) == 88, "keep rmap_items small: they are one per scanned page");
 
 // Where a stable node currently is (the kernel encodes this in the `head` union).
 enum class StablePlace { kTree, kDup, kMigrate };
@@ -42,15 +43,15 @@ enum class StablePlace { kTree, kDup, kMigrate };
 // heading dups of one content); or a dup (in a chain's list); or on migrate_nodes.
 struct StableNode : RbNode {
   StablePlace place = StablePlace::kTree;
-  HNode<StableNode> hlist_dup;                      // when a dup: link in chain->dups
-  std::list<StableNode*>::iterator migrate_it;      // when on migrate_nodes
-  HList<RmapItem, &RmapItem::hlist> hlist;          // rmap_items using this KSM page
-  HList<StableNode, &StableNode::hlist_dup> dups;   // when a chain
+  HNode<StableNode> hlist_dup;                     // when a dup: link in chain->dups
+  std::list<StableNode*>::iterator migrate_it;     // when on migrate_nodes
+  HList<RmapItem, &RmapItem::hlist> hlist;         // rmap_items using this KSM page
+  HList<StableNode, &StableNode::hlist_dup> dups;  // when a chain
   mmu::Pfn kpfn = 0;
   uint64_t chain_prune_time = 0;  // jiffies
   int rmap_hlist_len = 0;         // or STABLE_NODE_CHAIN
   int nid = 0;
-  uint64_t id = 0;                // allocation order, for dumps and events
+  uint64_t id = 0;  // allocation order, for dumps and events
 };
 
 // struct ksm_mm_slot: an mm registered with KSM, on the circular mm list.

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "mmu/gen_checksum.h"
 #include "sim/hash.h"
 
 namespace ksmsim::mmu {
@@ -451,10 +452,14 @@ struct ContentStore::Impl {
   uint32_t Checksum(ContentId id) {
     const Entry& e = Live(id);
     if (e.meta & kChecksumValid) return e.checksum;
-    alignas(64) uint8_t page[kPageSize];
-    Materialize(id, page);
     Entry& m = entries[id];
-    m.checksum = PageChecksum(page);
+    if (KindOf(e) == kGen) {
+      m.checksum = GenChecksum(e.payload);
+    } else {
+      alignas(64) uint8_t page[kPageSize];
+      Materialize(id, page);
+      m.checksum = PageChecksum(page);
+    }
     m.meta |= kChecksumValid;
     return m.checksum;
   }
@@ -482,7 +487,21 @@ struct ContentStore::Impl {
     return c;
   }
 
+  // The common case inline: two live gen pages (Mix64 is a bijection, so different x
+  // differ already in word 0); anything else goes to MemcmpSlow.
   int MemcmpPages(ContentId a, ContentId b) const {
+    if (a != b && a < entries.size() && b < entries.size()) {
+      const Entry& ea = entries[a];
+      const Entry& eb = entries[b];
+      if (KindOf(ea) == kGen && KindOf(eb) == kGen && RefsOf(ea) != 0 && RefsOf(eb) != 0) {
+        const uint64_t wa = Mix64(ea.payload), wb = Mix64(eb.payload);
+        if (wa != wb) return CompareWords(wa, wb);
+      }
+    }
+    return MemcmpSlow(a, b);
+  }
+
+  [[gnu::noinline]] int MemcmpSlow(ContentId a, ContentId b) const {
     if (a == b) {
       Live(a);
       return 0;

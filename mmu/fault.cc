@@ -175,14 +175,6 @@ unsigned Machine::do_swap_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags
   return ret;
 }
 
-Page* Machine::follow_page(Vma* vma, uint64_t addr) {
-  Pte* pte = vma->mm->page_table.Lookup(addr, false);
-  if (!pte || !pte->present()) return nullptr;
-  Page* page = pfn_to_page(pte->pfn());
-  get_page(page);
-  return page;
-}
-
 std::optional<MachineError> Machine::WritePage(Mm* mm, uint64_t addr, ContentId content) {
   Vma* vma = mm->vma_lookup(addr);
   if (!vma) {

@@ -25,15 +25,6 @@ Machine::~Machine() = default;
 
 // ---- pages ----
 
-void Machine::get_page(Page* page) {
-  if (page != &zero_page_) ++page->refcount;
-}
-
-void Machine::put_page(Page* page) {
-  if (page == &zero_page_) return;
-  if (--page->refcount == 0) free_frame(page);
-}
-
 void Machine::free_frame(Page* page) {
   // free_pages_prepare(): page->mapping is reset, which is what makes a KSM stable node
   // that still points here stale (get_ksm_page's keyhole).

@@ -81,8 +81,13 @@ class Machine {
   Page* zero_page() { return &zero_page_; }
   static bool is_zero_pfn(Pfn pfn) { return pfn == kZeroPfn; }
   int page_to_nid(const Page* page) const { return page == &zero_page_ ? 0 : page->nid; }
-  void get_page(Page* page);
-  void put_page(Page* page);  // frees the frame when the last reference goes
+  void get_page(Page* page) {
+    if (page != &zero_page_) ++page->refcount;
+  }
+  // Frees the frame when the last reference goes.
+  void put_page(Page* page) {
+    if (page != &zero_page_ && --page->refcount == 0) free_frame(page);
+  }
   bool trylock_page(Page* page);
   void unlock_page(Page* page);
   // page_remove_rmap(): one PTE less maps the page.
@@ -115,7 +120,13 @@ class Machine {
   unsigned handle_mm_fault(Vma* vma, uint64_t addr, unsigned flags);
   // follow_page(FOLL_GET): the page mapped at addr with a reference taken, or null when
   // nothing is mapped (none or swap PTE). Returns the zero page for a zero-page PTE.
-  Page* follow_page(Vma* vma, uint64_t addr);
+  Page* follow_page(Vma* vma, uint64_t addr) {
+    Pte* pte = vma->mm->page_table.Lookup(addr, false);
+    if (!pte || !pte->present()) return nullptr;
+    Page* page = pfn_to_page(pte->pfn());
+    get_page(page);
+    return page;
+  }
   Pte* pte_of(Mm* mm, uint64_t addr) { return mm->page_table.Lookup(addr, false); }
   void rmap_walk(Page* page, RmapWalkControl& rwc);
   AnonVma* anon_vma_prepare(Vma* vma);

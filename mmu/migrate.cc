@@ -31,7 +31,7 @@ int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
     return ENOMEM;
   }
   // Move the descriptor state: mapping (anon_vma or stable node), flags, counts, content.
-  np->flags = page->flags & ~uint32_t{PG_locked};
+  np->flags = static_cast<uint16_t>(page->flags & ~uint32_t{PG_locked});
   np->mapping = page->mapping;
   np->index = page->index;
   np->refcount = page->refcount;

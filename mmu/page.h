@@ -33,20 +33,20 @@ struct AnonVma;
 // the KSM stable node (opaque here: the mmu never looks inside) for PageKsm pages, or null.
 struct Page {
   Pfn pfn = 0;
-  uint32_t flags = PG_free;
-  int32_t refcount = 0;  // page_count()
-  int32_t mapcount = 0;  // page_mapcount(): PTEs that map this frame
-  int32_t pincount = 0;  // references held by pin (GUP) on top of the above
+  void* mapping = nullptr;   // AnonVma* or stable node, see flags
+  uint64_t index = 0;        // linear page index (address >> 12) where first mapped
+  uint64_t alloc_seq = 0;    // allocation order, for deterministic reclaim
+  uint16_t flags = PG_free;  // PageFlag bits (all below bit 16)
   uint16_t nid = 0;
+  int32_t refcount = 0;              // page_count()
+  int32_t mapcount = 0;              // page_mapcount(): PTEs that map this frame
+  int32_t pincount = 0;              // references held by pin (GUP) on top of the above
   uint32_t swap_slot = kNoSwapSlot;  // page_private() while PG_swapcache
-  void* mapping = nullptr;           // AnonVma* or stable node, see flags
-  uint64_t index = 0;                // linear page index (address >> 12) where first mapped
   ContentId content = 0;             // the bytes this frame holds
-  uint64_t alloc_seq = 0;            // allocation order, for deterministic reclaim
 
   bool Test(uint32_t f) const { return (flags & f) != 0; }
-  void Set(uint32_t f) { flags |= f; }
-  void Clear(uint32_t f) { flags &= ~f; }
+  void Set(uint32_t f) { flags = static_cast<uint16_t>(flags | f); }
+  void Clear(uint32_t f) { flags = static_cast<uint16_t>(flags & ~f); }
   bool PageAnon() const { return Test(PG_anon); }
   bool PageKsm() const { return Test(PG_ksm); }
   bool PageSwapCache() const { return Test(PG_swapcache); }
@@ -54,5 +54,6 @@ struct Page {
     return PageAnon() && !PageKsm() ? static_cast<AnonVma*>(mapping) : nullptr;
   }
 };
+static_assert(sizeof(Page) == 56, "one frame descriptor per simulated frame: keep it small");
 
 }  // namespace ksmsim::mmu

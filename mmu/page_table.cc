@@ -4,28 +4,18 @@
 
 namespace ksmsim::mmu {
 
-// Levels 0..2 (PGD, PUD, PMD) are Nodes; a PMD entry points to a Leaf of 512 PTEs.
-struct PageTable::Node {
-  std::array<std::unique_ptr<Node>, 512> next;
-  std::array<std::unique_ptr<Leaf>, 512> leaf;  // used at the PMD level only
-};
-
 namespace {
-constexpr unsigned Index(uint64_t addr, int level) {  // level 0 = PGD ... 3 = PTE
-  return (addr >> (kPageShift + 9 * (3 - level))) & 511;
-}
 constexpr uint64_t kLeafSpan = uint64_t{512} << kPageShift;
 }  // namespace
 
 PageTable::PageTable() : root_(std::make_unique<Node>()) { table_pages_ = 1; }
 PageTable::~PageTable() = default;
 
-Pte* PageTable::Lookup(uint64_t addr, bool alloc) {
+Pte* PageTable::LookupAlloc(uint64_t addr) {
   Node* n = root_.get();
   for (int level = 0; level < 2; ++level) {
     auto& child = n->next[Index(addr, level)];
     if (!child) {
-      if (!alloc) return nullptr;
       child = std::make_unique<Node>();
       ++table_pages_;
     }
@@ -33,7 +23,6 @@ Pte* PageTable::Lookup(uint64_t addr, bool alloc) {
   }
   auto& leaf = n->leaf[Index(addr, 2)];
   if (!leaf) {
-    if (!alloc) return nullptr;
     leaf = std::make_unique<Leaf>();
     ++table_pages_;
   }

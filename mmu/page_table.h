@@ -19,8 +19,8 @@ struct Pte {
   static constexpr uint64_t kWrite = 1 << 1;
   static constexpr uint64_t kDirty = 1 << 2;
   static constexpr uint64_t kAccessed = 1 << 3;
-  static constexpr uint64_t kSpecial = 1 << 4;  // pte_special: the zero page
-  static constexpr uint64_t kSwap = 1 << 5;     // not present; slot in the high bits
+  static constexpr uint64_t kSpecial = 1 << 4;       // pte_special: the zero page
+  static constexpr uint64_t kSwap = 1 << 5;          // not present; slot in the high bits
   static constexpr uint64_t kSwpExclusive = 1 << 6;  // pte_swp_exclusive()
 
   uint64_t v = 0;
@@ -47,7 +47,16 @@ class PageTable {
   PageTable& operator=(const PageTable&) = delete;
 
   // The PTE slot for addr; with alloc=false returns null where no table exists.
-  Pte* Lookup(uint64_t addr, bool alloc);
+  Pte* Lookup(uint64_t addr, bool alloc) {
+    if (alloc) return LookupAlloc(addr);
+    const Node* n = root_.get();
+    for (int level = 0; level < 2; ++level) {
+      n = n->next[Index(addr, level)].get();
+      if (!n) return nullptr;
+    }
+    Leaf* leaf = n->leaf[Index(addr, 2)].get();
+    return leaf ? &leaf->e[Index(addr, 3)] : nullptr;
+  }
   // Calls fn(addr, pte) for every non-none PTE in [start, end), in address order.
   void ForEach(uint64_t start, uint64_t end, const std::function<void(uint64_t, Pte&)>& fn);
   // Frees page-table pages with no entries left in [start, end).
@@ -58,7 +67,15 @@ class PageTable {
   struct Leaf {
     std::array<Pte, 512> e{};
   };
-  struct Node;
+  // Levels 0..2 (PGD, PUD, PMD) are Nodes; a PMD entry points to a Leaf of 512 PTEs.
+  struct Node {
+    std::array<std::unique_ptr<Node>, 512> next;
+    std::array<std::unique_ptr<Leaf>, 512> leaf;  // used at the PMD level only
+  };
+  static constexpr unsigned Index(uint64_t addr, int level) {  // level 0 = PGD ... 3 = PTE
+    return (addr >> (kPageShift + 9 * (3 - level))) & 511;
+  }
+  Pte* LookupAlloc(uint64_t addr);
   std::unique_ptr<Node> root_;
   size_t table_pages_ = 0;
 };

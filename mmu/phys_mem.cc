@@ -38,11 +38,7 @@ Page* PhysMem::Init(Pfn pfn) {
   return &(*chunk)[pfn % kChunk];
 }
 
-Page* PhysMem::page(Pfn pfn) { return valid_pfn(pfn) ? Init(pfn) : nullptr; }
-
-bool PhysMem::touched(Pfn pfn) const {
-  return valid_pfn(pfn) && chunks_[pfn / kChunk] != nullptr;
-}
+bool PhysMem::touched(Pfn pfn) const { return valid_pfn(pfn) && chunks_[pfn / kChunk] != nullptr; }
 
 bool PhysMem::IsIsolated(Pfn pfn) const { return isolated_blocks_[pfn / block_pages_]; }
 

@@ -27,7 +27,11 @@ class PhysMem {
   bool valid_pfn(Pfn pfn) const { return pfn < total_pages_; }
 
   // The descriptor of pfn (created on first use).
-  Page* page(Pfn pfn);
+  Page* page(Pfn pfn) {
+    if (!valid_pfn(pfn)) return nullptr;
+    const auto& chunk = chunks_[pfn / kChunk];
+    return chunk ? &(*chunk)[pfn % kChunk] : Init(pfn);
+  }
   // True when the frame's descriptor exists (it has been allocated at least once).
   bool touched(Pfn pfn) const;
 
@@ -51,7 +55,7 @@ class PhysMem {
   static constexpr uint64_t kChunk = 512;
   struct Node {
     uint64_t start = 0, pages = 0;
-    uint64_t bump = 0;             // frames [start, start+bump) have been handed out once
+    uint64_t bump = 0;            // frames [start, start+bump) have been handed out once
     std::vector<Pfn> free_stack;  // recycled frames, most recently freed on top
     uint64_t free_count = 0;
     uint64_t offline_count = 0;

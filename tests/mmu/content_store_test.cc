@@ -190,6 +190,11 @@ TEST(ContentStoreTest, ChecksumIsTruncatedXxh64) {
     EXPECT_EQ(s.Checksum(p), static_cast<uint32_t>(XXH64(pb.data(), kPageSize, 0)));
     EXPECT_EQ(s.Checksum(p), s.Checksum(p));
   }
+  for (uint64_t x : {uint64_t{0}, ~uint64_t{0} - 2}) {  // x + i wraps in the second
+    const ContentId g = s.Gen(x);
+    const Page ref = RefGen(x);
+    EXPECT_EQ(s.Checksum(g), static_cast<uint32_t>(XXH64(ref.data(), kPageSize, 0)));
+  }
 }
 
 TEST(ContentStoreTest, MemcmpSignInsideOneWordFollowsByteOrder) {

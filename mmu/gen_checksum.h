@@ -1,0 +1,39 @@
+// calc_checksum() of a gen(x) page without materialising it (mmu/content_store.cc).
+#pragma once
+
+#include <bit>
+#include <cstdint>
+
+#include "mmu/content_store.h"
+#include "sim/hash.h"
+
+namespace ksmsim::mmu {
+
+// XXH64(gen(x), 4096, seed 0) truncated to 32 bits, without materialising the page: the
+// reference algorithm (xxhash.h XXH64_endian_align) for a length that is a multiple of the
+// 32-byte stripe, fed with the words sim::Mix64(x + i) as it would read them (little-endian).
+// ContentStoreTest.ChecksumIsTruncatedXxh64 compares it with libxxhash.
+inline uint32_t GenChecksum(uint64_t x) {
+  constexpr uint64_t P1 = 0x9E3779B185EBCA87ULL, P2 = 0xC2B2AE3D27D4EB4FULL;
+  constexpr uint64_t P3 = 0x165667B19E3779F9ULL, P4 = 0x85EBCA77C2B2AE63ULL;
+  auto round = [](uint64_t acc, uint64_t input) { return std::rotl(acc + input * P2, 31) * P1; };
+  auto merge = [&](uint64_t acc, uint64_t v) { return (acc ^ round(0, v)) * P1 + P4; };
+  uint64_t v1 = P1 + P2, v2 = P2, v3 = 0, v4 = 0 - P1;
+  for (uint32_t i = 0; i < kPageSize / 8; i += 4) {
+    v1 = round(v1, sim::Mix64(x + i));
+    v2 = round(v2, sim::Mix64(x + i + 1));
+    v3 = round(v3, sim::Mix64(x + i + 2));
+    v4 = round(v4, sim::Mix64(x + i + 3));
+  }
+  uint64_t h = std::rotl(v1, 1) + std::rotl(v2, 7) + std::rotl(v3, 12) + std::rotl(v4, 18);
+  h = merge(merge(merge(merge(h, v1), v2), v3), v4);
+  h += kPageSize;
+  h ^= h >> 33;
+  h *= P2;
+  h ^= h >> 29;
+  h *= P3;
+  h ^= h >> 32;
+  return static_cast<uint32_t>(h);
+}
+
+}  // namespace ksmsim::mmu
