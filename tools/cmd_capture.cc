@@ -74,6 +74,13 @@ int Capture(const CaptureArgs& a) {
         if (!alive[i]) continue;
         sample.push_back(SampleProcess(a.pids[i]));
         alive[i] = sample.back().alive;
+        if (k == 0 && !a.quiet) {
+          for (const std::string& range : sample.back().skipped)
+            std::cerr << fmt::format(
+                "ksmsim capture: pid {}: VMA {} left out: larger than {} GiB (a reservation "
+                "such as a sanitizer's shadow memory)\n",
+                a.pids[i], range, (traces::kMaxCapturedVmaPages * 4096) >> 30);
+        }
         if (!alive[i] && k == 0) {
           std::cerr << fmt::format("pid {}: no such process (or a zombie)\n", a.pids[i]);
           return 2;

@@ -154,13 +154,17 @@ ProcessSample SampleProcess(int pid) {
     CapturedVma v;
     if (!ParseMapsLine(line, &v)) continue;
     uint64_t npages = (v.end - v.start) / kPage;
+    if (npages > traces::kMaxCapturedVmaPages) {
+      s.skipped.push_back(fmt::format("{:x}-{:x}", v.start, v.end));
+      continue;
+    }
     v.pages.resize(npages);
     for (uint64_t first = 0; first < npages; first += kBatchPages) {
       uint64_t n = std::min(kBatchPages, npages - first);
       uint64_t vpn = v.start / kPage + first;
       ssize_t got = PreadFull(pagemap.get(), entries.data(), n * 8, vpn * 8);
       if (got < 0) {
-        if (Gone(errno)) return ProcessSample{pid, false, {}};
+        if (Gone(errno)) return ProcessSample{pid, false, {}, {}};
         Fail(pagemap_file, errno);
       }
       uint64_t have = static_cast<uint64_t>(got) / 8;

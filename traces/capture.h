@@ -41,7 +41,14 @@ struct ProcessSample {
   int pid = 0;
   bool alive = true;              // false: the process has exited (or is a zombie); vmas are empty
   std::vector<CapturedVma> vmas;  // ascending start
+  // VMAs left out because they are larger than kMaxCapturedVmaPages ("start-end" in hex).
+  std::vector<std::string> skipped;
 };
+
+// The largest VMA a capture samples: 64 GiB. Larger anonymous mappings are reservations
+// (a sanitizer's shadow memory, a JIT's or a runtime's heap reservation), mostly never
+// touched; reading their pagemap would take hours and a dense page list would not fit.
+inline constexpr uint64_t kMaxCapturedVmaPages = uint64_t{1} << 24;
 
 // Builds a trace from samples taken interval_ms apart. Process `pid` is named "pid<PID>";
 // a VMA's region is named by its kind ("heap", "stack", "anon-<start hex>"), with ".N"

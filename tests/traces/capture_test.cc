@@ -231,12 +231,12 @@ TEST(CaptureBuilderTest, ChangedPagesOnlyAndVanishedVmas) {
   heap.pages = {Present(1), Present(1), Present(2), Present(0, 0)};
   CapturedVma anon{0x100000, 0x100000 + 2 * 4096, "anon", {}};
   anon.pages = {Present(3), CapturedPage{}};
-  b.AddSample({ProcessSample{7, true, {heap, anon}}});
+  b.AddSample({ProcessSample{7, true, {heap, anon}, {}}});
   heap.pages[1] = Present(5);                           // changed
   heap.pages[2] = CapturedPage{};                       // freed
   heap.pages[3].state = CapturedPage::State::kSwapped;  // swapped: unchanged
-  b.AddSample({ProcessSample{7, true, {heap}}});
-  b.AddSample({ProcessSample{7, false, {}}});
+  b.AddSample({ProcessSample{7, true, {heap}, {}}});
+  b.AddSample({ProcessSample{7, false, {}, {}}});
   Trace t = b.Finish();
   std::string j = EncodeJsonl(t);
   EXPECT_NE(j.find(R"({"op":"mmap","path":"samples[0]","proc":"pid7","region":"heap","pages":4})"),
