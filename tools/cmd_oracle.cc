@@ -186,6 +186,12 @@ int RunOracle(const OracleOptions& o) {
   }
 
   VmOutcome run = RunVm(vm);
+  for (int retry = 1; run.boot_hung && retry <= 2; ++retry) {
+    std::cerr << "ksmsim oracle: " << run.error << "; booting again (" << retry << " of 2)\n";
+    std::filesystem::remove(vm.results_path);
+    std::filesystem::remove(vm.console_path);
+    run = RunVm(vm);
+  }
   Json doc;
   std::string problem;
   int rc = Collect(vm.results_path, vm.console_path, plan, doc, problem);

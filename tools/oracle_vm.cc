@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <sstream>
@@ -156,7 +157,9 @@ VmOutcome RunVm(const VmConfig& c) {
     execv(argv[0], argv.data());
     _exit(127);
   }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(c.timeout_s);
+  auto start = std::chrono::steady_clock::now();
+  auto deadline = start + std::chrono::seconds(c.timeout_s);
+  auto boot_deadline = start + std::chrono::seconds(kBootWatchdogS);
   for (;;) {
     int status = 0;
     pid_t r = waitpid(pid, &status, WNOHANG);
@@ -165,7 +168,20 @@ VmOutcome RunVm(const VmConfig& c) {
       if (out.exit_code == 127) out.error = "could not execute " + c.qemu;
       return out;
     }
-    if (std::chrono::steady_clock::now() > deadline) {
+    auto now = std::chrono::steady_clock::now();
+    if (now > boot_deadline && now < deadline) {
+      std::error_code ec;
+      if (std::filesystem::file_size(c.results_path, ec) == 0 || ec) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        out.boot_hung = true;
+        out.error = "the guest reported nothing within " + std::to_string(kBootWatchdogS) +
+                    " s of starting (a hung boot)";
+        return out;
+      }
+      boot_deadline = deadline;  // booted: the watchdog is done
+    }
+    if (now > deadline) {
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
       out.timed_out = true;

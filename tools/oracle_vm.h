@@ -38,9 +38,13 @@ std::vector<std::string> QemuArgs(const VmConfig& c);
 
 struct VmOutcome {
   bool timed_out = false;
+  // The guest wrote nothing on its report port within kBootWatchdogS: a boot that hung
+  // (seen about once in 150 boots under TCG, console empty); worth another try.
+  bool boot_hung = false;
   int exit_code = -1;  // QEMU's exit status
   std::string error;   // why it could not run, for people
 };
+inline constexpr unsigned kBootWatchdogS = 90;  // a boot takes 5-10 s here
 VmOutcome RunVm(const VmConfig& c);
 
 // The last `lines` lines of a text file (empty when unreadable).
