@@ -13,7 +13,6 @@ constexpr uint64_t kUserBits = Pte::kWrite | Pte::kDirty | Pte::kAccessed;
 // page_add_new_anon_rmap(): a fresh page, exclusively mapped at addr of vma.
 static void NewAnonPage(Page* p, Vma* vma, uint64_t addr) {
   p->Set(PG_anon | PG_anon_exclusive);
-  if (vma->flags & VM_LOCKED) p->Set(PG_mlocked);
   p->mapping = vma->anon_vma;
   p->index = addr >> kPageShift;
   p->mapcount = 1;
@@ -43,7 +42,7 @@ unsigned Machine::do_anonymous_page(Vma* vma, uint64_t addr, Pte* pte, unsigned 
   page->refcount = 1;
   page->content = contents_.Fill(0);
   NewAnonPage(page, vma, addr);
-  if (vma->flags & VM_LOCKED) mlock_batch_add(page);  // mlock_new_page()
+  mlock_vma_page(page, vma);  // mlock_new_page(): PG_mlocked, through the mlock batch
   *pte = Pte::Make(page->pfn, kUserBits);
   return VM_FAULT_WRITE;
 }
@@ -101,7 +100,7 @@ unsigned Machine::wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old) {
     return 0;
   }
   NewAnonPage(page, vma, addr);
-  if (vma->flags & VM_LOCKED) mlock_batch_add(page);  // mlock_new_page()
+  mlock_vma_page(page, vma);  // mlock_new_page(): PG_mlocked, through the mlock batch
   *pte = Pte::Make(page->pfn, kUserBits);
   if (old) {
     page_remove_rmap(old, vma);

@@ -42,6 +42,12 @@ void PreOrder(const ksm::RbNode* n, int depth, const char* side, F&& f) {
 
 std::string Indent(int depth) { return std::string(2 + 2 * depth, ' '); }
 
+// "root_stable_tree[0]: 3 nodes", "root_unstable_tree[1]: empty".
+std::string TreeHeading(const char* tree, int nid, int count, const char* noun) {
+  return fmt::format("{}[{}]: {}\n", tree, nid,
+                     count ? fmt::format("{} {}{}", count, noun, count == 1 ? "" : "s") : "empty");
+}
+
 }  // namespace
 
 std::string StableTreesText(workloads::Driver& d) {
@@ -63,8 +69,7 @@ std::string StableTreesText(workloads::Driver& d) {
           for (const ksm::StableNode* dup = n->dups.first; dup; dup = decltype(n->dups)::next(dup))
             body += fmt::format("{}  dup {} {}\n", Indent(depth), dup->id, KsmPage(d, dup));
         });
-    s += fmt::format("root_stable_tree[{}]: {}\n", nid,
-                     count ? fmt::format("{} node{}", count, count == 1 ? "" : "s") : "empty");
+    s += TreeHeading("root_stable_tree", nid, count, "node");
     s += body;
   }
   if (!k.migrate_nodes().empty()) {
@@ -89,8 +94,7 @@ std::string UnstableTreesText(workloads::Driver& d) {
                                    d.DescribeAddress(r->mm, r->address & ksm::PAGE_MASK),
                                    r->address & ksm::SEQNR_MASK);
              });
-    s += fmt::format("root_unstable_tree[{}]: {}\n", nid,
-                     count ? fmt::format("{} item{}", count, count == 1 ? "" : "s") : "empty");
+    s += TreeHeading("root_unstable_tree", nid, count, "item");
     s += body;
   }
   return s;

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 namespace ksmsim::e2e {
@@ -29,6 +31,15 @@ inline RunResult RunShell(const std::string& command) {
 // `ksmsim ARGS` (ARGS already shell-quoted by the caller).
 inline RunResult RunKsmsim(const std::string& args) {
   return RunShell(std::string("'") + KSMSIM_BINARY + "' " + args);
+}
+
+// A fresh, empty directory for one test: <tmp>/ksmsim_<name>_<pid>.
+inline std::filesystem::path TempDir(const std::string& name) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("ksmsim_" + name + "_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
 }
 
 }  // namespace ksmsim::e2e

@@ -20,17 +20,10 @@ namespace {
 using ksmsim::e2e::RunKsmsim;
 using ksmsim::e2e::RunResult;
 using ksmsim::e2e::RunShell;
+using ksmsim::e2e::TempDir;
 
 const std::string kExample =
     std::string(KSMSIM_SOURCE_DIR) + "/workloads/examples/two_procs_identical.json";
-
-std::filesystem::path TempDir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("ksmsim_step_" + name + "_" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 // Runs `ksmsim step FILE` with `script` on stdin (a file, so not a terminal).
 RunResult Step(const std::string& script, const std::string& file = kExample) {

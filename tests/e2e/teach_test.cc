@@ -20,20 +20,13 @@ namespace {
 using ksmsim::e2e::RunKsmsim;
 using ksmsim::e2e::RunResult;
 using ksmsim::e2e::RunShell;
+using ksmsim::e2e::TempDir;
 
 std::string ReadFile(const std::filesystem::path& p) {
   std::ifstream in(p);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-std::filesystem::path TempDir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("ksmsim_teach_" + name + "_" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
 }
 
 // a: heap[0] = x, heap[1] = y;  b: heap[0] = x, heap[1] = x.  max_page_sharing 2, so the
