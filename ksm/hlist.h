@@ -4,11 +4,12 @@
 
 namespace ksmsim::ksm {
 
-// struct hlist_node, embedded in T.
+// struct hlist_node, embedded in T. No member initialisers, so that it can sit in a union
+// (RmapItem's): its owner is value-initialised (KmemCache::alloc), which zeroes it.
 template <class T>
 struct HNode {
-  T* next = nullptr;
-  T** pprev = nullptr;
+  T* next;
+  T** pprev;
 };
 
 // struct hlist_head over the HNode member `Link` of T.

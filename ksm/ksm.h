@@ -161,6 +161,11 @@ class Ksm final : public mmu::KsmHooks {
   StableNode* stable_tree_insert(mmu::Page* kpage);
   RmapItem* unstable_tree_search_insert(RmapItem* rmap_item, mmu::Page* page,
                                         mmu::Page** tree_pagep);
+  // The simulator's shortcut in unstable_tree_search_insert (UnstableSnapshot, ksm_tree.cc).
+  uint64_t unstable_snapshot_tag() const { return m_.lookup_epoch() << 1 | 1; }
+  void take_unstable_snapshot(RmapItem* rmap_item, const mmu::Page* page);
+  int unstable_snapshot_cmp(const RmapItem* tree_rmap_item, uint32_t prefix) const;
+  void check_unstable_snapshot(RmapItem* tree_rmap_item, mmu::Page* page, int ret);
   void stable_tree_append(RmapItem* rmap_item, StableNode* stable_node,
                           bool max_page_sharing_bypass);
   // merging (ksm_merge.cc)

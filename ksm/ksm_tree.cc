@@ -1,6 +1,8 @@
 // Searching and inserting: stable_tree_search (with chains, dups and migrated KSM pages),
 // stable_tree_insert, unstable_tree_search_insert and stable_tree_append (mm/ksm.c).
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 
 #include "ksm/ksm.h"
 
@@ -200,15 +202,77 @@ again:
   return stable_node_dup;
 }
 
+// Records what get_mergeable_page(rmap_item) gives now: `page`, mapped by the PTE at
+// rmap_item's address (no snapshot if that PTE does not map it).
+void Ksm::take_unstable_snapshot(RmapItem* rmap_item, const Page* page) {
+  const mmu::Mm* mm = rmap_item->mm;
+  const uint64_t pte = m_.pte_value(mm, rmap_item->address & PAGE_MASK);
+  if (!mmu::Pte{pte}.present() || mmu::Pte{pte}.pfn() != page->pfn) {
+    rmap_item->snapshot = UnstableSnapshot{};
+    return;
+  }
+  rmap_item->snapshot = {unstable_snapshot_tag(), pte, mm->page_table.writes(),
+                         static_cast<uint32_t>(m_.contents().Word0(page->content))};
+}
+
+// The memcmp_pages() sign of (the page whose first 4 bytes are `prefix`, tree_rmap_item's
+// page) when the snapshot holds and the prefixes differ; 0 when the lookup must be done.
+// Nothing get_mergeable_page() reads can have changed: no lookup_epoch() change (no VMA,
+// exit, frame allocation or content write) and the same PTE (unread when its page table
+// has had no write since), so the same present anon page with the same content. Skipping
+// its get_page()/put_page() pair changes nothing visible.
+int Ksm::unstable_snapshot_cmp(const RmapItem* tree_rmap_item, uint32_t prefix) const {
+  const UnstableSnapshot& snap = tree_rmap_item->snapshot;
+  if (snap.tag != unstable_snapshot_tag() || snap.prefix == prefix) return 0;
+  const mmu::Mm* mm = tree_rmap_item->mm;
+  if (mm->page_table.writes() != snap.pt_writes &&
+      m_.pte_value(mm, tree_rmap_item->address & PAGE_MASK) != snap.pte)
+    return 0;
+  return mmu::ContentStore::CompareWord0(prefix, snap.prefix);
+}
+
+// KSMSIM_PARANOID builds: the shortcut's answer must be what the kernel's path gives.
+void Ksm::check_unstable_snapshot(RmapItem* tree_rmap_item, Page* page, int ret) {
+  Page* tree_page = get_mergeable_page(tree_rmap_item);
+  const int want = tree_page && tree_page != page ? memcmp_pages(page, tree_page) : 0;
+  if (tree_page) m_.put_page(tree_page);
+  if (want != ret) {
+    std::fprintf(stderr,
+                 "ksmsim: unstable tree snapshot of mm %llu address %#llx is stale (shortcut %d, "
+                 "lookup %d%s)\n",
+                 static_cast<unsigned long long>(tree_rmap_item->mm->id),
+                 static_cast<unsigned long long>(tree_rmap_item->address & PAGE_MASK), ret, want,
+                 tree_page ? "" : ", no page");
+    std::abort();
+  }
+}
+
 RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page,
                                            Page** tree_pagep) {
   int nid = get_kpfn_nid(page->pfn);
   RbRoot* root = &root_unstable_tree_[nid];
   RbNode** new_link = &root->rb_node;
   RbNode* parent = nullptr;
+  const auto prefix = static_cast<uint32_t>(m_.contents().Word0(page->content));
   while (*new_link) {
     auto* tree_rmap_item = static_cast<RmapItem*>(*new_link);
+    // The next level's node is one of these two: start loading both now (no effect on
+    // the outcome; the walk is bound by these dependent loads).
+    for (const RbNode* child : {tree_rmap_item->rb_left, tree_rmap_item->rb_right}) {
+      __builtin_prefetch(child);
+      __builtin_prefetch(reinterpret_cast<const char*>(child) + sizeof(RmapItem) - 1);
+    }
+    if (int ret = unstable_snapshot_cmp(tree_rmap_item, prefix)) {
+#ifdef KSMSIM_PARANOID
+      check_unstable_snapshot(tree_rmap_item, page, ret);
+#endif
+      ++work_.compares;
+      parent = *new_link;
+      new_link = ret < 0 ? &parent->rb_left : &parent->rb_right;
+      continue;
+    }
     Page* tree_page = get_mergeable_page(tree_rmap_item);
+    if (tree_page) take_unstable_snapshot(tree_rmap_item, tree_page);
     if (!tree_page) {
       emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "unstable_tree_search_insert", .what = "tree_page_gone",
             .other_mm = tree_rmap_item->mm, .other_addr = tree_rmap_item->address & PAGE_MASK});
@@ -247,6 +311,7 @@ RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page,
   rmap_item->address |= UNSTABLE_FLAG;
   rmap_item->address |= (ksm_scan_.seqnr & SEQNR_MASK);
   rmap_item->nid = nid;
+  take_unstable_snapshot(rmap_item, page);
   rb_link_node(rmap_item, parent, new_link);
   rb_insert_color(rmap_item, root);
   ++ksm_pages_unshared_;

@@ -22,17 +22,37 @@ inline constexpr int NUMA_NO_NODE = -1;
 
 struct StableNode;
 
+// What get_mergeable_page() found for a node of this pass's unstable tree when it last
+// looked (the simulator's own, not the kernel's): the PTE that mapped the page and the
+// page's first bytes. While Machine::lookup_epoch() is unchanged and the PTE still reads
+// the same (or its page table had no write since), the node's page is still that page with
+// those bytes, and a level of unstable_tree_search_insert() whose bytes differ is decided
+// without the lookup.
+struct UnstableSnapshot {
+  uint64_t tag;        // Machine::lookup_epoch() << 1 | 1 when taken (odd: never a pointer); 0: none
+  uint64_t pte;        // the PTE value
+  uint32_t pt_writes;  // the mm's PageTable::writes() when taken
+  uint32_t prefix;     // the page's first 4 bytes, little-endian (ContentStore::Word0)
+};
+
 // struct ksm_rmap_item: one scanned virtual page of one mm. The RbNode base is its node in
-// the unstable tree; `head`/`hlist` list it from a stable node once merged.
+// the unstable tree; `head`/`hlist` list it from a stable node once merged. As the
+// kernel's rb_node does, the unstable tree's snapshot shares their space (and the fields
+// the unstable tree walk reads come first, in one cache line when aligned).
 struct RmapItem : RbNode {
+  union {
+    struct {                     // when stable
+      StableNode* head;
+      HNode<RmapItem> hlist;
+    };
+    UnstableSnapshot snapshot;  // when in this pass's unstable tree
+  };
+  mmu::Mm* mm = nullptr;
+  uint64_t address = 0;              // + SEQNR/UNSTABLE/STABLE/ZERO_PAGE flags in low bits
   RmapItem* rmap_list = nullptr;     // next in the mm_slot's list, ascending address
   mmu::AnonVma* anon_vma = nullptr;  // when stable
-  mmu::Mm* mm = nullptr;
-  uint64_t address = 0;        // + SEQNR/UNSTABLE/STABLE/ZERO_PAGE flags in low bits
-  int nid = 0;                 // when in the unstable tree
-  uint32_t oldchecksum = 0;    // when unstable
-  StableNode* head = nullptr;  // when stable
-  HNode<RmapItem> hlist;       // when stable
+  int nid = 0;                       // when in the unstable tree
+  uint32_t oldchecksum = 0;          // when unstable
 };
 static_assert(sizeof(RmapItem) == 88, "keep rmap_items small: they are one per scanned page");
 

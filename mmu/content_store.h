@@ -40,6 +40,11 @@ class ContentStore {
   // memcmp(a, b, 4096) sign (-1, 0, 1), stopping at the first differing 64-byte block.
   int MemcmpPages(ContentId a, ContentId b);
   uint8_t ByteAt(ContentId id, uint32_t offset) const;
+  // The first 8 bytes as a little-endian word: two pages whose Word0 differ compare (in
+  // memcmp order) as CompareWord0 of the two says, without looking further.
+  uint64_t Word0(ContentId id) const;
+  // memcmp sign (-1 or 1) of two pages whose first 8 bytes are the different words a, b.
+  static int CompareWord0(uint64_t a, uint64_t b);
   void Materialize(ContentId id, uint8_t* out /* kPageSize bytes */) const;
 
   // Contents currently referenced (for the invariant checker and memory figures).

@@ -121,13 +121,24 @@ class Machine {
   // follow_page(FOLL_GET): the page mapped at addr with a reference taken, or null when
   // nothing is mapped (none or swap PTE). Returns the zero page for a zero-page PTE.
   Page* follow_page(Vma* vma, uint64_t addr) {
-    Pte* pte = vma->mm->page_table.Lookup(addr, false);
+    const Pte* pte = vma->mm->page_table.Find(addr);
     if (!pte || !pte->present()) return nullptr;
     Page* page = pfn_to_page(pte->pfn());
     get_page(page);
     return page;
   }
   Pte* pte_of(Mm* mm, uint64_t addr) { return mm->page_table.Lookup(addr, false); }
+  // The PTE value at addr (0 where there is none): a read that never allocates.
+  uint64_t pte_value(const Mm* mm, uint64_t addr) const {
+    const Pte* pte = mm->page_table.Find(addr);
+    return pte ? pte->v : 0;
+  }
+  // Grows whenever something follow_page()/get_mergeable_page() depends on may have changed,
+  // other than a PTE: a frame allocated (it gets new content), a content written in place,
+  // a VMA added, split, removed or re-flagged, an anon_vma assigned, an mm forked or exited.
+  // KSM's unstable-tree snapshots (ksm/unstable_snapshot.h) hold only while it is unchanged.
+  // Freeing a frame does not change it: a freed frame is mapped by no PTE.
+  uint64_t lookup_epoch() const { return lookup_epoch_; }
   void rmap_walk(Page* page, RmapWalkControl& rwc);
   AnonVma* anon_vma_prepare(Vma* vma);
   void get_anon_vma(AnonVma* av) { ++av->refcount; }
@@ -188,6 +199,7 @@ class Machine {
   static constexpr size_t kPagevecSize = 15;  // PAGEVEC_SIZE
   bool ksmd_context_ = false;
   int foreign_task_node_ = -1;
+  uint64_t lookup_epoch_ = 1;  // see lookup_epoch()
   std::vector<Page*> ksmd_mlock_batch_;          // PAGEVEC_SIZE entries at most
   std::map<uint64_t, std::unique_ptr<Mm>> mms_;  // by id; exited mms stay (KSM may hold them)
   std::vector<std::unique_ptr<AnonVma>> anon_vmas_;

@@ -31,6 +31,7 @@ Pte* PageTable::LookupAlloc(uint64_t addr) {
 
 void PageTable::ForEach(uint64_t start, uint64_t end,
                         const std::function<void(uint64_t, Pte&)>& fn) {
+  Wrote();
   uint64_t addr = start;
   while (addr < end) {
     uint64_t leaf_base = addr & ~(kLeafSpan - 1);
@@ -48,6 +49,7 @@ void PageTable::ForEach(uint64_t start, uint64_t end,
 }
 
 void PageTable::FreeEmpty(uint64_t start, uint64_t end) {
+  Wrote();
   for (uint64_t base = start & ~(kLeafSpan - 1); base < end; base += kLeafSpan) {
     Node* n = root_.get();
     for (int level = 0; level < 2 && n; ++level) n = n->next[Index(base, level)].get();

@@ -46,15 +46,21 @@ class PageTable {
   PageTable(const PageTable&) = delete;
   PageTable& operator=(const PageTable&) = delete;
 
-  // The PTE slot for addr; with alloc=false returns null where no table exists.
+  // The PTE slot for addr; with alloc=false returns null where no table exists. Counts as
+  // a write (see writes()): the caller may change the PTE.
   Pte* Lookup(uint64_t addr, bool alloc) {
+    Wrote();
     if (alloc) return LookupAlloc(addr);
+    return const_cast<Pte*>(Find(addr));
+  }
+  // The PTE slot for addr, or null where no table exists (read only).
+  const Pte* Find(uint64_t addr) const {
     const Node* n = root_.get();
     for (int level = 0; level < 2; ++level) {
       n = n->next[Index(addr, level)].get();
       if (!n) return nullptr;
     }
-    Leaf* leaf = n->leaf[Index(addr, 2)].get();
+    const Leaf* leaf = n->leaf[Index(addr, 2)].get();
     return leaf ? &leaf->e[Index(addr, 3)] : nullptr;
   }
   // Calls fn(addr, pte) for every non-none PTE in [start, end), in address order.
@@ -62,6 +68,12 @@ class PageTable {
   // Frees page-table pages with no entries left in [start, end).
   void FreeEmpty(uint64_t start, uint64_t end);
   size_t table_pages() const { return table_pages_; }
+  // How many accesses that may change a PTE (Lookup, ForEach, FreeEmpty) there have been,
+  // modulo 2^32; when it wraps it bumps *wrap_counter (set_wrap_counter), so that a count
+  // read twice with a snapshot in between proves no PTE of this table changed (KSM's
+  // UnstableSnapshot), as long as that counter did not move either.
+  uint32_t writes() const { return writes_; }
+  void set_wrap_counter(uint64_t* wrap_counter) { wrap_counter_ = wrap_counter; }
 
  private:
   struct Leaf {
@@ -76,8 +88,13 @@ class PageTable {
     return (addr >> (kPageShift + 9 * (3 - level))) & 511;
   }
   Pte* LookupAlloc(uint64_t addr);
+  void Wrote() {
+    if (++writes_ == 0 && wrap_counter_) ++*wrap_counter_;
+  }
   std::unique_ptr<Node> root_;
   size_t table_pages_ = 0;
+  uint32_t writes_ = 0;
+  uint64_t* wrap_counter_ = nullptr;
 };
 
 }  // namespace ksmsim::mmu
