@@ -96,6 +96,9 @@ class Ksm final : public mmu::KsmHooks {
   // Work done by the last ksm_do_scan, for ksmd's cost model.
   struct Work {
     uint64_t pages = 0, checksums = 0, compares = 0, merges = 0, faults = 0;
+    // The simulator's own cost, not the kernel's (ksmd's cost model ignores these): tree
+    // levels decided by a snapshot (of `compares`), and snapshot checks that read a PTE.
+    uint64_t snapshot_compares = 0, snapshot_pte_reads = 0;
   };
   const Work& last_work() const { return work_; }
 
@@ -164,8 +167,16 @@ class Ksm final : public mmu::KsmHooks {
   // The simulator's shortcut in unstable_tree_search_insert (UnstableSnapshot, ksm_tree.cc).
   uint64_t unstable_snapshot_tag() const { return m_.lookup_epoch() << 1 | 1; }
   void take_unstable_snapshot(RmapItem* rmap_item, const mmu::Page* page);
-  int unstable_snapshot_cmp(const RmapItem* tree_rmap_item, uint32_t prefix) const;
+  int unstable_snapshot_cmp(const RmapItem* tree_rmap_item, uint32_t prefix);
   void check_unstable_snapshot(RmapItem* tree_rmap_item, mmu::Page* page, int ret);
+  // The same for the stable tree: StableNode::snapshot_prefix holds while nothing changed
+  // that get_ksm_page() reads (no KSM page freed, migrated or remapped, no content written).
+  uint64_t stable_snapshot_tag() const {
+    return m_.lookup_epoch() + m_.ksm_page_epoch() + stable_remaps_;
+  }
+  void take_stable_snapshot(StableNode* stable_node, const mmu::Page* tree_page);
+  int stable_snapshot_cmp(const StableNode* stable_node, uint32_t prefix) const;
+  void check_stable_snapshot(StableNode* stable_node, mmu::Page* page, int ret);
   void stable_tree_append(RmapItem* rmap_item, StableNode* stable_node,
                           bool max_page_sharing_bypass);
   // merging (ksm_merge.cc)
@@ -233,6 +244,7 @@ class Ksm final : public mmu::KsmHooks {
 
   uint64_t now_ns_ = 0;
   uint64_t next_stable_node_id_ = 1;
+  uint64_t stable_remaps_ = 0;  // a KSM page given another (or no) stable node: see stable_snapshot_tag
   Work work_;
   std::function<void(const KsmEvent&)> sink_;
   // Owners of every live object (kmem_cache stand-ins).

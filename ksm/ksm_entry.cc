@@ -160,6 +160,7 @@ void Ksm::rmap_walk_ksm(Page* page, mmu::RmapWalkControl& rwc) {
 void Ksm::folio_migrate_ksm(Page* newpage, Page* oldpage) {
   StableNode* stable_node = page_stable_node(oldpage);
   if (stable_node) {
+    ++stable_remaps_;
     stable_node->kpfn = newpage->pfn;
     oldpage->mapping = nullptr;  // set_page_stable_node(&folio->page, NULL)
   }

@@ -114,7 +114,7 @@ int Ksm::write_protect_page(Vma* vma, Page* page, Pte* orig_pte) {
   if (!vma->anon_vma || !av || vma->anon_vma->root != av->root) return -EFAULT;
   uint64_t address = page->index << mmu::kPageShift;  // page_address_in_vma()
   if (!vma->contains(address)) return -EFAULT;
-  Pte* pte = m_.pte_of(vma->mm, address);
+  Pte* pte = m_.pte_of_merging(vma->mm, address);
   if (!pte || !pte->present() || pte->special() || pte->pfn() != page->pfn) return -EFAULT;
   bool anon_exclusive = page->Test(mmu::PG_anon_exclusive);
   if (pte->write() || pte->dirty() || anon_exclusive) {
@@ -137,7 +137,7 @@ int Ksm::replace_page(Vma* vma, Page* page, Page* kpage, Pte orig_pte) {
   if (!vma->anon_vma || !av || vma->anon_vma->root != av->root) return -EFAULT;
   uint64_t addr = page->index << mmu::kPageShift;
   if (!vma->contains(addr)) return -EFAULT;
-  Pte* ptep = m_.pte_of(vma->mm, addr);
+  Pte* ptep = m_.pte_of_merging(vma->mm, addr);
   if (!ptep || !(*ptep == orig_pte)) return -EFAULT;
   Pte newpte;
   if (!mmu::Machine::is_zero_pfn(kpage->pfn)) {

@@ -45,6 +45,7 @@ StableNode* Ksm::page_stable_node(const Page* page) const {
 }
 
 void Ksm::set_page_stable_node(Page* page, StableNode* stable_node) {
+  if (page_stable_node(page)) ++stable_remaps_;  // an existing stable node loses its page
   page->mapping = stable_node;
   page->Set(mmu::PG_anon | mmu::PG_ksm);
 }
@@ -172,6 +173,7 @@ int Ksm::remove_stable_node(StableNode* stable_node) {
   int err = -EBUSY;
   if (page->mapcount == 0) {
     // Not yet stale (an unmapped KSM page can linger, e.g. in the swapcache), but safe.
+    ++stable_remaps_;
     page->mapping = nullptr;
     page->Clear(mmu::PG_ksm);
     remove_node_from_stable_tree(stable_node);

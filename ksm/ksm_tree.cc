@@ -10,6 +10,39 @@ namespace ksmsim::ksm {
 
 using mmu::Page;
 
+// The stable tree's shortcut: a plain node (not a chain) below max_page_sharing whose
+// snapshot holds is a node get_ksm_page() would find unchanged, with the same KSM page and
+// bytes; a level whose first 4 bytes differ is then decided without touching that page
+// (get_ksm_page's get_page()/put_page() pair changes nothing visible).
+void Ksm::take_stable_snapshot(StableNode* stable_node, const Page* tree_page) {
+  stable_node->snapshot_tag = stable_snapshot_tag();
+  stable_node->snapshot_prefix = static_cast<uint32_t>(m_.contents().Word0(tree_page->content));
+}
+
+int Ksm::stable_snapshot_cmp(const StableNode* stable_node, uint32_t prefix) const {
+  if (stable_node->snapshot_tag != stable_snapshot_tag() ||
+      stable_node->snapshot_prefix == prefix || is_stable_node_chain(stable_node) ||
+      !is_page_sharing_candidate(stable_node))
+    return 0;
+  return mmu::ContentStore::CompareWord0(prefix, stable_node->snapshot_prefix);
+}
+
+// KSMSIM_PARANOID builds: the shortcut's answer must be what get_ksm_page() gives.
+void Ksm::check_stable_snapshot(StableNode* stable_node, Page* page, int ret) {
+  const bool fresh = m_.pfn_to_page(stable_node->kpfn) &&
+                     m_.pfn_to_page(stable_node->kpfn)->PageKsm() &&
+                     m_.pfn_to_page(stable_node->kpfn)->mapping == stable_node &&
+                     m_.pfn_to_page(stable_node->kpfn)->refcount > 0;
+  const int want = fresh ? memcmp_pages(page, m_.pfn_to_page(stable_node->kpfn)) : 0;
+  if (want != ret) {
+    std::fprintf(stderr,
+                 "ksmsim: stable tree snapshot of node %llu is stale (shortcut %d, lookup %d%s)\n",
+                 static_cast<unsigned long long>(stable_node->id), ret, want,
+                 fresh ? "" : ", stale node");
+    std::abort();
+  }
+}
+
 Page* Ksm::stable_tree_search(Page* page) {
   StableNode* page_node = page_stable_node(page);
   if (page_node && page_node->place != StablePlace::kMigrate) {
@@ -25,13 +58,28 @@ Page* Ksm::stable_tree_search(Page* page) {
   StableNode* stable_node_any = nullptr;
   RbNode** new_link;
   RbNode* parent;
+  const auto prefix = static_cast<uint32_t>(m_.contents().Word0(page->content));
 again:
   new_link = &root->rb_node;
   parent = nullptr;
   while (*new_link) {
     stable_node = static_cast<StableNode*>(*new_link);
     stable_node_any = nullptr;
+    __builtin_prefetch(stable_node->rb_left);  // the next level's node (no effect on the outcome)
+    __builtin_prefetch(stable_node->rb_right);
+    if (int ret = stable_snapshot_cmp(stable_node, prefix)) {
+#ifdef KSMSIM_PARANOID
+      check_stable_snapshot(stable_node, page, ret);
+#endif
+      ++work_.compares;
+      ++work_.snapshot_compares;
+      parent = *new_link;
+      new_link = ret < 0 ? &parent->rb_left : &parent->rb_right;
+      continue;
+    }
     Page* tree_page = __stable_node_chain(&stable_node_dup, &stable_node, root, true);
+    if (tree_page && stable_node_dup == stable_node && !is_stable_node_chain(stable_node))
+      take_stable_snapshot(stable_node, tree_page);
     // stable_node may have been freed and replaced by the collapsed dup (chain_prune).
     if (!stable_node_dup) {
       // Every dup is full, or the chain was empty and has just been erased.
@@ -159,14 +207,27 @@ StableNode* Ksm::stable_tree_insert(Page* kpage) {
   RbNode** new_link;
   RbNode* parent;
   bool need_chain = false;
+  const auto prefix = static_cast<uint32_t>(m_.contents().Word0(kpage->content));
 again:
   parent = nullptr;
   new_link = &root->rb_node;
   while (*new_link) {
     stable_node = static_cast<StableNode*>(*new_link);
+    if (int ret = stable_snapshot_cmp(stable_node, prefix)) {
+#ifdef KSMSIM_PARANOID
+      check_stable_snapshot(stable_node, kpage, ret);
+#endif
+      ++work_.compares;
+      ++work_.snapshot_compares;
+      parent = *new_link;
+      new_link = ret < 0 ? &parent->rb_left : &parent->rb_right;
+      continue;
+    }
     StableNode* stable_node_any = nullptr;
     StableNode* s = stable_node;
     Page* tree_page = __stable_node_chain(&stable_node_dup, &s, root, false);  // chain()
+    if (tree_page && stable_node_dup == stable_node && !is_stable_node_chain(stable_node))
+      take_stable_snapshot(stable_node, tree_page);
     if (!stable_node_dup) {
       stable_node_any = stable_node_dup_any(stable_node, root);
       if (!stable_node_any) goto again;
@@ -221,13 +282,14 @@ void Ksm::take_unstable_snapshot(RmapItem* rmap_item, const Page* page) {
 // exit, frame allocation or content write) and the same PTE (unread when its page table
 // has had no write since), so the same present anon page with the same content. Skipping
 // its get_page()/put_page() pair changes nothing visible.
-int Ksm::unstable_snapshot_cmp(const RmapItem* tree_rmap_item, uint32_t prefix) const {
+int Ksm::unstable_snapshot_cmp(const RmapItem* tree_rmap_item, uint32_t prefix) {
   const UnstableSnapshot& snap = tree_rmap_item->snapshot;
   if (snap.tag != unstable_snapshot_tag() || snap.prefix == prefix) return 0;
   const mmu::Mm* mm = tree_rmap_item->mm;
-  if (mm->page_table.writes() != snap.pt_writes &&
-      m_.pte_value(mm, tree_rmap_item->address & PAGE_MASK) != snap.pte)
-    return 0;
+  if (mm->page_table.writes() != snap.pt_writes) {
+    ++work_.snapshot_pte_reads;
+    if (m_.pte_value(mm, tree_rmap_item->address & PAGE_MASK) != snap.pte) return 0;
+  }
   return mmu::ContentStore::CompareWord0(prefix, snap.prefix);
 }
 
@@ -267,6 +329,7 @@ RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page,
       check_unstable_snapshot(tree_rmap_item, page, ret);
 #endif
       ++work_.compares;
+      ++work_.snapshot_compares;
       parent = *new_link;
       new_link = ret < 0 ? &parent->rb_left : &parent->rb_right;
       continue;

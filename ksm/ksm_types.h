@@ -61,16 +61,22 @@ enum class StablePlace { kTree, kDup, kMigrate };
 
 // struct ksm_stable_node: a KSM page's node in the stable tree; or a chain (in the tree,
 // heading dups of one content); or a dup (in a chain's list); or on migrate_nodes.
-struct StableNode : RbNode {
+struct alignas(64) StableNode : RbNode {
+  // The simulator's own (not the kernel's): the first 4 bytes of this node's KSM page when
+  // get_ksm_page() last found it, valid while Ksm::stable_snapshot_tag() equals
+  // snapshot_tag (0: none). See Ksm::stable_snapshot_cmp. With rmap_hlist_len, the fields
+  // the tree walk reads sit in the first cache line.
+  uint64_t snapshot_tag = 0;
+  uint32_t snapshot_prefix = 0;
+  int rmap_hlist_len = 0;  // or STABLE_NODE_CHAIN
+  mmu::Pfn kpfn = 0;
   StablePlace place = StablePlace::kTree;
+  int nid = 0;
   HNode<StableNode> hlist_dup;                     // when a dup: link in chain->dups
   std::list<StableNode*>::iterator migrate_it;     // when on migrate_nodes
   HList<RmapItem, &RmapItem::hlist> hlist;         // rmap_items using this KSM page
   HList<StableNode, &StableNode::hlist_dup> dups;  // when a chain
-  mmu::Pfn kpfn = 0;
   uint64_t chain_prune_time = 0;  // jiffies
-  int rmap_hlist_len = 0;         // or STABLE_NODE_CHAIN
-  int nid = 0;
   uint64_t id = 0;  // allocation order, for dumps and events
 };
 

@@ -26,6 +26,7 @@ Machine::~Machine() = default;
 // ---- pages ----
 
 void Machine::free_frame(Page* page) {
+  if (page->PageKsm()) ++ksm_page_epoch_;
   // free_pages_prepare(): page->mapping is reset, which is what makes a KSM stable node
   // that still points here stale (get_ksm_page's keyhole).
   page->mapping = nullptr;

@@ -128,6 +128,11 @@ class Machine {
     return page;
   }
   Pte* pte_of(Mm* mm, uint64_t addr) { return mm->page_table.Lookup(addr, false); }
+  // pte_of() for KSM's write_protect_page()/replace_page() on the page being merged: not
+  // counted in PageTable::writes(). Those change only the PTE of the rmap_item being merged,
+  // which is out of the unstable tree or leaves it before the tree is walked again (and
+  // write-protecting keeps the same page), so no unstable-tree snapshot depends on it.
+  Pte* pte_of_merging(Mm* mm, uint64_t addr) { return mm->page_table.LookupUncounted(addr); }
   // The PTE value at addr (0 where there is none): a read that never allocates.
   uint64_t pte_value(const Mm* mm, uint64_t addr) const {
     const Pte* pte = mm->page_table.Find(addr);
@@ -139,6 +144,9 @@ class Machine {
   // KSM's unstable-tree snapshots (ksm/unstable_snapshot.h) hold only while it is unchanged.
   // Freeing a frame does not change it: a freed frame is mapped by no PTE.
   uint64_t lookup_epoch() const { return lookup_epoch_; }
+  // Grows whenever a KSM page is freed or any page is migrated: with lookup_epoch() and
+  // KSM's own count of stable-node remappings, what KSM's stable-tree snapshots rely on.
+  uint64_t ksm_page_epoch() const { return ksm_page_epoch_; }
   void rmap_walk(Page* page, RmapWalkControl& rwc);
   AnonVma* anon_vma_prepare(Vma* vma);
   void get_anon_vma(AnonVma* av) { ++av->refcount; }
@@ -200,6 +208,7 @@ class Machine {
   bool ksmd_context_ = false;
   int foreign_task_node_ = -1;
   uint64_t lookup_epoch_ = 1;  // see lookup_epoch()
+  uint64_t ksm_page_epoch_ = 0;  // see ksm_page_epoch()
   std::vector<Page*> ksmd_mlock_batch_;          // PAGEVEC_SIZE entries at most
   std::map<uint64_t, std::unique_ptr<Mm>> mms_;  // by id; exited mms stay (KSM may hold them)
   std::vector<std::unique_ptr<AnonVma>> anon_vmas_;

@@ -53,6 +53,9 @@ class PageTable {
     if (alloc) return LookupAlloc(addr);
     return const_cast<Pte*>(Find(addr));
   }
+  // Lookup(addr, false) not counted in writes(): only for a caller that changes no PTE a
+  // reader of writes() may still rely on (Machine::pte_of_merging says which).
+  Pte* LookupUncounted(uint64_t addr) { return const_cast<Pte*>(Find(addr)); }
   // The PTE slot for addr, or null where no table exists (read only).
   const Pte* Find(uint64_t addr) const {
     const Node* n = root_.get();

@@ -99,7 +99,13 @@ struct Sim {
     uint64_t target = ksm.full_scans() + n, pages = 0;
     while (ksm.full_scans() < target) {
       ksm.ksm_do_scan(ksm.knobs().pages_to_scan);
-      pages += ksm.last_work().pages;
+      const ksm::Ksm::Work& w = ksm.last_work();
+      pages += w.pages;
+      work.checksums += w.checksums;
+      work.compares += w.compares;
+      work.merges += w.merges;
+      work.snapshot_compares += w.snapshot_compares;
+      work.snapshot_pte_reads += w.snapshot_pte_reads;
     }
     return pages;
   }
@@ -115,6 +121,7 @@ struct Sim {
   mmu::Machine machine;
   ksm::Ksm ksm;
   std::vector<Proc> procs;
+  ksm::Ksm::Work work;  // summed over every ksm_do_scan (pages aside)
 };
 
 // What a scenario reports; filled in the child, sent to the parent as JSON over a pipe.
@@ -178,6 +185,13 @@ void AddMemory(Json& out, const Sim& sim) {
   out["rmap_items"] = sim.ksm.rmap_items();
   out["pages_shared"] = sim.ksm.pages_shared();
   out["pages_sharing"] = sim.ksm.pages_sharing();
+  // What the scans did: checksums computed, tree comparisons (and how many of them a
+  // snapshot decided, how many snapshot checks read a PTE), merges.
+  out["checksums"] = sim.work.checksums;
+  out["compares"] = sim.work.compares;
+  out["snapshot_compares"] = sim.work.snapshot_compares;
+  out["snapshot_pte_reads"] = sim.work.snapshot_pte_reads;
+  out["merges"] = sim.work.merges;
 }
 
 // The four throughput scenarios: `procs` processes of `pages_per_proc` pages.
