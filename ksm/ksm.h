@@ -96,9 +96,9 @@ class Ksm final : public mmu::KsmHooks {
   // Work done by the last ksm_do_scan, for ksmd's cost model.
   struct Work {
     uint64_t pages = 0, checksums = 0, compares = 0, merges = 0, faults = 0;
-    // The simulator's own cost, not the kernel's (ksmd's cost model ignores these): tree
-    // levels decided by a snapshot (of `compares`), and snapshot checks that read a PTE.
-    uint64_t snapshot_compares = 0, snapshot_pte_reads = 0;
+    // The simulator's own cost, not the kernel's (ksmd's cost model ignores it): tree
+    // levels decided by a snapshot (of `compares`).
+    uint64_t snapshot_compares = 0;
   };
   const Work& last_work() const { return work_; }
 
@@ -164,8 +164,15 @@ class Ksm final : public mmu::KsmHooks {
   StableNode* stable_tree_insert(mmu::Page* kpage);
   RmapItem* unstable_tree_search_insert(RmapItem* rmap_item, mmu::Page* page,
                                         mmu::Page** tree_pagep);
-  // The simulator's shortcut in unstable_tree_search_insert (UnstableSnapshot, ksm_tree.cc).
-  uint64_t unstable_snapshot_tag() const { return m_.lookup_epoch() << 1 | 1; }
+  // The simulator's shortcut in unstable_tree_search_insert (ksm_tree.cc): lookup_epoch()
+  // plus the mm's page-table writes, which only grow; compared in 32 bits, so shortcuts stop
+  // for the rest of a pass once Machine::change_count() moved 2^32 since it began.
+  static uint32_t unstable_snapshot_tag(const mmu::Machine& m, const mmu::Mm* mm) {
+    return static_cast<uint32_t>(m.lookup_epoch() + mm->page_table.writes());
+  }
+  bool unstable_snapshots_usable() const {
+    return m_.change_count() - unstable_snapshot_base_ < (uint64_t{1} << 32);
+  }
   void take_unstable_snapshot(RmapItem* rmap_item, const mmu::Page* page);
   int unstable_snapshot_cmp(const RmapItem* tree_rmap_item, uint32_t prefix);
   void check_unstable_snapshot(RmapItem* tree_rmap_item, mmu::Page* page, int ret);
@@ -244,7 +251,8 @@ class Ksm final : public mmu::KsmHooks {
 
   uint64_t now_ns_ = 0;
   uint64_t next_stable_node_id_ = 1;
-  uint64_t stable_remaps_ = 0;  // a KSM page given another (or no) stable node: see stable_snapshot_tag
+  uint64_t stable_remaps_ = 0;
+  uint64_t unstable_snapshot_base_ = 0;  // Machine::change_count() when this pass's tree began  // a KSM page given another (or no) stable node: see stable_snapshot_tag
   Work work_;
   std::function<void(const KsmEvent&)> sink_;
   // Owners of every live object (kmem_cache stand-ins).

@@ -220,6 +220,7 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
       }
     }
     for (int nid = 0; nid < ksm_nr_node_ids_; ++nid) root_unstable_tree_[nid] = RbRoot{};
+    unstable_snapshot_base_ = m_.change_count();
     mm_slot = mm_slot->next;
     ksm_scan_.mm_slot = mm_slot;
     if (mm_slot == &ksm_mm_head_) return nullptr;

@@ -151,7 +151,7 @@ void Ksm::remove_rmap_item_from_tree(RmapItem* rmap_item) {
     // ksmd can usually skip the rb_erase: root_unstable_tree was reset at the start of
     // this pass. Only an item inserted by this very pass is still in the tree.
     uint8_t age = static_cast<uint8_t>(ksm_scan_.seqnr - rmap_item->address);
-    if (!age) rb_erase(rmap_item, &root_unstable_tree_[NUMA(rmap_item->nid)]);
+    if (!age) rb_erase(&rmap_item->rb, &root_unstable_tree_[NUMA(rmap_item->nid)]);
     --ksm_pages_unshared_;
     rmap_item->address &= PAGE_MASK;
   }

@@ -264,33 +264,27 @@ again:
 }
 
 // Records what get_mergeable_page(rmap_item) gives now: `page`, mapped by the PTE at
-// rmap_item's address (no snapshot if that PTE does not map it).
+// rmap_item's address (a tag that cannot match if that PTE does not map it).
 void Ksm::take_unstable_snapshot(RmapItem* rmap_item, const Page* page) {
   const mmu::Mm* mm = rmap_item->mm;
-  const uint64_t pte = m_.pte_value(mm, rmap_item->address & PAGE_MASK);
-  if (!mmu::Pte{pte}.present() || mmu::Pte{pte}.pfn() != page->pfn) {
-    rmap_item->snapshot = UnstableSnapshot{};
-    return;
-  }
-  rmap_item->snapshot = {unstable_snapshot_tag(), pte, mm->page_table.writes(),
-                         static_cast<uint32_t>(m_.contents().Word0(page->content))};
+  const mmu::Pte pte{m_.pte_value(mm, rmap_item->address & PAGE_MASK)};
+  const uint32_t tag = unstable_snapshot_tag(m_, mm);
+  const bool maps_page = pte.present() && pte.pfn() == page->pfn;
+  rmap_item->snapshot_tag = maps_page ? tag : tag - 1;
+  rmap_item->snapshot_prefix = static_cast<uint32_t>(m_.contents().Word0(page->content));
 }
 
 // The memcmp_pages() sign of (the page whose first 4 bytes are `prefix`, tree_rmap_item's
 // page) when the snapshot holds and the prefixes differ; 0 when the lookup must be done.
 // Nothing get_mergeable_page() reads can have changed: no lookup_epoch() change (no VMA,
-// exit, frame allocation or content write) and the same PTE (unread when its page table
-// has had no write since), so the same present anon page with the same content. Skipping
-// its get_page()/put_page() pair changes nothing visible.
+// exit, frame allocation or content write) and no write to the mm's page table, so the same
+// present anon page with the same content. Skipping its get_page()/put_page() pair changes
+// nothing visible. (The caller has checked unstable_snapshots_usable().)
 int Ksm::unstable_snapshot_cmp(const RmapItem* tree_rmap_item, uint32_t prefix) {
-  const UnstableSnapshot& snap = tree_rmap_item->snapshot;
-  if (snap.tag != unstable_snapshot_tag() || snap.prefix == prefix) return 0;
-  const mmu::Mm* mm = tree_rmap_item->mm;
-  if (mm->page_table.writes() != snap.pt_writes) {
-    ++work_.snapshot_pte_reads;
-    if (m_.pte_value(mm, tree_rmap_item->address & PAGE_MASK) != snap.pte) return 0;
-  }
-  return mmu::ContentStore::CompareWord0(prefix, snap.prefix);
+  if (tree_rmap_item->snapshot_tag != unstable_snapshot_tag(m_, tree_rmap_item->mm) ||
+      tree_rmap_item->snapshot_prefix == prefix)
+    return 0;
+  return mmu::ContentStore::CompareWord0(prefix, tree_rmap_item->snapshot_prefix);
 }
 
 // KSMSIM_PARANOID builds: the shortcut's answer must be what the kernel's path gives.
@@ -316,15 +310,14 @@ RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page,
   RbNode** new_link = &root->rb_node;
   RbNode* parent = nullptr;
   const auto prefix = static_cast<uint32_t>(m_.contents().Word0(page->content));
+  const bool snapshots = unstable_snapshots_usable();
   while (*new_link) {
-    auto* tree_rmap_item = static_cast<RmapItem*>(*new_link);
+    RmapItem* tree_rmap_item = rb_entry_rmap_item(*new_link);
     // The next level's node is one of these two: start loading both now (no effect on
     // the outcome; the walk is bound by these dependent loads).
-    for (const RbNode* child : {tree_rmap_item->rb_left, tree_rmap_item->rb_right}) {
-      __builtin_prefetch(child);
-      __builtin_prefetch(reinterpret_cast<const char*>(child) + sizeof(RmapItem) - 1);
-    }
-    if (int ret = unstable_snapshot_cmp(tree_rmap_item, prefix)) {
+    __builtin_prefetch(tree_rmap_item->rb.rb_left);
+    __builtin_prefetch(tree_rmap_item->rb.rb_right);
+    if (int ret = snapshots ? unstable_snapshot_cmp(tree_rmap_item, prefix) : 0) {
 #ifdef KSMSIM_PARANOID
       check_unstable_snapshot(tree_rmap_item, page, ret);
 #endif
@@ -375,8 +368,8 @@ RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page,
   rmap_item->address |= (ksm_scan_.seqnr & SEQNR_MASK);
   rmap_item->nid = nid;
   take_unstable_snapshot(rmap_item, page);
-  rb_link_node(rmap_item, parent, new_link);
-  rb_insert_color(rmap_item, root);
+  rb_link_node(&rmap_item->rb, parent, new_link);
+  rb_insert_color(&rmap_item->rb, root);
   ++ksm_pages_unshared_;
   emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "unstable_tree_search_insert", .what = "inserted", .nid = nid});
   return nullptr;

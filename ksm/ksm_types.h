@@ -22,39 +22,44 @@ inline constexpr int NUMA_NO_NODE = -1;
 
 struct StableNode;
 
-// What get_mergeable_page() found for a node of this pass's unstable tree when it last
-// looked (the simulator's own, not the kernel's): the PTE that mapped the page and the
-// page's first bytes. While Machine::lookup_epoch() is unchanged and the PTE still reads
-// the same (or its page table had no write since), the node's page is still that page with
-// those bytes, and a level of unstable_tree_search_insert() whose bytes differ is decided
-// without the lookup.
-struct UnstableSnapshot {
-  uint64_t tag;        // Machine::lookup_epoch() << 1 | 1 when taken (odd: never a pointer); 0: none
-  uint64_t pte;        // the PTE value
-  uint32_t pt_writes;  // the mm's PageTable::writes() when taken
-  uint32_t prefix;     // the page's first 4 bytes, little-endian (ContentStore::Word0)
-};
-
-// struct ksm_rmap_item: one scanned virtual page of one mm. The RbNode base is its node in
-// the unstable tree; `head`/`hlist` list it from a stable node once merged. As the
-// kernel's rb_node does, the unstable tree's snapshot shares their space (and the fields
-// the unstable tree walk reads come first, in one cache line when aligned).
-struct RmapItem : RbNode {
+// struct ksm_rmap_item: one scanned virtual page of one mm, 64 bytes and one cache line as
+// in the kernel, with the kernel's unions: `rb` (its node in the unstable tree) shares its
+// space with `head`/`hlist` (listed from a stable node once merged), and `nid` (unstable)
+// with `anon_vma` (stable). The unstable tree reaches an item through rb_entry_rmap_item().
+//
+// snapshot_tag/snapshot_prefix are the simulator's own: what get_mergeable_page() found for
+// this node of this pass's unstable tree when it last looked (the page's first 4 bytes),
+// valid while Ksm::unstable_snapshot_tag() of its mm is unchanged; see
+// Ksm::unstable_snapshot_cmp.
+struct alignas(64) RmapItem {
   union {
-    struct {                     // when stable
+    RbNode rb{};  // when in the unstable tree
+    struct {    // when stable
       StableNode* head;
       HNode<RmapItem> hlist;
     };
-    UnstableSnapshot snapshot;  // when in this pass's unstable tree
+  };
+  RmapItem* rmap_list = nullptr;  // next in the mm_slot's list, ascending address
+  union {
+    mmu::AnonVma* anon_vma = nullptr;  // when stable
+    struct {
+      int nid;                   // when in the unstable tree
+      uint32_t snapshot_prefix;  // (simulator) the page's first 4 bytes, little-endian
+    };
   };
   mmu::Mm* mm = nullptr;
-  uint64_t address = 0;              // + SEQNR/UNSTABLE/STABLE/ZERO_PAGE flags in low bits
-  RmapItem* rmap_list = nullptr;     // next in the mm_slot's list, ascending address
-  mmu::AnonVma* anon_vma = nullptr;  // when stable
-  int nid = 0;                       // when in the unstable tree
-  uint32_t oldchecksum = 0;          // when unstable
+  uint64_t address = 0;       // + SEQNR/UNSTABLE/STABLE/ZERO_PAGE flags in low bits
+  uint32_t oldchecksum = 0;   // when unstable
+  uint32_t snapshot_tag = 0;  // (simulator) Ksm::unstable_snapshot_tag() when taken
 };
-static_assert(sizeof(RmapItem) == 88, "keep rmap_items small: they are one per scanned page");
+static_assert(sizeof(RmapItem) == 64, "one rmap_item per scanned page: one cache line");
+
+// rb_entry(node, struct ksm_rmap_item, node): `rb` is the first member of its union, which
+// is RmapItem's first member, so the addresses are the same.
+inline RmapItem* rb_entry_rmap_item(RbNode* node) { return reinterpret_cast<RmapItem*>(node); }
+inline const RmapItem* rb_entry_rmap_item(const RbNode* node) {
+  return reinterpret_cast<const RmapItem*>(node);
+}
 
 // Where a stable node currently is (the kernel encodes this in the `head` union).
 enum class StablePlace { kTree, kDup, kMigrate };

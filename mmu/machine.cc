@@ -48,7 +48,7 @@ bool Machine::trylock_page(Page* page) {
 void Machine::unlock_page(Page* page) { page->Clear(PG_locked); }
 
 void Machine::set_page_content(Page* page, ContentId content) {
-  ++lookup_epoch_;
+  bump_lookup_epoch();
   ContentId old = page->content;
   page->content = content;
   contents_.Unref(old);
@@ -119,7 +119,7 @@ bool Machine::folio_free_swap(Page* page) {
 
 AnonVma* Machine::anon_vma_prepare(Vma* vma) {
   if (vma->anon_vma) return vma->anon_vma;
-  ++lookup_epoch_;
+  bump_lookup_epoch();
   auto av = std::make_unique<AnonVma>();
   av->id = next_anon_vma_id_++;
   av->root = av.get();
@@ -137,7 +137,7 @@ void Machine::put_anon_vma(AnonVma* av) {
 }
 
 Page* Machine::alloc_page(int nid) {
-  ++lookup_epoch_;  // the frame is about to get content and a mapping
+  bump_lookup_epoch();  // the frame is about to get content and a mapping
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (Page* p = phys_.AllocOnNode(nid)) return p;
     // Fallback zonelist: the other nodes in increasing id (all at equal distance).
@@ -157,14 +157,14 @@ Mm* Machine::CreateMm(const std::string& name, int node) {
   mm->id = next_mm_id_++;
   mm->name = name;
   mm->node = node;
-  mm->page_table.set_wrap_counter(&lookup_epoch_);
+  mm->page_table.set_change_counter(&change_count_);
   Mm* raw = mm.get();
   mms_.emplace(raw->id, std::move(mm));
   return raw;
 }
 
 Vma* Machine::InsertVma(Mm* mm, std::unique_ptr<Vma> vma) {
-  ++lookup_epoch_;
+  bump_lookup_epoch();
   Vma* raw = vma.get();
   raw->mm = mm;
   mm->vmas.emplace(raw->start, std::move(vma));
@@ -218,7 +218,7 @@ void Machine::unlink_vma(Vma* vma) {
 }
 
 void Machine::Munmap(Mm* mm, uint64_t start, uint64_t end) {
-  ++lookup_epoch_;
+  bump_lookup_epoch();
   for (Vma* v : SplitRange(mm, start, end)) {
     zap_range(v, v->start, v->end);
     unlink_vma(v);
@@ -228,7 +228,7 @@ void Machine::Munmap(Mm* mm, uint64_t start, uint64_t end) {
 }
 
 void Machine::Exit(Mm* mm) {
-  ++lookup_epoch_;
+  bump_lookup_epoch();
   mm->mm_users = 0;
   ksm_->ksm_exit(*mm);  // __mmput(): ksm_exit() before exit_mmap()
   for (auto& [start, v] : mm->vmas) {
@@ -254,7 +254,7 @@ void Machine::Exit(Mm* mm) {
 
 std::optional<MachineError> Machine::Fork(Mm* parent, Mm** child_out,
                                           const std::string& child_name) {
-  ++lookup_epoch_;
+  bump_lookup_epoch();
   Mm* child = CreateMm(child_name, parent->node);
   child->next_region_addr = parent->next_region_addr;
   // dup_mm() memcpy()s the mm_struct and 6.1's ksm_fork() does not reset the per-mm KSM
@@ -332,7 +332,7 @@ std::optional<MachineError> Machine::Madvise(Mm* mm, uint64_t start, uint64_t en
       if (flags != v->flags) {
         // madvise_update_vma(): split so that only [s, e) changes.
         std::vector<Vma*> parts = SplitRange(mm, s, e);
-        ++lookup_epoch_;
+        bump_lookup_epoch();
         for (Vma* p : parts) p->flags = flags;
         v = parts.back();
       }

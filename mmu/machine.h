@@ -141,9 +141,11 @@ class Machine {
   // Grows whenever something follow_page()/get_mergeable_page() depends on may have changed,
   // other than a PTE: a frame allocated (it gets new content), a content written in place,
   // a VMA added, split, removed or re-flagged, an anon_vma assigned, an mm forked or exited.
-  // KSM's unstable-tree snapshots (ksm/unstable_snapshot.h) hold only while it is unchanged.
-  // Freeing a frame does not change it: a freed frame is mapped by no PTE.
+  // KSM's unstable-tree snapshots hold only while it (and the mm's PageTable::writes()) is
+  // unchanged. Freeing a frame does not change it: a freed frame is mapped by no PTE.
   uint64_t lookup_epoch() const { return lookup_epoch_; }
+  // lookup_epoch() plus every mm's PageTable::writes(): bounds how far any of them moved.
+  uint64_t change_count() const { return change_count_; }
   // Grows whenever a KSM page is freed or any page is migrated: with lookup_epoch() and
   // KSM's own count of stable-node remappings, what KSM's stable-tree snapshots rely on.
   uint64_t ksm_page_epoch() const { return ksm_page_epoch_; }
@@ -207,7 +209,12 @@ class Machine {
   static constexpr size_t kPagevecSize = 15;  // PAGEVEC_SIZE
   bool ksmd_context_ = false;
   int foreign_task_node_ = -1;
+  void bump_lookup_epoch() {
+    ++lookup_epoch_;
+    ++change_count_;
+  }
   uint64_t lookup_epoch_ = 1;  // see lookup_epoch()
+  uint64_t change_count_ = 0;  // see change_count()
   uint64_t ksm_page_epoch_ = 0;  // see ksm_page_epoch()
   std::vector<Page*> ksmd_mlock_batch_;          // PAGEVEC_SIZE entries at most
   std::map<uint64_t, std::unique_ptr<Mm>> mms_;  // by id; exited mms stay (KSM may hold them)

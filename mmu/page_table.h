@@ -71,12 +71,11 @@ class PageTable {
   // Frees page-table pages with no entries left in [start, end).
   void FreeEmpty(uint64_t start, uint64_t end);
   size_t table_pages() const { return table_pages_; }
-  // How many accesses that may change a PTE (Lookup, ForEach, FreeEmpty) there have been,
-  // modulo 2^32; when it wraps it bumps *wrap_counter (set_wrap_counter), so that a count
-  // read twice with a snapshot in between proves no PTE of this table changed (KSM's
-  // UnstableSnapshot), as long as that counter did not move either.
-  uint32_t writes() const { return writes_; }
-  void set_wrap_counter(uint64_t* wrap_counter) { wrap_counter_ = wrap_counter; }
+  // How many accesses that may change a PTE (Lookup, ForEach, FreeEmpty) there have been:
+  // the same count read twice proves no PTE of this table changed in between (KSM's
+  // unstable-tree snapshots). Each one also counts in *change_counter, if set.
+  uint64_t writes() const { return writes_; }
+  void set_change_counter(uint64_t* change_counter) { change_counter_ = change_counter; }
 
  private:
   struct Leaf {
@@ -92,12 +91,13 @@ class PageTable {
   }
   Pte* LookupAlloc(uint64_t addr);
   void Wrote() {
-    if (++writes_ == 0 && wrap_counter_) ++*wrap_counter_;
+    ++writes_;
+    if (change_counter_) ++*change_counter_;
   }
   std::unique_ptr<Node> root_;
   size_t table_pages_ = 0;
-  uint32_t writes_ = 0;
-  uint64_t* wrap_counter_ = nullptr;
+  uint64_t writes_ = 0;
+  uint64_t* change_counter_ = nullptr;
 };
 
 }  // namespace ksmsim::mmu

@@ -105,7 +105,6 @@ struct Sim {
       work.compares += w.compares;
       work.merges += w.merges;
       work.snapshot_compares += w.snapshot_compares;
-      work.snapshot_pte_reads += w.snapshot_pte_reads;
     }
     return pages;
   }
@@ -186,11 +185,10 @@ void AddMemory(Json& out, const Sim& sim) {
   out["pages_shared"] = sim.ksm.pages_shared();
   out["pages_sharing"] = sim.ksm.pages_sharing();
   // What the scans did: checksums computed, tree comparisons (and how many of them a
-  // snapshot decided, how many snapshot checks read a PTE), merges.
+  // snapshot decided), merges.
   out["checksums"] = sim.work.checksums;
   out["compares"] = sim.work.compares;
   out["snapshot_compares"] = sim.work.snapshot_compares;
-  out["snapshot_pte_reads"] = sim.work.snapshot_pte_reads;
   out["merges"] = sim.work.merges;
 }
 

@@ -404,7 +404,7 @@ std::string UnstableTreesDot(workloads::Driver& d, int* nodes) {
     Walk(k.unstable_root(nid).rb_node, 0, order,
          [&](const ksm::RbNode* rn, int, int) { ids[rn] = count++; });
     for (const auto& [rn, id] : ids) {
-      auto* r = static_cast<const ksm::RmapItem*>(rn);
+      auto* r = ksm::rb_entry_rmap_item(rn);
       s += fmt::format("    u{} [label=\"{}\\nseqnr {}\"];\n", id,
                        d.DescribeAddress(r->mm, r->address & ksm::PAGE_MASK),
                        r->address & ksm::SEQNR_MASK);
@@ -527,7 +527,7 @@ std::string UnstableTreesSvg(workloads::Driver& d) {
     std::map<const ksm::RbNode*, int> idx;
     int order = 0;
     Walk(k.unstable_root(nid).rb_node, 0, order, [&](const ksm::RbNode* rn, int depth, int o) {
-      auto* r = static_cast<const ksm::RmapItem*>(rn);
+      auto* r = ksm::rb_entry_rmap_item(rn);
       PicNode p;
       p.x = o;
       p.y = depth;

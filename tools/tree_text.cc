@@ -88,7 +88,7 @@ std::string UnstableTreesText(workloads::Driver& d) {
     int count = 0;
     PreOrder(k.unstable_root(nid).rb_node, 0, "",
              [&](const ksm::RbNode* rn, int depth, const char* side) {
-               auto* r = static_cast<const ksm::RmapItem*>(rn);
+               auto* r = ksm::rb_entry_rmap_item(rn);
                ++count;
                body += fmt::format("{}{}{} seqnr {}\n", Indent(depth), side,
                                    d.DescribeAddress(r->mm, r->address & ksm::PAGE_MASK),
