@@ -236,12 +236,23 @@ Page* Ksm::stable_node_dup(StableNode** _stable_node_dup, StableNode** _stable_n
 
   for (StableNode* dup = stable_node->dups.first; dup;) {
     StableNode* next = dup->hlist_dup.next;
+    // (simulator) A dup whose snapshot holds is not stale, so get_ksm_page() would find its
+    // page; if it cannot take more sharers that page would only be put back. Skip the pair.
+    if (dup->snapshot_tag == stable_snapshot_tag() && !is_page_sharing_candidate(dup)) {
+#ifdef KSMSIM_PARANOID
+      check_stable_snapshot(dup, nullptr, 0);
+#endif
+      ++nr;
+      dup = next;
+      continue;
+    }
     // get_ksm_page() may free dup (a stale one): hence the _safe walk.
     Page* _tree_page = get_ksm_page(dup, GET_KSM_PAGE_NOLOCK);
     if (!_tree_page) {
       dup = next;
       continue;
     }
+    take_stable_snapshot(dup, _tree_page);
     ++nr;
     if (is_page_sharing_candidate(dup)) {
       if (!found || dup->rmap_hlist_len > found_rmap_hlist_len) {

@@ -27,18 +27,18 @@ int Ksm::stable_snapshot_cmp(const StableNode* stable_node, uint32_t prefix) con
   return mmu::ContentStore::CompareWord0(prefix, stable_node->snapshot_prefix);
 }
 
-// KSMSIM_PARANOID builds: the shortcut's answer must be what get_ksm_page() gives.
+// KSMSIM_PARANOID builds: the shortcut's answer must be what get_ksm_page() and
+// memcmp_pages() give: the node is not stale, and (with a page) the comparison is `ret`.
 void Ksm::check_stable_snapshot(StableNode* stable_node, Page* page, int ret) {
-  const bool fresh = m_.pfn_to_page(stable_node->kpfn) &&
-                     m_.pfn_to_page(stable_node->kpfn)->PageKsm() &&
-                     m_.pfn_to_page(stable_node->kpfn)->mapping == stable_node &&
-                     m_.pfn_to_page(stable_node->kpfn)->refcount > 0;
-  const int want = fresh ? memcmp_pages(page, m_.pfn_to_page(stable_node->kpfn)) : 0;
-  if (want != ret) {
-    std::fprintf(stderr,
-                 "ksmsim: stable tree snapshot of node %llu is stale (shortcut %d, lookup %d%s)\n",
-                 static_cast<unsigned long long>(stable_node->id), ret, want,
-                 fresh ? "" : ", stale node");
+  const Page* kpage = m_.pfn_to_page(stable_node->kpfn);
+  const bool fresh = kpage && kpage->PageKsm() && kpage->mapping == stable_node &&
+                     kpage->refcount > 0;
+  const bool ok =
+      fresh && (!page || memcmp_pages(page, const_cast<Page*>(kpage)) == ret);
+  if (!ok) {
+    std::fprintf(stderr, "ksmsim: stable tree snapshot of node %llu is stale (%s)\n",
+                 static_cast<unsigned long long>(stable_node->id),
+                 fresh ? "the comparison differs" : "the node is stale");
     std::abort();
   }
 }
