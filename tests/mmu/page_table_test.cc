@@ -15,6 +15,35 @@ namespace {
 constexpr uint64_t kBase = 0x200000000000ULL;
 constexpr uint64_t k2M = 2ULL << 20;
 
+// writes() is what KSM's unstable-tree snapshots rely on: every access that may change a
+// PTE counts (in the table and in the change counter), a read-only Find never does.
+TEST(PageTableTest, WritesCountEveryAccessThatMayChangeAPte) {
+  PageTable pt;
+  uint64_t changes = 0;
+  pt.set_change_counter(&changes);
+  EXPECT_EQ(pt.writes(), 0u);
+  Pte* p = pt.Lookup(kBase, true);
+  *p = Pte::Make(7, Pte::kWrite);
+  EXPECT_EQ(pt.writes(), 1u);
+  const PageTable& cpt = pt;
+  EXPECT_EQ(cpt.Find(kBase)->pfn(), 7u);
+  EXPECT_EQ(cpt.Find(kBase + k2M), nullptr);
+  EXPECT_EQ(pt.writes(), 1u);  // reads do not count
+  uint64_t before = pt.writes();
+  pt.Lookup(kBase, false);
+  EXPECT_GT(pt.writes(), before);
+  before = pt.writes();
+  pt.ForEach(kBase, kBase + k2M, [](uint64_t, Pte&) {});
+  EXPECT_GT(pt.writes(), before);
+  before = pt.writes();
+  pt.FreeEmpty(kBase + k2M, kBase + 2 * k2M);
+  EXPECT_GT(pt.writes(), before);
+  EXPECT_EQ(changes, pt.writes());
+  before = pt.writes();
+  pt.LookupUncounted(kBase)->v = 0;  // KSM's merge accessor (Machine::pte_of_merging)
+  EXPECT_EQ(pt.writes(), before);
+}
+
 TEST(PageTableTest, LookupWithoutAllocReturnsNullOnEmptyTable) {
   PageTable pt;
   EXPECT_EQ(pt.Lookup(kBase, false), nullptr);
