@@ -184,6 +184,8 @@ class Ksm final : public mmu::KsmHooks {
   void take_stable_snapshot(StableNode* stable_node, const mmu::Page* tree_page);
   int stable_snapshot_cmp(const StableNode* stable_node, uint32_t prefix) const;
   void check_stable_snapshot(StableNode* stable_node, mmu::Page* page, int ret);
+  bool stable_snapshot_descend(StableNode* stable_node, mmu::Page* page, uint32_t prefix,
+                               RbNode** parent, RbNode*** new_link);
   void stable_tree_append(RmapItem* rmap_item, StableNode* stable_node,
                           bool max_page_sharing_bypass);
   // merging (ksm_merge.cc)

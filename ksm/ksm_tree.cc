@@ -27,6 +27,24 @@ int Ksm::stable_snapshot_cmp(const StableNode* stable_node, uint32_t prefix) con
   return mmu::ContentStore::CompareWord0(prefix, stable_node->snapshot_prefix);
 }
 
+// One level of a stable-tree walk decided from stable_node's snapshot: true when it was,
+// with *parent and *new_link moved down as the kernel's comparison would have.
+bool Ksm::stable_snapshot_descend(StableNode* stable_node, Page* page, uint32_t prefix,
+                                  RbNode** parent, RbNode*** new_link) {
+  const int ret = stable_snapshot_cmp(stable_node, prefix);
+  if (!ret) return false;
+#ifdef KSMSIM_PARANOID
+  check_stable_snapshot(stable_node, page, ret);
+#else
+  (void)page;  // for the check only
+#endif
+  ++work_.compares;
+  ++work_.snapshot_compares;
+  *parent = **new_link;
+  *new_link = ret < 0 ? &(*parent)->rb_left : &(*parent)->rb_right;
+  return true;
+}
+
 // KSMSIM_PARANOID builds: the shortcut's answer must be what get_ksm_page() and
 // memcmp_pages() give: the node is not stale, and (with a page) the comparison is `ret`.
 void Ksm::check_stable_snapshot(StableNode* stable_node, Page* page, int ret) {
@@ -67,16 +85,7 @@ again:
     stable_node_any = nullptr;
     __builtin_prefetch(stable_node->rb_left);  // the next level's node (no effect on the outcome)
     __builtin_prefetch(stable_node->rb_right);
-    if (int ret = stable_snapshot_cmp(stable_node, prefix)) {
-#ifdef KSMSIM_PARANOID
-      check_stable_snapshot(stable_node, page, ret);
-#endif
-      ++work_.compares;
-      ++work_.snapshot_compares;
-      parent = *new_link;
-      new_link = ret < 0 ? &parent->rb_left : &parent->rb_right;
-      continue;
-    }
+    if (stable_snapshot_descend(stable_node, page, prefix, &parent, &new_link)) continue;
     Page* tree_page = __stable_node_chain(&stable_node_dup, &stable_node, root, true);
     if (tree_page && stable_node_dup == stable_node && !is_stable_node_chain(stable_node))
       take_stable_snapshot(stable_node, tree_page);
@@ -213,16 +222,7 @@ again:
   new_link = &root->rb_node;
   while (*new_link) {
     stable_node = static_cast<StableNode*>(*new_link);
-    if (int ret = stable_snapshot_cmp(stable_node, prefix)) {
-#ifdef KSMSIM_PARANOID
-      check_stable_snapshot(stable_node, kpage, ret);
-#endif
-      ++work_.compares;
-      ++work_.snapshot_compares;
-      parent = *new_link;
-      new_link = ret < 0 ? &parent->rb_left : &parent->rb_right;
-      continue;
-    }
+    if (stable_snapshot_descend(stable_node, kpage, prefix, &parent, &new_link)) continue;
     StableNode* stable_node_any = nullptr;
     StableNode* s = stable_node;
     Page* tree_page = __stable_node_chain(&stable_node_dup, &s, root, false);  // chain()
