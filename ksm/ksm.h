@@ -186,6 +186,9 @@ class Ksm final : public mmu::KsmHooks {
   void check_stable_snapshot(StableNode* stable_node, mmu::Page* page, int ret);
   bool stable_snapshot_descend(StableNode* stable_node, mmu::Page* page, uint32_t prefix,
                                RbNode** parent, RbNode*** new_link);
+  // Either tree: a level decided by a snapshot, with memcmp sign `ret` (counted as the
+  // comparison it stands for); *parent and *new_link move down.
+  void snapshot_descend(int ret, RbNode** parent, RbNode*** new_link);
   void stable_tree_append(RmapItem* rmap_item, StableNode* stable_node,
                           bool max_page_sharing_bypass);
   // merging (ksm_merge.cc)
@@ -253,8 +256,8 @@ class Ksm final : public mmu::KsmHooks {
 
   uint64_t now_ns_ = 0;
   uint64_t next_stable_node_id_ = 1;
-  uint64_t stable_remaps_ = 0;
-  uint64_t unstable_snapshot_base_ = 0;  // Machine::change_count() when this pass's tree began  // a KSM page given another (or no) stable node: see stable_snapshot_tag
+  uint64_t stable_remaps_ = 0;  // KSM pages given another (or no) stable node: see stable_snapshot_tag
+  uint64_t unstable_snapshot_base_ = 0;  // Machine::change_count() when this pass's tree began
   Work work_;
   std::function<void(const KsmEvent&)> sink_;
   // Owners of every live object (kmem_cache stand-ins).

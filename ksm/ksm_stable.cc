@@ -306,7 +306,9 @@ Page* Ksm::__stable_node_chain(StableNode** _stable_node_dup, StableNode** _stab
   if (!is_stable_node_chain(stable_node)) {
     if (is_page_sharing_candidate(stable_node)) {
       *_stable_node_dup = stable_node;
-      return get_ksm_page(stable_node, GET_KSM_PAGE_NOLOCK);
+      Page* page = get_ksm_page(stable_node, GET_KSM_PAGE_NOLOCK);
+      if (page) take_stable_snapshot(stable_node, page);  // (simulator) as dups' below
+      return page;
     }
     *_stable_node_dup = nullptr;  // reached the max_page_sharing limit
     return nullptr;

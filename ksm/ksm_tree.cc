@@ -38,11 +38,15 @@ bool Ksm::stable_snapshot_descend(StableNode* stable_node, Page* page, uint32_t 
 #else
   (void)page;  // for the check only
 #endif
+  snapshot_descend(ret, parent, new_link);
+  return true;
+}
+
+void Ksm::snapshot_descend(int ret, RbNode** parent, RbNode*** new_link) {
   ++work_.compares;
   ++work_.snapshot_compares;
   *parent = **new_link;
   *new_link = ret < 0 ? &(*parent)->rb_left : &(*parent)->rb_right;
-  return true;
 }
 
 // KSMSIM_PARANOID builds: the shortcut's answer must be what get_ksm_page() and
@@ -87,8 +91,6 @@ again:
     __builtin_prefetch(stable_node->rb_right);
     if (stable_snapshot_descend(stable_node, page, prefix, &parent, &new_link)) continue;
     Page* tree_page = __stable_node_chain(&stable_node_dup, &stable_node, root, true);
-    if (tree_page && stable_node_dup == stable_node && !is_stable_node_chain(stable_node))
-      take_stable_snapshot(stable_node, tree_page);
     // stable_node may have been freed and replaced by the collapsed dup (chain_prune).
     if (!stable_node_dup) {
       // Every dup is full, or the chain was empty and has just been erased.
@@ -226,8 +228,6 @@ again:
     StableNode* stable_node_any = nullptr;
     StableNode* s = stable_node;
     Page* tree_page = __stable_node_chain(&stable_node_dup, &s, root, false);  // chain()
-    if (tree_page && stable_node_dup == stable_node && !is_stable_node_chain(stable_node))
-      take_stable_snapshot(stable_node, tree_page);
     if (!stable_node_dup) {
       stable_node_any = stable_node_dup_any(stable_node, root);
       if (!stable_node_any) goto again;
@@ -321,19 +321,16 @@ RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page,
 #ifdef KSMSIM_PARANOID
       check_unstable_snapshot(tree_rmap_item, page, ret);
 #endif
-      ++work_.compares;
-      ++work_.snapshot_compares;
-      parent = *new_link;
-      new_link = ret < 0 ? &parent->rb_left : &parent->rb_right;
+      snapshot_descend(ret, &parent, &new_link);
       continue;
     }
     Page* tree_page = get_mergeable_page(tree_rmap_item);
-    if (tree_page) take_unstable_snapshot(tree_rmap_item, tree_page);
     if (!tree_page) {
       emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "unstable_tree_search_insert", .what = "tree_page_gone",
             .other_mm = tree_rmap_item->mm, .other_addr = tree_rmap_item->address & PAGE_MASK});
       return nullptr;
     }
+    take_unstable_snapshot(tree_rmap_item, tree_page);
     if (page == tree_page) {  // don't substitute a ksm page for a forked page
       emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "unstable_tree_search_insert", .what = "same_page",
             .other_mm = tree_rmap_item->mm, .other_addr = tree_rmap_item->address & PAGE_MASK});
