@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
+
 #include "mmu/machine.h"
 
 namespace ksmsim::mmu {
@@ -14,13 +16,20 @@ int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
   if (!trylock_page(page)) return EBUSY;
   ++ksm_page_epoch_;
   // try_to_migrate(): find every PTE first; a mapping rmap cannot see blocks migration.
+  // try_to_migrate_one() replaces each PTE with a migration entry as the walk finds it, so
+  // a PTE met again (rmap_walk_ksm's search_new_forks pass meets a fork child's mapping
+  // through the parent's anon_vma) is no longer present; folio_not_mapped() ends the walk
+  // once every mapping is found. Here the PTEs are collected first and rewritten after.
   std::vector<Pte*> ptes;
+  absl::flat_hash_set<const Pte*> found;  // membership only, never iterated
   RmapWalkControl rwc;
   rwc.rmap_one = [&](Page* p, Vma* vma, uint64_t addr) {
     Pte* pte = vma->mm->page_table.Lookup(addr, false);
-    if (pte && pte->present() && pte->pfn() == p->pfn) ptes.push_back(pte);
+    if (pte && pte->present() && pte->pfn() == p->pfn && found.insert(pte).second)
+      ptes.push_back(pte);
     return true;
   };
+  rwc.done = [&](Page* p) { return static_cast<int>(ptes.size()) == p->mapcount; };
   rmap_walk(page, rwc);
   if (static_cast<int>(ptes.size()) != page->mapcount) {
     unlock_page(page);
@@ -81,11 +90,14 @@ int Machine::OfflineBlock(int nid, uint64_t block) {
     if (!phys_.touched(pfn)) continue;
     Page* page = phys_.page(pfn);
     if (page->Test(PG_free)) continue;
-    // alloc_migration_target(): same node first, then the others.
+    // do_migrate_range(): the target nodemask is every node with memory but the page's
+    // own, unless it is the only one; alloc_migration_target() then takes the first node
+    // of that mask with a free frame (the zonelist order of alloc_page's fallback).
     err = ENOMEM;
-    for (int n = nid, i = 0; i < phys_.num_nodes() && err == ENOMEM;
-         ++i, n = (nid + i) % phys_.num_nodes())
+    for (int n = 0; n < phys_.num_nodes() && err == ENOMEM; ++n) {
+      if (n == nid && phys_.num_nodes() > 1) continue;
       err = migrate_page(page, n);
+    }
     if (err) err = EBUSY;
   }
   if (err) {

@@ -452,49 +452,51 @@ class HotplugTest : public ::testing::Test {
 TEST_F(HotplugTest, OfflineWithAPinnedPageIsEbusyAndLosesNothing) {
   ASSERT_FALSE(m.Pin(mm, Addr(start, 10)));
   Page* pinned = PageAt(m, mm, Addr(start, 10));
-  ASSERT_LT(pinned->pfn, 256u);
+  ASSERT_EQ(pinned->pfn, 10u);
   EXPECT_EQ(m.OfflineBlock(0, 0), EBUSY);
   EXPECT_FALSE(m.phys().IsIsolated(0));
   EXPECT_EQ(PageAt(m, mm, Addr(start, 10)), pinned);
   EXPECT_TRUE(AllIntact());
-  EXPECT_EQ(m.phys().used_pages(0), kPages + 0);
-  EXPECT_EQ(m.phys().free_pages(0), 1024 - kPages);
-  EXPECT_EQ(m.phys().used_pages(1), 0u);
+  // The ten pages moved before the pinned one stay where they went (node 1: the offlined
+  // block's own node is left out of the target nodemask); nothing moves back.
+  EXPECT_EQ(m.phys().used_pages(0), kPages - 10);
+  EXPECT_EQ(m.phys().used_pages(1), 10u);
+  EXPECT_EQ(m.phys().free_pages(0), 1024 - kPages + 10);
   EXPECT_MACHINE_OK(m);
   // The block is usable again: the frames freed by the moves before the failure too.
   Mm* other = m.CreateMm("other", 0);
-  uint64_t o = m.Mmap(other, "heap", 1024 - kPages, 0, false);
-  for (uint64_t i = 0; i < 1024 - kPages; ++i) ASSERT_FALSE(WriteGen(m, other, o, i, i));
+  uint64_t o = m.Mmap(other, "heap", 1024 - kPages + 10, 0, false);
+  for (uint64_t i = 0; i < 1024 - kPages + 10; ++i) ASSERT_FALSE(WriteGen(m, other, o, i, i));
   EXPECT_EQ(m.phys().free_pages(0), 0u);
-  EXPECT_EQ(m.phys().used_pages(1), 0u);
+  EXPECT_EQ(m.phys().used_pages(1), 10u);
   EXPECT_MACHINE_OK(m);
 }
 
-TEST_F(HotplugTest, OfflineMovesEveryPageAndOnlineGivesTheBlockBack) {
+TEST_F(HotplugTest, OfflineMovesEveryPageToAnotherNodeAndOnlineGivesTheBlockBack) {
   EXPECT_EQ(m.OfflineBlock(0, 0), 0);
   EXPECT_TRUE(m.phys().IsIsolated(0));
   EXPECT_TRUE(m.phys().IsIsolated(255));
   EXPECT_FALSE(m.phys().IsIsolated(256));
-  for (uint64_t i = 0; i < kPages; ++i) {
-    Page* p = PageAt(m, mm, Addr(start, i));
-    EXPECT_GE(p->pfn, 256u) << i;
-    EXPECT_EQ(p->nid, 0) << i;  // alloc_migration_target prefers the same node
-  }
+  // The block's 256 pages go to node 1: do_migrate_range() leaves their own node out of
+  // the target nodemask. The 44 pages in block 1 stay.
+  for (uint64_t i = 0; i < kPages; ++i)
+    EXPECT_EQ(PageAt(m, mm, Addr(start, i))->nid, i < 256 ? 1 : 0) << i;
   EXPECT_TRUE(AllIntact());
-  EXPECT_EQ(m.phys().used_pages(0), kPages);
-  EXPECT_EQ(m.phys().free_pages(0), 1024 - 256 - kPages);
+  EXPECT_EQ(m.phys().used_pages(0), kPages - 256);
+  EXPECT_EQ(m.phys().used_pages(1), 256u);
+  EXPECT_EQ(m.phys().free_pages(0), 1024 - kPages);
   EXPECT_MACHINE_OK(m);
   // Offlining again is EINVAL (as the kernel's memory_block state check answers); every
   // node-0 allocation now avoids the block.
   EXPECT_EQ(m.OfflineBlock(0, 0), EINVAL);
   Mm* other = m.CreateMm("other", 0);
-  uint64_t o = m.Mmap(other, "heap", 1024 - 256 - kPages + 1, 0, false);
-  for (uint64_t i = 0; i < 1024 - 256 - kPages + 1; ++i) {
+  uint64_t o = m.Mmap(other, "heap", 1024 - kPages + 1, 0, false);
+  for (uint64_t i = 0; i < 1024 - kPages + 1; ++i) {
     ASSERT_FALSE(WriteGen(m, other, o, i, i));
     EXPECT_GE(PageAt(m, other, Addr(o, i))->pfn, 256u);
   }
   EXPECT_EQ(m.phys().free_pages(0), 0u);
-  EXPECT_EQ(m.phys().used_pages(1), 1u);  // the last one fell back to node 1
+  EXPECT_EQ(m.phys().used_pages(1), 257u);  // the last one fell back to node 1
   EXPECT_MACHINE_OK(m);
   // Online: the block's 256 frames are allocatable again.
   EXPECT_EQ(m.OnlineBlock(0, 0), 0);
@@ -514,6 +516,20 @@ TEST_F(HotplugTest, OfflineMovesEveryPageAndOnlineGivesTheBlockBack) {
   EXPECT_EQ(UsedPages(m), 0u);
   EXPECT_EQ(m.phys().free_pages(0), 1024u);
   EXPECT_EQ(m.phys().free_pages(1), 1024u);
+  EXPECT_MACHINE_OK(m);
+}
+
+TEST(HotplugSingleNodeTest, OfflineMovesWithinTheOnlyNode) {
+  // do_migrate_range(): the page's own node is the target when no other node has memory.
+  Machine m(Config({1024}, 0, 256));
+  Mm* mm = m.CreateMm("p", 0);
+  uint64_t start = m.Mmap(mm, "heap", 100, 0, false);
+  for (uint64_t i = 0; i < 100; ++i) ASSERT_FALSE(WriteGen(m, mm, start, i, 500 + i));
+  EXPECT_EQ(m.OfflineBlock(0, 0), 0);
+  for (uint64_t i = 0; i < 100; ++i) {
+    EXPECT_GE(PageAt(m, mm, Addr(start, i))->pfn, 256u) << i;
+    EXPECT_TRUE(HoldsGen(m, mm, start, i, 500 + i)) << i;
+  }
   EXPECT_MACHINE_OK(m);
 }
 
