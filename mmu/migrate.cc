@@ -85,20 +85,22 @@ int Machine::OfflineBlock(int nid, uint64_t block) {
   if (phys_.IsIsolated(start)) return EINVAL;  // device_offline() of an offline block
   phys_.IsolateRange(start, end);
   ksm_->memory_callback(MemAction::kGoingOffline, start, end - start);
+  // offline_pages() retries do_migrate_range() until every page has moved (or a signal
+  // arrives: the format's EBUSY), so every page that can move does, even when one cannot.
   int err = 0;
-  for (Pfn pfn = start; pfn < end && !err; ++pfn) {
+  for (Pfn pfn = start; pfn < end; ++pfn) {
     if (!phys_.touched(pfn)) continue;
     Page* page = phys_.page(pfn);
     if (page->Test(PG_free)) continue;
     // do_migrate_range(): the target nodemask is every node with memory but the page's
     // own, unless it is the only one; alloc_migration_target() then takes the first node
     // of that mask with a free frame (the zonelist order of alloc_page's fallback).
-    err = ENOMEM;
-    for (int n = 0; n < phys_.num_nodes() && err == ENOMEM; ++n) {
+    int page_err = ENOMEM;
+    for (int n = 0; n < phys_.num_nodes() && page_err == ENOMEM; ++n) {
       if (n == nid && phys_.num_nodes() > 1) continue;
-      err = migrate_page(page, n);
+      page_err = migrate_page(page, n);
     }
-    if (err) err = EBUSY;
+    if (page_err) err = EBUSY;
   }
   if (err) {
     phys_.UnisolateRange(start, end);

@@ -25,6 +25,7 @@ using difftest::Verdict;
 struct DifftestArgs {
   std::string seeds;
   std::string size = "small";
+  std::string features = "all";
   std::string out = "difftest-out";
   bool no_shrink = false;
   int budget = 25;
@@ -66,6 +67,8 @@ int RunDifftest(const DifftestArgs& a) {
     workloads::GenOptions o;
     o.seed = seed;
     o.size = a.size == "medium" ? workloads::GenSize::kMedium : workloads::GenSize::kSmall;
+    std::string error;
+    o.features = *workloads::ParseGenFeatures(a.features, &error);  // checked by the option
     Json w = workloads::GenerateWorkload(o);
     Verdict v = runner.Judge(w);
     ++run;
@@ -144,6 +147,20 @@ RegisterCommand reg{{"difftest",
                        sub->add_option("--out", a->out,
                                        "write each failure's workloads and results to "
                                        "DIR/seed-N/")
+                           ->capture_default_str();
+                       sub->add_option("--features", a->features,
+                                       "what the workloads may use: all, classic (the "
+                                       "generator of the first campaigns), or a list of "
+                                       "locked,fork,migrate,swap,pin,hotplug,batches,"
+                                       "deepfork,zero,swapin,knobs (presets may be combined "
+                                       "with names)")
+                           ->check(CLI::Validator(
+                               [](std::string& v) {
+                                 std::string error;
+                                 return workloads::ParseGenFeatures(v, &error) ? std::string()
+                                                                               : error;
+                               },
+                               "FEATURES"))
                            ->capture_default_str();
                        sub->add_flag("--no-shrink", a->no_shrink, "do not shrink differences");
                        sub->add_option("--shrink-budget", a->budget,

@@ -13,6 +13,7 @@ namespace {
 struct GenArgs {
   uint64_t seed = 0;
   std::string size = "small";
+  std::string features = "all";
   std::string out;
 };
 
@@ -20,6 +21,8 @@ int RunGen(const GenArgs& a) {
   workloads::GenOptions o;
   o.seed = a.seed;
   o.size = a.size == "medium" ? workloads::GenSize::kMedium : workloads::GenSize::kSmall;
+  std::string error;
+  o.features = *workloads::ParseGenFeatures(a.features, &error);  // checked by the option
   std::string text = workloads::GenerateWorkload(o).dump(2) + "\n";
   if (a.out.empty()) {
     std::cout << text;
@@ -43,6 +46,20 @@ RegisterCommand reg{{"gen",
                        sub->add_option("--size", a->size, "small (20-120 pages per region) or "
                                                           "medium (20-500)")
                            ->check(CLI::IsMember({"small", "medium"}))
+                           ->capture_default_str();
+                       sub->add_option("--features", a->features,
+                                       "what the workloads may use: all, classic (the "
+                                       "generator of the first campaigns), or a list of "
+                                       "locked,fork,migrate,swap,pin,hotplug,batches,"
+                                       "deepfork,zero,swapin,knobs (presets may be combined "
+                                       "with names)")
+                           ->check(CLI::Validator(
+                               [](std::string& v) {
+                                 std::string error;
+                                 return workloads::ParseGenFeatures(v, &error) ? std::string()
+                                                                               : error;
+                               },
+                               "FEATURES"))
                            ->capture_default_str();
                        sub->add_option("-o,--out", a->out, "write here (default: stdout)");
                        return [a] { return RunGen(*a); };

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
 #include <string>
 
 #include "workloads/driver.h"
@@ -46,7 +48,7 @@ TEST(GeneratorTest, EveryMediumSeedRunsWithoutError) {
 TEST(GeneratorTest, InitialKnobsAreTheOnesTheStepsStartFrom) {
   // Seed 110 changes max_page_sharing in its steps; the document's `ksm` block must keep
   // the value the run starts with, not the last one written.
-  auto w = GenerateWorkload({.seed = 110});
+  auto w = GenerateWorkload({.seed = 110, .features = kGenClassic});
   uint64_t initial = w["ksm"]["max_page_sharing"];
   uint64_t last_written = initial;
   for (const auto& s : w["steps"])
@@ -54,6 +56,90 @@ TEST(GeneratorTest, InitialKnobsAreTheOnesTheStepsStartFrom) {
         s.value("expect_error", "") == "none")
       last_written = s["set"]["max_page_sharing"];
   EXPECT_NE(initial, last_written);
+}
+
+// The wider generator reaches every op the oracle can run race-free, and the knobs
+// around them; the classic one none of the new ones.
+std::set<std::string> OpsUsed(uint32_t features, int seeds) {
+  std::set<std::string> ops;
+  for (int seed = 1; seed <= seeds; ++seed) {
+    auto w = GenerateWorkload({.seed = static_cast<uint64_t>(seed), .features = features});
+    std::map<std::string, std::string> parent;  // child -> parent
+    for (const auto& s : w["steps"]) {
+      std::string op = s["op"];
+      ops.insert(op);
+      if (op == "ksm")
+        for (const auto& [k, v] : s["set"].items()) ops.insert("ksm:" + k);
+      if (op == "mmap" && s.value("locked", false)) ops.insert("mmap:locked");
+      if (op == "fork") {
+        parent[s["child"]] = s["proc"];
+        int depth = 1;
+        for (std::string p = s["proc"]; parent.count(p); p = parent[p]) ++depth;
+        if (depth >= 2) ops.insert("fork:grandchild");
+      }
+      if (op == "madvise") ops.insert("madvise:" + s["advice"].get<std::string>());
+      if (op == "write" && s["data"].contains("fill") && s["data"]["fill"] == 0)
+        ops.insert("write:zero");
+    }
+    uint64_t pages = 0;
+    for (const auto& s : w["steps"])
+      if (s["op"] == "mmap") pages += s["pages"].get<uint64_t>();
+    if (w["ksm"]["pages_to_scan"].get<uint64_t>() < pages / 2) ops.insert("batches");
+    if (w["ksm"]["merge_across_nodes"] == 0) ops.insert("mac0");
+  }
+  return ops;
+}
+
+TEST(GeneratorTest, ReachesEveryOpAndKnob) {
+  std::set<std::string> ops = OpsUsed(kGenAll, 300);
+  for (const char* want :
+       {"spawn", "fork", "fork:grandchild", "exit", "mmap", "mmap:locked", "munmap", "write",
+        "write:zero", "read", "madvise:mergeable", "madvise:unmergeable", "madvise:dontneed",
+        "madvise:pageout", "migrate", "pin", "unpin", "offline", "online", "wait", "snapshot",
+        "ksm:run", "ksm:max_page_sharing", "ksm:use_zero_pages", "ksm:merge_across_nodes",
+        "ksm:pages_to_scan", "batches", "mac0"})
+    EXPECT_TRUE(ops.count(want)) << want;
+}
+
+TEST(GeneratorTest, ClassicUsesNoneOfTheNewOps) {
+  std::set<std::string> ops = OpsUsed(kGenClassic, 300);
+  for (const char* never : {"pin", "unpin", "offline", "online", "ksm:pages_to_scan", "batches"})
+    EXPECT_FALSE(ops.count(never)) << never;
+}
+
+TEST(GeneratorTest, FeaturesLeaveOutWhatTheyDoNotName) {
+  std::set<std::string> ops = OpsUsed(kGenPin, 200);
+  EXPECT_TRUE(ops.count("pin"));
+  for (const char* never : {"fork", "migrate", "offline", "mmap:locked", "madvise:pageout"})
+    EXPECT_FALSE(ops.count(never)) << never;
+}
+
+TEST(GeneratorTest, FeatureNames) {
+  std::string error;
+  EXPECT_EQ(ParseGenFeatures("all", &error), kGenAll);
+  EXPECT_EQ(ParseGenFeatures("classic", &error), kGenClassic);
+  EXPECT_EQ(ParseGenFeatures("classic,pin", &error), kGenClassic | kGenPin);
+  EXPECT_EQ(ParseGenFeatures("hotplug,batches", &error), kGenHotplug | kGenBatches);
+  EXPECT_FALSE(ParseGenFeatures("pins", &error));
+  EXPECT_NE(error.find("unknown feature 'pins'"), std::string::npos) << error;
+  EXPECT_NE(error.find("hotplug"), std::string::npos) << error;
+  EXPECT_EQ(GenFeatureNames(kGenAll), "all");
+  EXPECT_EQ(GenFeatureNames(kGenClassic), "classic");
+  EXPECT_EQ(GenFeatureNames(kGenPin | kGenFork), "fork,pin");
+  EXPECT_EQ(*ParseGenFeatures(GenFeatureNames(kGenPin | kGenFork), &error), kGenPin | kGenFork);
+}
+
+TEST(GeneratorTest, EverySmallSeedOfEachFeatureAloneRuns) {
+  for (uint32_t f = 1; f <= kGenKnobs; f <<= 1)
+    for (uint64_t seed = 1; seed <= 60; ++seed) {
+      std::string text = GenerateWorkload({.seed = seed, .features = f}).dump();
+      ParseOutcome parsed = ParseWorkloadText(text, "gen.json");
+      ASSERT_TRUE(parsed.ok()) << GenFeatureNames(f) << " seed " << seed;
+      Driver driver(*parsed.workload);
+      driver.Run();
+      EXPECT_TRUE(driver.errors().empty()) << GenFeatureNames(f) << " seed " << seed << ": "
+                                           << driver.errors().front();
+    }
 }
 
 }  // namespace

@@ -360,8 +360,11 @@ void Executor::Hotplug(const Action& a) {
   alarm(0);
   std::string got = ErrnoName(err);
   if (err == EINTR) {
+    // 6.1's offline_pages() retries until a signal is pending when a page cannot move;
+    // the workload format names that outcome EBUSY.
     out_.Note(Where(a) + ": the kernel kept retrying to migrate a page away for " +
-              std::to_string(kOfflineGiveUpS) + " s; interrupted (EINTR)");
+              std::to_string(kOfflineGiveUpS) + " s; interrupted (EINTR), reported as EBUSY");
+    got = "EBUSY";
   }
   out_.Note(Where(a) + ": memory" + std::to_string(blocks[a.block]) + ": " + got);
   out_.Emit(Json{{"type", "outcome"},
