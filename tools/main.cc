@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "ksmsim: a simulator of a virtual MMU running Linux 6.1's KSM (kernel samepage "
       "merging).\nRun a JSON workload and read the KSM counters the kernel would report.\n"
-      "Workload format: ../shared/WORKLOAD-FORMAT.md; docs: docs/."};
+      "Workload format: docs/WORKLOAD-FORMAT.md; docs: docs/."};
   app.set_version_flag("--version", std::string("ksmsim ") + KSMSIM_VERSION);
   app.require_subcommand(1);
   auto& registry = CommandRegistry();

@@ -1,4 +1,4 @@
-// The typed form of a workload file (../shared/WORKLOAD-FORMAT.md, version 1): the machine,
+// The typed form of a workload file (docs/WORKLOAD-FORMAT.md, version 1): the machine,
 // the initial KSM knobs and the script of steps, as parse.h produces it after validation.
 #pragma once
 
