@@ -13,7 +13,7 @@
 #include "fmt/format.h"
 #include "tools/command.h"
 #include "tools/difftest_shrink.h"
-#include "workloads/generator.h"
+#include "tools/difftest/generator.h"
 
 namespace ksmsim::tools {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "tools/command.h"
-#include "workloads/generator.h"
+#include "tools/difftest/generator.h"
 
 namespace ksmsim::tools {
 namespace {

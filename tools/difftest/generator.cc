@@ -1,4 +1,4 @@
-#include "workloads/generator.h"
+#include "tools/difftest/generator.h"
 
 #include <algorithm>
 #include <array>

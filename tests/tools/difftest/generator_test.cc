@@ -1,7 +1,7 @@
 // The difftest generator: deterministic, valid, and never a workload the simulator refuses
 // (a refusal is a generator bug: a wait that can never finish, or a knob outcome it
 // promised wrongly).
-#include "workloads/generator.h"
+#include "tools/difftest/generator.h"
 
 #include <gtest/gtest.h>
 
