@@ -96,7 +96,7 @@ std::vector<std::string> QemuArgs(const VmConfig& c) {
 
   std::string append =
       "console=ttyS0 quiet panic=-1 transparent_hugepage=never "
-      "numa_balancing=disable mitigations=off ksmsim_wait_s=" +
+      "numa_balancing=disable mitigations=off no_timer_check ksmsim_wait_s=" +
       std::to_string(c.timeout_s);
   if (c.hotplug) append += " memhp_default_state=online_movable";
 
