@@ -137,7 +137,7 @@ int RunOracle(const OracleOptions& o) {
   }
   vm.kernel = o.kernel.empty() ? FindKernel() : o.kernel;
   if (vm.kernel.empty() || access(vm.kernel.c_str(), R_OK) != 0) {
-    std::cerr << "ksmsim oracle: no readable Linux 6.1 kernel (/boot/vmlinuz-6.1*; run "
+    std::cerr << "ksmsim oracle: no readable Linux 6.1 kernel (/boot/vmlinuz-6.1.*; run "
                  "tools/setup-oracle.sh, or give --kernel)\n";
     return 2;
   }
@@ -238,7 +238,7 @@ std::function<int()> Setup(CLI::App* sub) {
   sub->add_option("--keep-console", o->keep_console, "save the guest kernel's console log here");
   sub->add_option("--timeout-s", o->timeout_s, "give up on the VM after this many seconds")
       ->capture_default_str();
-  sub->add_option("--kernel", o->kernel, "vmlinuz to boot (default: newest /boot/vmlinuz-6.1*)");
+  sub->add_option("--kernel", o->kernel, "vmlinuz to boot (default: newest /boot/vmlinuz-6.1.*)");
   sub->add_option("--qemu", o->qemu, "qemu-system-x86_64 to run (default: from $PATH)");
   sub->add_option("--guest", o->guest,
                   "the static guest program (default: the ksmsim-guest built with ksmsim; "

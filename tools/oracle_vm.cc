@@ -51,7 +51,7 @@ std::string Mib(uint64_t mib) { return std::to_string(mib) + "M"; }
 std::string FindKernel() {
   glob_t g;
   std::vector<std::string> found;
-  if (glob("/boot/vmlinuz-6.1*", 0, nullptr, &g) == 0) {
+  if (glob("/boot/vmlinuz-6.1.*", 0, nullptr, &g) == 0) {
     for (size_t i = 0; i < g.gl_pathc; ++i) found.push_back(g.gl_pathv[i]);
   }
   globfree(&g);

@@ -29,9 +29,9 @@ if [[ ${#missing[@]} -gt 0 ]]; then
     "${missing[@]}"
 fi
 
-kernel="$(ls /boot/vmlinuz-6.1* 2>/dev/null | sort -V | tail -n 1 || true)"
+kernel="$(ls /boot/vmlinuz-6.1.* 2>/dev/null | sort -V | tail -n 1 || true)"
 if [[ -z "${kernel}" ]]; then
-  echo "setup-oracle: no /boot/vmlinuz-6.1* after installing linux-image-amd64" \
+  echo "setup-oracle: no /boot/vmlinuz-6.1.* after installing linux-image-amd64" \
        "(is this Debian 12?)" >&2
   exit 1
 fi
