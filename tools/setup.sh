@@ -19,6 +19,8 @@ packages=(
   libgtest-dev
   libfmt-dev
   libcli11-dev
+  python3
+  python3-jsonschema
 )
 
 missing=()
