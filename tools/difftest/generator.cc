@@ -344,7 +344,7 @@ void Gen::RandomStep() {
   if (!Has(kGenFork)) weight[kFork] = weight[kExit] = 0;
   if (Has(kGenDeepFork)) weight[kFork] = 9, weight[kExit] = 5;
   if (!Has(kGenMigrate)) weight[kMigrate] = 0;
-  if (Has(kGenPin)) weight[kPin] = 4, weight[kUnpin] = 3;
+  if (Has(kGenPin)) weight[kPin] = 4, weight[kUnpin] = 4;
   if (Has(kGenHotplug)) weight[kHotplug] = 3;
   if (Has(kGenZero)) weight[kZero] = 3;
   if (Has(kGenSwapIn)) weight[kSwapIn] = 3;

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "fmt/format.h"
 #include "tools/difftest/gen_state.h"
@@ -31,15 +32,16 @@ bool Gen::PinStep() {
 }
 
 bool Gen::UnpinStep() {
+  std::vector<std::pair<Proc*, Region*>> pinned;
   for (Proc& p : procs_)
     for (Region& r : p.regions)
-      if (r.pinned && Chance(50)) {
-        steps_.push_back(RegionStep("unpin", p, r, {r.pin_lo, r.pin_hi}));
-        r.pinned = false;
-        --pins_held_;
-        return true;
-      }
-  return false;
+      if (r.pinned) pinned.emplace_back(&p, &r);
+  if (pinned.empty()) return false;
+  auto [p, r] = pinned[Below(pinned.size())];
+  steps_.push_back(RegionStep("unpin", *p, *r, {r->pin_lo, r->pin_hi}));
+  r->pinned = false;
+  --pins_held_;
+  return true;
 }
 
 // offline, then online again, of memory the workload's pages live in. No expect_error:
