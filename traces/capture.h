@@ -1,7 +1,7 @@
 // Captures of live processes as traces (docs/TRACE-FORMAT.md "Capture"): turns successive
 // samples of processes' anonymous private memory (page hashes only, never contents) into the
 // ops of a trace that `ksmsim replay` can run. Reading /proc is the tool's job
-// (tools/proc_capture.h); this layer only converts samples to records.
+// (traces/proc_capture.h); this layer only converts samples to records.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 // cpio newc writing and module dependency resolution for the kernel oracle.
-#include "tools/oracle_initramfs.h"
+#include "tools/oracle/host/initramfs.h"
 
 #include <sys/stat.h>
 

@@ -1,5 +1,5 @@
 // QEMU command line and process control for the kernel oracle.
-#include "tools/oracle_vm.h"
+#include "tools/oracle/host/vm.h"
 
 #include <fcntl.h>
 #include <glob.h>

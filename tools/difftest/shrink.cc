@@ -1,4 +1,4 @@
-#include "tools/difftest_shrink.h"
+#include "tools/difftest/shrink.h"
 
 #include <sys/wait.h>
 #include <unistd.h>

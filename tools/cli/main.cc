@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "tools/command.h"
+#include "tools/cli/command.h"
 
 namespace ksmsim::tools {
 std::vector<CommandSpec>& CommandRegistry() {

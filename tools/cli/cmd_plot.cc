@@ -5,8 +5,8 @@
 #include <sstream>
 
 #include "fmt/format.h"
-#include "tools/command.h"
-#include "tools/teach.h"
+#include "tools/cli/command.h"
+#include "tools/teach/teach.h"
 
 namespace ksmsim::tools {
 namespace {

@@ -6,7 +6,7 @@
 #include <map>
 
 #include "fmt/format.h"
-#include "tools/command.h"
+#include "tools/cli/command.h"
 #include "traces/replay.h"
 
 namespace ksmsim::tools {

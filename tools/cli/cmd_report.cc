@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include "fmt/format.h"
-#include "tools/command.h"
-#include "tools/teach.h"
+#include "tools/cli/command.h"
+#include "tools/teach/teach.h"
 #include "workloads/parse.h"
 
 namespace ksmsim::tools {

@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "tools/command.h"
+#include "tools/cli/command.h"
 #include "tools/difftest/generator.h"
 
 namespace ksmsim::tools {

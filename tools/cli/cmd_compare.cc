@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/command.h"
+#include "tools/cli/command.h"
 
 namespace ksmsim::tools {
 namespace {

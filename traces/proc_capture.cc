@@ -1,5 +1,5 @@
-// Sampling a live process from /proc (tools/proc_capture.h).
-#include "tools/proc_capture.h"
+// Sampling a live process from /proc (traces/proc_capture.h).
+#include "traces/proc_capture.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "fmt/format.h"
-#include "tools/teach.h"
+#include "tools/teach/teach.h"
 
 namespace ksmsim::tools::teach {
 namespace {

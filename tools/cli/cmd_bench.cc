@@ -24,7 +24,7 @@
 
 #include "ksm/ksm.h"
 #include "mmu/machine.h"
-#include "tools/command.h"
+#include "tools/cli/command.h"
 
 namespace ksmsim::tools {
 namespace {

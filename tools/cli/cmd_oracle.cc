@@ -13,10 +13,10 @@
 #include <sstream>
 #include <string>
 
-#include "tools/command.h"
+#include "tools/cli/command.h"
 #include "tools/oracle/guest/plan.h"
-#include "tools/oracle_initramfs.h"
-#include "tools/oracle_vm.h"
+#include "tools/oracle/host/initramfs.h"
+#include "tools/oracle/host/vm.h"
 
 namespace ksmsim::tools {
 namespace {

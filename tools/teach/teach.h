@@ -87,7 +87,7 @@ std::string UnstableTreesDot(workloads::Driver& d, int* nodes = nullptr);
 std::string StableTreesSvg(workloads::Driver& d);
 std::string UnstableTreesSvg(workloads::Driver& d);
 // The same trees as indented text (red-black children marked L/R, chains with their dups,
-// each KSM page's sharers), for `ksmsim step` (tools/tree_text.cc).
+// each KSM page's sharers), for `ksmsim step` (tools/teach/tree_text.cc).
 std::string StableTreesText(workloads::Driver& d);
 std::string UnstableTreesText(workloads::Driver& d);
 // Runs `dot -Tsvg` when Graphviz is installed; false otherwise.

@@ -4,8 +4,8 @@
 #include <iostream>
 
 #include "fmt/format.h"
-#include "tools/command.h"
-#include "tools/teach.h"
+#include "tools/cli/command.h"
+#include "tools/teach/teach.h"
 #include "workloads/parse.h"
 
 namespace ksmsim::tools {

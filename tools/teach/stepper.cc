@@ -1,4 +1,4 @@
-#include "tools/stepper.h"
+#include "tools/teach/stepper.h"
 
 #include <algorithm>
 #include <fstream>
@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "fmt/format.h"
-#include "tools/teach.h"
+#include "tools/teach/teach.h"
 
 namespace ksmsim::tools {
 namespace {

@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "fmt/format.h"
-#include "tools/command.h"
+#include "tools/cli/command.h"
 #include "traces/replay.h"
 
 namespace ksmsim::tools {

@@ -8,8 +8,8 @@
 #include <iostream>
 
 #include "fmt/format.h"
-#include "tools/command.h"
-#include "tools/teach.h"
+#include "tools/cli/command.h"
+#include "tools/teach/teach.h"
 #include "traces/replay.h"
 #include "workloads/driver.h"
 #include "workloads/parse.h"

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/command.h"
+#include "tools/cli/command.h"
 #include "workloads/parse.h"
 #include "workloads/workload.h"
 

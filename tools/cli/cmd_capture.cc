@@ -10,8 +10,8 @@
 
 #include "fmt/format.h"
 #include "fmt/ranges.h"
-#include "tools/command.h"
-#include "tools/proc_capture.h"
+#include "tools/cli/command.h"
+#include "traces/proc_capture.h"
 #include "traces/capture.h"
 
 namespace ksmsim::tools {

@@ -1,4 +1,4 @@
-// `ksmsim step FILE.json`: run a workload under the interactive stepper (tools/stepper.h):
+// `ksmsim step FILE.json`: run a workload under the interactive stepper (tools/teach/stepper.h):
 // stop at steps, ksmd batches, scanned pages or KSM events and look at the counters and
 // trees. Reads its commands from a terminal with a prompt, or line by line from a pipe.
 #include <unistd.h>
@@ -6,8 +6,8 @@
 #include <iostream>
 
 #include "fmt/format.h"
-#include "tools/command.h"
-#include "tools/stepper.h"
+#include "tools/cli/command.h"
+#include "tools/teach/stepper.h"
 #include "workloads/parse.h"
 
 namespace ksmsim::tools {

@@ -11,8 +11,8 @@
 #include <string>
 
 #include "fmt/format.h"
-#include "tools/command.h"
-#include "tools/difftest_shrink.h"
+#include "tools/cli/command.h"
+#include "tools/difftest/shrink.h"
 #include "tools/difftest/generator.h"
 
 namespace ksmsim::tools {

@@ -1,4 +1,4 @@
-#include "tools/teach.h"
+#include "tools/teach/teach.h"
 
 #include <algorithm>
 #include <cstdlib>
