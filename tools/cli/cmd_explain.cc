@@ -5,7 +5,7 @@
 
 #include "fmt/format.h"
 #include "tools/cli/command.h"
-#include "tools/teach/teach.h"
+#include "tools/teach/explain.h"
 #include "workloads/parse.h"
 
 namespace ksmsim::tools {

@@ -9,7 +9,8 @@
 
 #include "fmt/format.h"
 #include "tools/cli/command.h"
-#include "tools/teach/teach.h"
+#include "tools/teach/timeline.h"
+#include "tools/teach/trees.h"
 #include "traces/replay.h"
 #include "workloads/driver.h"
 #include "workloads/parse.h"
