@@ -7,8 +7,8 @@
 
 #include "fmt/format.h"
 #include "tools/cli/command.h"
+#include "tools/cli/load_workload.h"
 #include "tools/teach/html_report.h"
-#include "workloads/parse.h"
 
 namespace ksmsim::tools {
 namespace {
@@ -20,12 +20,8 @@ struct ReportArgs {
 };
 
 int Report(const ReportArgs& a) {
-  workloads::ParseOutcome parsed = workloads::ParseWorkloadFile(a.file);
-  if (!parsed.ok()) {
-    for (const auto& e : parsed.errors) std::cerr << e.ToString() << "\n";
-    std::cerr << fmt::format("{}: invalid workload, nothing was run\n", a.file);
-    return 2;
-  }
+  std::optional<workloads::Workload> loaded = LoadWorkloadOrReport(a.file);
+  if (!loaded) return kExitInvalidInput;
   std::string source;
   {
     std::ifstream in(a.file);
@@ -36,7 +32,7 @@ int Report(const ReportArgs& a) {
   teach::HtmlReportOptions o;
   o.timeline_ms = a.timeline_ms;
   o.max_events = a.max_events;
-  teach::HtmlReport report = teach::RunHtmlReport(*parsed.workload, a.file, source, o);
+  teach::HtmlReport report = teach::RunHtmlReport(*loaded, a.file, source, o);
   std::ofstream out(a.out);
   out << report.html;
   if (!out) {
