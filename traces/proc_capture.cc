@@ -14,12 +14,8 @@
 
 #include "fmt/format.h"
 
-namespace ksmsim::tools {
+namespace ksmsim::traces {
 namespace {
-
-using traces::CapturedPage;
-using traces::CapturedVma;
-using traces::ProcessSample;
 
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kPresent = uint64_t{1} << 63;
@@ -201,4 +197,4 @@ ProcessSample SampleProcess(int pid) {
   return s;
 }
 
-}  // namespace ksmsim::tools
+}  // namespace ksmsim::traces

@@ -8,7 +8,7 @@
 
 #include "traces/capture.h"
 
-namespace ksmsim::tools {
+namespace ksmsim::traces {
 
 // A /proc file could not be read. `permission` is set for EACCES/EPERM: the message then
 // names the file, the errno text, and says that capture must run as root.
@@ -20,6 +20,6 @@ struct ProcError {
 // One sample of process `pid`: its anonymous private VMAs (no path, [heap], [stack] or
 // [anon:NAME]; private, readable) with each page's state and, for present pages, the hash.
 // A process that has exited or is a zombie comes back with alive = false. Throws ProcError.
-traces::ProcessSample SampleProcess(int pid);
+ProcessSample SampleProcess(int pid);
 
-}  // namespace ksmsim::tools
+}  // namespace ksmsim::traces

@@ -72,7 +72,7 @@ int Capture(const CaptureArgs& a) {
     try {
       for (size_t i = 0; i < a.pids.size(); ++i) {
         if (!alive[i]) continue;
-        sample.push_back(SampleProcess(a.pids[i]));
+        sample.push_back(traces::SampleProcess(a.pids[i]));
         alive[i] = sample.back().alive;
         if (k == 0 && !a.quiet) {
           for (const std::string& range : sample.back().skipped)
@@ -86,7 +86,7 @@ int Capture(const CaptureArgs& a) {
           return 2;
         }
       }
-    } catch (const ProcError& e) {
+    } catch (const traces::ProcError& e) {
       std::cerr << "ksmsim capture: " << e.message << "\n";
       return 2;
     }

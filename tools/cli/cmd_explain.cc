@@ -5,8 +5,8 @@
 
 #include "fmt/format.h"
 #include "tools/cli/command.h"
-#include "tools/teach/teach.h"
-#include "workloads/parse.h"
+#include "tools/cli/load_workload.h"
+#include "tools/teach/explain.h"
 
 namespace ksmsim::tools {
 namespace {
@@ -17,12 +17,8 @@ struct ExplainArgs {
 };
 
 int Explain(const ExplainArgs& a) {
-  workloads::ParseOutcome parsed = workloads::ParseWorkloadFile(a.file);
-  if (!parsed.ok()) {
-    for (const auto& e : parsed.errors) std::cerr << e.ToString() << "\n";
-    std::cerr << fmt::format("{}: invalid workload, nothing was run\n", a.file);
-    return 2;
-  }
+  std::optional<workloads::Workload> loaded = LoadWorkloadOrReport(a.file);
+  if (!loaded) return kExitInvalidInput;
   teach::Range steps, pages;
   if (!a.steps.empty()) {
     auto r = teach::ParseRange(a.steps);
@@ -40,7 +36,7 @@ int Explain(const ExplainArgs& a) {
     }
     pages = *r;
   }
-  workloads::Workload w = *parsed.workload;
+  workloads::Workload w = *loaded;
   uint64_t step = 0;
   std::unique_ptr<teach::DecisionBuilder> builder;
   workloads::DriverOptions opt;

@@ -6,7 +6,7 @@
 
 #include "fmt/format.h"
 #include "tools/cli/command.h"
-#include "tools/teach/teach.h"
+#include "tools/teach/plot.h"
 
 namespace ksmsim::tools {
 namespace {

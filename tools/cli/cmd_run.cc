@@ -9,10 +9,11 @@
 
 #include "fmt/format.h"
 #include "tools/cli/command.h"
-#include "tools/teach/teach.h"
+#include "tools/cli/load_workload.h"
+#include "tools/teach/timeline.h"
+#include "tools/teach/trees.h"
 #include "traces/replay.h"
 #include "workloads/driver.h"
-#include "workloads/parse.h"
 
 namespace ksmsim::tools {
 namespace {
@@ -52,13 +53,9 @@ void PrintSummary(const nlohmann::ordered_json& doc, const std::string& file) {
 }
 
 int Run(const RunArgs& a) {
-  workloads::ParseOutcome parsed = workloads::ParseWorkloadFile(a.file);
-  if (!parsed.ok()) {
-    for (const auto& e : parsed.errors) std::cerr << e.ToString() << "\n";
-    std::cerr << fmt::format("{}: invalid workload, nothing was run\n", a.file);
-    return 2;
-  }
-  workloads::Workload w = *parsed.workload;
+  std::optional<workloads::Workload> loaded = LoadWorkloadOrReport(a.file);
+  if (!loaded) return kExitInvalidInput;
+  workloads::Workload w = *loaded;
   if (a.seed) w.seed = *a.seed;
   for (const std::string& path : {a.out, a.events, a.timeline, a.record}) {
     if (!path.empty() && std::filesystem::exists(path) && !a.force) {

@@ -7,20 +7,16 @@
 
 #include "fmt/format.h"
 #include "tools/cli/command.h"
+#include "tools/cli/load_workload.h"
 #include "tools/teach/stepper.h"
-#include "workloads/parse.h"
 
 namespace ksmsim::tools {
 namespace {
 
 int Step(const std::string& file) {
-  workloads::ParseOutcome parsed = workloads::ParseWorkloadFile(file);
-  if (!parsed.ok()) {
-    for (const auto& e : parsed.errors) std::cerr << e.ToString() << "\n";
-    std::cerr << fmt::format("{}: invalid workload, nothing was run\n", file);
-    return 2;
-  }
-  workloads::Workload w = *parsed.workload;
+  std::optional<workloads::Workload> loaded = LoadWorkloadOrReport(file);
+  if (!loaded) return kExitInvalidInput;
+  workloads::Workload w = *loaded;
   Stepper* sp = nullptr;
   workloads::DriverOptions opt;
   opt.on_progress = [&](uint64_t step, uint64_t) { sp->BeforeStep(step); };

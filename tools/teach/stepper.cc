@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "fmt/format.h"
-#include "tools/teach/teach.h"
+#include "tools/teach/trees.h"
 
 namespace ksmsim::tools {
 namespace {

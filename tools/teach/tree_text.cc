@@ -3,7 +3,7 @@
 #include <string>
 
 #include "fmt/format.h"
-#include "tools/teach/teach.h"
+#include "tools/teach/trees.h"
 
 namespace ksmsim::tools::teach {
 namespace {

@@ -1,0 +1,23 @@
+// The one way a subcommand loads a workload file: parse and validate it, or report every
+// problem and "FILE: invalid workload, nothing was run" so that the subcommand exits 2
+// (`run`, `explain`, `report`, `step`).
+#pragma once
+
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "workloads/workload.h"
+
+namespace ksmsim::tools {
+
+// The exit status of a subcommand whose input the user must change (an invalid workload,
+// a usage error).
+inline constexpr int kExitInvalidInput = 2;
+
+// The workload in `file`; on a problem, one line per problem and the closing line go to
+// `err` and the result is empty: return kExitInvalidInput.
+std::optional<workloads::Workload> LoadWorkloadOrReport(const std::string& file,
+                                                        std::ostream& err = std::cerr);
+
+}  // namespace ksmsim::tools

@@ -1,0 +1,25 @@
+// `ksmsim oracle W.json`'s work, for the thin subcommand in tools/cli/cmd_oracle.cc: run a
+// workload on a real Linux 6.1 kernel under QEMU (TCG) and write the same result document
+// as `ksmsim run` (docs/ORACLE.md).
+#pragma once
+
+#include <string>
+
+namespace ksmsim::tools {
+
+struct OracleOptions {
+  std::string workload;
+  std::string out;
+  std::string keep_console;
+  unsigned timeout_s = 900;
+  std::string kernel;
+  std::string qemu;
+  std::string guest;
+};
+
+// Runs the oracle; diagnostics go to stderr, the result document to `out` (or stdout).
+// Returns the exit status: 0 every expect held, 1 one failed, 2 invalid input or the VM
+// could not run.
+int RunOracle(const OracleOptions& o);
+
+}  // namespace ksmsim::tools
