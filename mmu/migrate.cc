@@ -77,8 +77,8 @@ int Machine::OfflineBlock(int nid, uint64_t block) {
   phys_.IsolateRange(start, end);
   ksm_->memory_callback(MemAction::kGoingOffline, start, end - start);
   int err = 0;
-  for (Pfn pfn = start; pfn < end && !err; ++pfn) {
-    if (!phys_.touched(pfn)) continue;
+  for (Pfn pfn = phys_.NextTouched(start, end); pfn < end && !err;
+       pfn = phys_.NextTouched(pfn + 1, end)) {
     Page* page = phys_.page(pfn);
     if (page->Test(PG_free)) continue;
     // alloc_migration_target(): same node first, then the others.

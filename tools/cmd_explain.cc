@@ -5,6 +5,7 @@
 
 #include "fmt/format.h"
 #include "tools/command.h"
+#include "tools/run_limits.h"
 #include "tools/teach.h"
 #include "workloads/parse.h"
 
@@ -14,6 +15,7 @@ namespace {
 struct ExplainArgs {
   std::string file, steps, proc, pages;
   bool json = false;
+  RunLimits limits;
 };
 
 int Explain(const ExplainArgs& a) {
@@ -41,6 +43,7 @@ int Explain(const ExplainArgs& a) {
     pages = *r;
   }
   workloads::Workload w = *parsed.workload;
+  if (!a.limits.CheckBudget(w, a.file)) return kExitCannotRun;
   uint64_t step = 0;
   std::unique_ptr<teach::DecisionBuilder> builder;
   workloads::DriverOptions opt;
@@ -87,6 +90,7 @@ RegisterCommand reg{
        sub->add_option("--proc", a->proc, "only pages of this process");
        sub->add_option("--pages", a->pages, "only pages with these region indexes, N..M inclusive");
        sub->add_flag("--json", a->json, "one JSON object per line");
+       a->limits.AddOptions(sub, /*work_limits=*/false);
        return [a] { return Explain(*a); };
      }}};
 

@@ -7,6 +7,7 @@
 
 #include "fmt/format.h"
 #include "tools/command.h"
+#include "tools/run_limits.h"
 #include "tools/teach.h"
 #include "workloads/parse.h"
 
@@ -17,6 +18,7 @@ struct ReportArgs {
   std::string file, out;
   uint64_t timeline_ms = 100;
   uint64_t max_events = 20000;
+  RunLimits limits;
 };
 
 std::string Inline(std::string svg) {
@@ -41,6 +43,7 @@ int Report(const ReportArgs& a) {
     source = ss.str();
   }
   workloads::Workload w = *parsed.workload;
+  if (!a.limits.CheckBudget(w, a.file)) return kExitCannotRun;
   uint64_t step = 0;
   workloads::Driver* dp = nullptr;
   std::unique_ptr<teach::DecisionBuilder> builder;
@@ -178,6 +181,7 @@ RegisterCommand reg{{"report",
                            ->check(CLI::PositiveNumber);
                        sub->add_option("--max-events", a->max_events,
                                        "at most this many rows in the event log (default 20000)");
+                       a->limits.AddOptions(sub, /*work_limits=*/false);
                        return [a] { return Report(*a); };
                      }}};
 
