@@ -394,7 +394,8 @@ bool Driver::RunStep(const FlatStep& fs) {
       r.pages = *s.pages;
       // mbind() only when the step names a node; otherwise the faulting task's policy applies.
       int node = s.node ? static_cast<int>(*s.node) : -1;
-      // mmap() fails with ENOMEM when the 128 TiB user address space (TASK_SIZE) has no room.
+      // mmap() fails with ENOMEM when the 128 TiB user address space (TASK_SIZE) has no room
+      // (validate refuses such a script where it can follow it; this guards the rest).
       constexpr uint64_t kTaskSize = 0x7ffffffff000ULL;
       if (r.pages > (kTaskSize - std::min(kTaskSize, p.mm->next_region_addr)) / mmu::kPageSize) {
         CannotRun(fs, fmt::format("mmap of {} pages: ENOMEM, the process's 128 TiB address "

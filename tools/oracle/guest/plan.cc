@@ -204,6 +204,10 @@ class Planner {
         a.locked = s.at("locked").get<bool>();
       }
       a.addr = p.next_addr;
+      constexpr uint64_t kTaskSize = 0x7ffffffff000ULL;  // as validate: addresses never reused
+      if (a.pages > (kTaskSize - std::min(kTaskSize, a.addr)) / kPageSize) {
+        Fail(at + ".pages", "the region does not fit in the process's 128 TiB address space");
+      }
       uint64_t size = a.pages * kPageSize;
       p.next_addr = a.addr + (size + kRegionAlign - 1) / kRegionAlign * kRegionAlign + kRegionAlign;
       p.regions[a.region] = RegionState{a.addr, a.pages, {}};
