@@ -30,7 +30,8 @@ bool RunLimits::CheckBudget(const workloads::Workload& w, const std::string& fil
   return false;
 }
 
-bool RunLimits::Show() const { return progress.value_or(tty_) && !quiet; }
+// --progress wins over --quiet; by default a quiet run shows nothing.
+bool RunLimits::Show() const { return progress.value_or(tty_ && !quiet); }
 
 void RunLimits::Install(workloads::DriverOptions& opt, workloads::Driver* const* driver) {
   driver_ = driver;
@@ -38,13 +39,13 @@ void RunLimits::Install(workloads::DriverOptions& opt, workloads::Driver* const*
   start_ = last_ = step_start_ = std::chrono::steady_clock::now();
   opt.max_steps = max_steps;
   opt.max_batches = max_batches;
-  if (!quiet) {
+  if (!quiet || progress.value_or(false)) {
     opt.on_notice = [this](const std::string& text) {
       if (shown_ && tty_) std::cerr << "\r\033[K";
       std::cerr << "note: " << text << "\n";
     };
   }
-  if (!progress.value_or(tty_) || quiet) return;
+  if (!Show()) return;
   auto prev_progress = opt.on_progress;
   opt.on_progress = [this, prev_progress](uint64_t step, uint64_t total) {
     if (prev_progress) prev_progress(step, total);

@@ -25,7 +25,7 @@ struct RunLimits {
   uint64_t max_steps = 0;
   uint64_t max_batches = 0;
   std::optional<bool> progress;  // unset: when stderr is a terminal
-  bool quiet = false;            // no notices either
+  bool quiet = false;            // no notices, and no progress unless --progress
 
   // Adds --max-memory (and, with work_limits, --max-steps, --max-batches, --progress,
   // --no-progress) to a subcommand.
