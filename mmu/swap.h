@@ -31,9 +31,7 @@ class SwapDevice {
   Page* cache(uint32_t slot) const { return slot < slot_.size() ? slot_[slot].cache : nullptr; }
   void set_cache(uint32_t slot, Page* page, ContentStore& contents);  // null removes
   ContentId content(uint32_t slot) const { return slot_[slot].content; }
-  bool has_content(uint32_t slot) const {
-    return slot < slot_.size() && slot_[slot].has_content;
-  }
+  bool has_content(uint32_t slot) const { return slot < slot_.size() && slot_[slot].has_content; }
   void Write(uint32_t slot, ContentId content, ContentStore& contents);  // swap_writepage
   // vm_swap_full(): more than half of the swap space in use.
   bool vm_swap_full() const { return used_ * 2 > slots(); }

@@ -25,9 +25,10 @@ int Step(const std::string& file, const RunLimits& limits) {
   if (!limits.CheckBudget(w, file)) return kExitCannotRun;
   // The stepper keeps the flattened script (~100 bytes a step).
   if (uint64_t n = workloads::FlattenedSize(w); n > 10'000'000) {
-    std::cerr << fmt::format("{}: the script is {} steps with repeat expanded; the stepper "
-                             "holds at most 10000000 (use `ksmsim run`)\n",
-                             file, n);
+    std::cerr << fmt::format(
+        "{}: the script is {} steps with repeat expanded; the stepper "
+        "holds at most 10000000 (use `ksmsim run`)\n",
+        file, n);
     return kExitCannotRun;
   }
   Stepper* sp = nullptr;

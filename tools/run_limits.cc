@@ -16,8 +16,7 @@ void RunLimits::AddOptions(CLI::App* sub, bool work_limits) {
   if (!work_limits) return;
   sub->add_option("--max-steps", max_steps,
                   "stop before flattened step N (repeat expanded), exit 3");
-  sub->add_option("--max-batches", max_batches,
-                  "stop once ksmd has run N batches, exit 3");
+  sub->add_option("--max-batches", max_batches, "stop once ksmd has run N batches, exit 3");
   sub->add_flag("--progress,!--no-progress", progress,
                 "show (or never show) a progress line on stderr; default: when stderr is a "
                 "terminal and the run takes more than 2 s");
@@ -75,8 +74,8 @@ void RunLimits::Tick(bool force) {
   workloads::Driver& d = **driver_;
   uint64_t batches = d.ksmd().batches();
   if (since_last > 0)
-    pages_per_s_ = static_cast<double>(batches - last_batches_) *
-                   d.ksm().knobs().pages_to_scan / since_last;
+    pages_per_s_ =
+        static_cast<double>(batches - last_batches_) * d.ksm().knobs().pages_to_scan / since_last;
   last_batches_ = batches;
   last_ = now;
   // What is left: within a wait, by the share of its simulated time or scans done so far;
@@ -98,8 +97,8 @@ void RunLimits::Tick(bool force) {
     left = fmt::format("~{:.0f} s left", since_start * (total_ - step_) / step_);
   }
   std::string line = fmt::format(
-      "step {} of {} | simulated {:.3f} s | full scans {} | {:.3g} pages/s | {}", step_ + 1,
-      total_, d.queue().now() / 1e9, d.ksm().full_scans(), pages_per_s_, left);
+      "step {} of {} | simulated {:.3f} s | full scans {} | {:.3g} pages/s | {}", step_ + 1, total_,
+      d.queue().now() / 1e9, d.ksm().full_scans(), pages_per_s_, left);
   if (tty_) {
     std::cerr << "\r\033[K" << line << std::flush;
   } else {

@@ -24,8 +24,7 @@ uint64_t Mul(uint64_t a, uint64_t b) { return a != 0 && b > kMax / a ? kMax : a 
 
 uint64_t FlatSize(const std::vector<Step>& steps) {
   uint64_t n = 0;
-  for (const Step& s : steps)
-    n = Add(n, s.op == Op::kRepeat ? Mul(s.times, FlatSize(s.steps)) : 1);
+  for (const Step& s : steps) n = Add(n, s.op == Op::kRepeat ? Mul(s.times, FlatSize(s.steps)) : 1);
   return n;
 }
 
@@ -160,8 +159,8 @@ std::optional<std::string> CheckHostBudget(const Workload& workload, uint64_t ma
   std::string what;
   if (std::optional<uint64_t> avail = HostMemAvailable()) {
     limit = *avail;
-    what = fmt::format("the {} MiB of memory available (MemAvailable, /proc/meminfo)",
-                       *avail >> 20);
+    what =
+        fmt::format("the {} MiB of memory available (MemAvailable, /proc/meminfo)", *avail >> 20);
   }
   if (max_memory_mib != 0 && Mul(max_memory_mib, 1 << 20) < limit) {
     limit = Mul(max_memory_mib, 1 << 20);

@@ -100,8 +100,8 @@ void Driver::NoticeLongWait(const FlatStep& fs, const WaitSpec& wait) {
 bool Driver::WithinBatchLimit(const FlatStep& fs) {
   if (opt_.on_work) opt_.on_work();
   if (opt_.max_batches == 0 || ksmd_->batches() < opt_.max_batches) return true;
-  CannotRun(fs, fmt::format("stopped after {} ksmd batches (--max-batches {})",
-                            ksmd_->batches(), opt_.max_batches));
+  CannotRun(fs, fmt::format("stopped after {} ksmd batches (--max-batches {})", ksmd_->batches(),
+                            opt_.max_batches));
   return false;
 }
 
@@ -317,8 +317,8 @@ bool Driver::DoPages(const FlatStep& fs) {
         r.expected.Set(i, next);
       } else {
         cs.Unref(next);
-        std::string what = fmt::format("{} at {} after {} of {} pages were written",
-                                       err->message, PageName(s, i), i - first, end - first);
+        std::string what = fmt::format("{} at {} after {} of {} pages were written", err->message,
+                                       PageName(s, i), i - first, end - first);
         if (err->err == ENOMEM) {
           CannotRun(fs, what);
         } else {

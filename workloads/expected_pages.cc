@@ -53,8 +53,8 @@ void ExpectedPages::Reset(uint64_t first, uint64_t end) {
       chunk[k] = zero_;
       contents_->Ref(zero_);
     }
-    bool all_zero = std::all_of(chunk.begin(), chunk.end(),
-                                [this](mmu::ContentId id) { return id == zero_; });
+    bool all_zero =
+        std::all_of(chunk.begin(), chunk.end(), [this](mmu::ContentId id) { return id == zero_; });
     if (all_zero) {
       for (uint64_t k = 0; k < kChunk; ++k) contents_->Unref(zero_);
       it = chunks_.erase(it);

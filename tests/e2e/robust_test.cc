@@ -151,7 +151,8 @@ TEST(RobustTest, UntouchedHugeMappingsCostNothing) {
   for (const char* pages : {"600000000", "2147483648", "25000000000"}) {
     std::string w = Write("map.json", std::string(R"({"ksmsim": 1, "steps": [
       {"op": "spawn", "proc": "a"},
-      {"op": "mmap", "proc": "a", "region": "r", "pages": )") + pages + R"(},
+      {"op": "mmap", "proc": "a", "region": "r", "pages": )") +
+                                          pages + R"(},
       {"op": "write", "proc": "a", "region": "r", "range": [1000, 1100], "data": {"unique": true}},
       {"op": "fork", "proc": "a", "child": "b"},
       {"op": "madvise", "proc": "b", "region": "r", "range": [1050, 1200], "advice": "dontneed"},
@@ -240,6 +241,27 @@ TEST(RobustTest, HostBudgetStopsBeforeTheWork) {
         << cmd << l.run.output;
     EXPECT_LT(l.max_rss_kib, 32 * 1024 * kRssSlack) << l.run.output;
   }
+}
+
+}  // namespace
+
+namespace {
+
+// Found by tools/dev/mutate-fuzz.py: nested repeats around an empty body (10^40 iterations
+// of nothing) ran forever in `run` and in the oracle's planner; they now cost nothing.
+TEST(RobustTest, NestedEmptyRepeatsCostNothing) {
+  std::string body = "[]";
+  for (int i = 0; i < 10; ++i)
+    body = R"([{"op": "repeat", "times": 10000, "steps": )" + body + "}]";
+  std::string w = Write("empty.json", R"({"ksmsim": 1, "steps": [{"op": "spawn", "proc": "a"},
+    {"op": "repeat", "times": 4294967295, "steps": )" + body + R"(},
+    {"op": "snapshot", "label": "end"}]})");
+  Limited l = RunLimited("run " + w);
+  EXPECT_EQ(l.run.status, 0) << l.run.output;
+  EXPECT_NE(l.run.output.find("step    1 snapshot"), std::string::npos) << l.run.output;
+  l = RunLimited("oracle " + w + " --qemu /nonexistent/qemu --timeout-s 5");
+  EXPECT_EQ(l.run.output.find("invalid workload"), std::string::npos) << l.run.output;
+  EXPECT_NE(l.run.status, 124) << l.run.output;  // not killed by the timeout
 }
 
 }  // namespace

@@ -13,8 +13,7 @@ namespace {
 
 Workload Parse(const std::string& steps) {
   ParseOutcome o = ParseWorkloadText(
-      R"({"ksmsim": 1, "machine": {"nodes": [{"memory_mib": 1048576}]}, "steps": [)" + steps +
-          "]}",
+      R"({"ksmsim": 1, "machine": {"nodes": [{"memory_mib": 1048576}]}, "steps": [)" + steps + "]}",
       "budget.json");
   EXPECT_TRUE(o.ok()) << (o.errors.empty() ? "" : o.errors[0].ToString());
   return o.workload.value_or(Workload{});
@@ -27,11 +26,15 @@ const std::string kMap = R"({"op": "spawn", "proc": "a"},
 TEST(BudgetTest, ARegionCountsAtMostOnceWhateverTheRepeat) {
   uint64_t base = EstimateHostMemory(Parse(kMap), kNoLimit).bytes;
   uint64_t one = EstimateHostMemory(Parse(kMap + R"(, {"op": "write", "proc": "a",
-    "region": "r", "range": [0, 1000], "data": {"fill": 1}})"), kNoLimit).bytes;
+    "region": "r", "range": [0, 1000], "data": {"fill": 1}})"),
+                                    kNoLimit)
+                     .bytes;
   EXPECT_EQ(one - base, 1000 * kHostBytesPerTouchedPage);
   uint64_t many = EstimateHostMemory(Parse(kMap + R"(, {"op": "repeat", "times": 4000000000,
     "steps": [{"op": "repeat", "times": 4000000000, "steps": [{"op": "write", "proc": "a",
-    "region": "r", "range": [0, 1000], "data": {"fill": 1}}]}]})"), kNoLimit).bytes;
+    "region": "r", "range": [0, 1000], "data": {"fill": 1}}]}]})"),
+                                     kNoLimit)
+                      .bytes;
   EXPECT_EQ(many - base, 1000000 * kHostBytesPerTouchedPage);  // capped by the region
 }
 
@@ -40,7 +43,9 @@ TEST(BudgetTest, AForkCopiesWhatTheParentTouched) {
     "data": {"unique": true}})";
   uint64_t parent = EstimateHostMemory(Parse(w), kNoLimit).bytes;
   uint64_t forked = EstimateHostMemory(Parse(w + R"(, {"op": "fork", "proc": "a",
-    "child": "b"})"), kNoLimit).bytes;
+    "child": "b"})"),
+                                       kNoLimit)
+                        .bytes;
   EXPECT_EQ(forked - parent, 5000 * kHostBytesPerTouchedPage);
 }
 

@@ -32,11 +32,11 @@ const std::vector<std::string>& KsmKnobs() {
 // The limits of `ksmsim validate` (workloads/parse*.cc), so that both refuse the same
 // sizes, and the oracle's own bound on the plan (each action is a few hundred bytes here
 // and a round trip to the guest there).
-constexpr uint64_t kMaxMib = uint64_t{1} << 32;                       // 4 PiB in all
-constexpr uint64_t kMaxSwapMib = (uint64_t{0xffffffff} - 1) / 256;    // 32-bit swap slots
-constexpr uint64_t kMaxRegionPages = uint64_t{1} << 35;               // 128 TiB
-constexpr uint64_t kMaxWaitMs = 1'000'000'000'000;                    // ~31 years
-constexpr uint64_t kMaxCount = 0xffffffff;                            // times, full_scans
+constexpr uint64_t kMaxMib = uint64_t{1} << 32;                     // 4 PiB in all
+constexpr uint64_t kMaxSwapMib = (uint64_t{0xffffffff} - 1) / 256;  // 32-bit swap slots
+constexpr uint64_t kMaxRegionPages = uint64_t{1} << 35;             // 128 TiB
+constexpr uint64_t kMaxWaitMs = 1'000'000'000'000;                  // ~31 years
+constexpr uint64_t kMaxCount = 0xffffffff;                          // times, full_scans
 constexpr uint64_t kMaxActions = 1'000'000;
 
 uint64_t SatAdd(uint64_t a, uint64_t b) { return a > ~uint64_t{0} - b ? ~uint64_t{0} : a + b; }
@@ -151,6 +151,8 @@ class Planner {
         Fail(where, "the kernel oracle runs at most " + std::to_string(kMaxActions) +
                         " steps with repeat expanded");
       }
+      // A body of empty repeats plans nothing: check it once instead of `times` times.
+      if (FlatCount(s.at("steps")) == 0) times = std::min<uint64_t>(times, 1);
       for (uint64_t t = 0; t < times; ++t) Steps(s.at("steps"), where + ".steps");
       return;
     }
@@ -484,14 +486,13 @@ Plan MakePlan(const Json& w) {
         uint64_t before = 0;
         for (uint64_t m : plan.node_mib) before += m;
         if (mib > kMaxMib - before) {
-          Fail(at + ".memory_mib", "all nodes together may have at most " +
-                                       std::to_string(kMaxMib) + " MiB (4 PiB)");
+          Fail(at + ".memory_mib",
+               "all nodes together may have at most " + std::to_string(kMaxMib) + " MiB (4 PiB)");
         }
         plan.node_mib.push_back(mib);
       }
     }
-    plan.swap_mib =
-        GetU64Max(m, "swap_mib", "machine", false, 0, kMaxSwapMib, "32-bit swap slots");
+    plan.swap_mib = GetU64Max(m, "swap_mib", "machine", false, 0, kMaxSwapMib, "32-bit swap slots");
     plan.block_mib = GetU64(m, "memory_block_mib", "machine", false, 128);
     if (plan.block_mib != 128) {
       Fail("machine.memory_block_mib", "the kernel oracle's x86-64 guest has 128 MiB blocks only");
