@@ -92,7 +92,8 @@ def mutate(doc, rng):
         strs = [(c, k) for c, k in items if isinstance(c[k], str)]
         if strs:
             c, k = rng.choice(strs)
-            c[k] = c[k] * rng.choice([1000, 100000]) if c[k] else "y" * 100000
+            n = rng.choice([1000, 100000])  # characters: long, not a 600 MB file
+            c[k] = ((c[k] or "y") * n)[:n]
     elif kind in ("dup", "shuffle"):
         lists = steps_lists(doc)
         if lists:
