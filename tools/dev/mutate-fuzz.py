@@ -20,6 +20,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HUGE = [2**31, 2**32, 2**32 + 1, 2**35, 2**35 + 1, 2**40, 2**53, 2**63 - 1, 2**64 - 1,
@@ -176,6 +177,9 @@ def one(args, seed_docs, n, tmpdir):
 
 
 def main():
+    # Deeply nested mutants (repeats 200 deep) need deep recursion in deepcopy and json.
+    sys.setrecursionlimit(20000)
+    threading.stack_size(256 << 20)
     ap = argparse.ArgumentParser()
     ap.add_argument("ksmsim")
     ap.add_argument("--seconds", type=float, default=300)
