@@ -76,8 +76,8 @@ std::vector<std::string> CheckKsm(const Ksm& ksm, mmu::Machine& m) {
     out.push_back(Mismatch("stable_node_dups", ksm.stable_node_dups(), dups));
   // Every KSM page's stable node is alive and points back to it (the keyhole's other side).
   mmu::PhysMem& phys = m.phys();
-  for (mmu::Pfn pfn = 0; pfn < phys.total_pages(); ++pfn) {
-    if (!phys.touched(pfn)) continue;
+  for (mmu::Pfn pfn = phys.NextTouched(0, phys.total_pages()); pfn < phys.total_pages();
+       pfn = phys.NextTouched(pfn + 1, phys.total_pages())) {
     mmu::Page* p = phys.page(pfn);
     if (p->Test(mmu::PG_free) || !p->PageKsm() || !p->mapping) continue;
     auto* n = static_cast<const StableNode*>(p->mapping);

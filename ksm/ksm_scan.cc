@@ -238,7 +238,10 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
         while (ksm_scan_.address < vma->end) {
           *page = m_.follow_page(vma, ksm_scan_.address);
           if (!*page) {
-            ksm_scan_.address += mmu::kPageSize;
+            // follow_page finds nothing where no PTE table exists either: step over those
+            // addresses in one go (the kernel walks them one by one, finding nothing).
+            ksm_scan_.address =
+                mm->page_table.SkipEmpty(ksm_scan_.address + mmu::kPageSize, vma->end);
             continue;
           }
           if ((*page)->PageAnon()) {

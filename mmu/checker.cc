@@ -27,8 +27,8 @@ std::vector<std::string> CheckMachine(Machine& m) {
     }
   }
   PhysMem& phys = m.phys();
-  for (Pfn pfn = 0; pfn < phys.total_pages(); ++pfn) {
-    if (!phys.touched(pfn)) continue;
+  for (Pfn pfn = phys.NextTouched(0, phys.total_pages()); pfn < phys.total_pages();
+       pfn = phys.NextTouched(pfn + 1, phys.total_pages())) {
     Page* p = phys.page(pfn);
     std::string where = "pfn " + std::to_string(pfn);
     if (p->Test(PG_free)) {
@@ -50,7 +50,11 @@ std::vector<std::string> CheckMachine(Machine& m) {
     if (p->PageSwapCache() && m.swap().cache(p->swap_slot) != p)
       out.push_back(where + ": swapcache page not found under its slot");
   }
-  for (uint64_t s = 0; s < m.swap().slots(); ++s) {
+  // Slots never used (at or above created()) have no count; no swap PTE may name them.
+  if (!swapped.empty() && swapped.rbegin()->first >= m.swap().created())
+    out.push_back("swap slot " + std::to_string(swapped.rbegin()->first) +
+                  ": a swap PTE refers to a slot never allocated");
+  for (uint64_t s = 0; s < m.swap().created(); ++s) {
     uint32_t slot = static_cast<uint32_t>(s);
     uint32_t n = swapped.count(slot) ? swapped[slot] : 0;
     if (m.swap().count(slot) != n)

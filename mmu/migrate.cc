@@ -88,8 +88,8 @@ int Machine::OfflineBlock(int nid, uint64_t block) {
   // offline_pages() retries do_migrate_range() until every page has moved (or a signal
   // arrives: the format's EBUSY), so every page that can move does, even when one cannot.
   int err = 0;
-  for (Pfn pfn = start; pfn < end; ++pfn) {
-    if (!phys_.touched(pfn)) continue;
+  for (Pfn pfn = phys_.NextTouched(start, end); pfn < end;
+       pfn = phys_.NextTouched(pfn + 1, end)) {
     Page* page = phys_.page(pfn);
     if (page->Test(PG_free)) continue;
     // do_migrate_range(): the target nodemask is every node with memory but the page's

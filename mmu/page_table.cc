@@ -29,18 +29,48 @@ Pte* PageTable::LookupAlloc(uint64_t addr) {
   return &leaf->e[Index(addr, 3)];
 }
 
+// The first address at or after addr (below end) whose PMD-level leaf may exist: skips
+// whole 512 GiB and 1 GiB spans where a PGD or PUD entry is empty. Sets *leaf0 to the
+// leaf's first PTE (null when it returns end).
+uint64_t PageTable::NextLeaf(uint64_t addr, uint64_t end, Pte** leaf0) const {
+  *leaf0 = nullptr;
+  while (addr < end) {
+    const Node* n = root_.get();
+    int level = 0;
+    for (; level < 2; ++level) {
+      const Node* next = n->next[Index(addr, level)].get();
+      if (!next) break;
+      n = next;
+    }
+    const Leaf* leaf = level == 2 ? n->leaf[Index(addr, 2)].get() : nullptr;
+    if (leaf) {
+      *leaf0 = const_cast<Pte*>(&leaf->e[0]);
+      return addr;
+    }
+    // Nothing below this entry: on to the next entry of the level that is missing.
+    uint64_t span = uint64_t{1} << (kPageShift + 9 * (3 - level));
+    uint64_t next = (addr & ~(span - 1)) + span;
+    if (next <= addr) return end;  // past the top of the address space
+    addr = next;
+  }
+  return end;
+}
+
 void PageTable::ForEach(uint64_t start, uint64_t end,
                         const std::function<void(uint64_t, Pte&)>& fn) {
   Wrote();
+  if (start >= end) return;
+  // One write for each leaf span of the range, as looking each one up counted (the count
+  // is what the snapshots compare; skipping empty spans must not change it).
+  uint64_t spans = ((end - 1) / kLeafSpan) - (start / kLeafSpan) + 1;
+  writes_ += spans;
+  if (change_counter_) *change_counter_ += spans;
   uint64_t addr = start;
   while (addr < end) {
-    uint64_t leaf_base = addr & ~(kLeafSpan - 1);
-    Pte* leaf0 = Lookup(leaf_base, false);  // &e[0] of the leaf covering addr
-    uint64_t leaf_end = std::min(end, leaf_base + kLeafSpan);
-    if (leaf0 == nullptr) {
-      addr = leaf_end;
-      continue;
-    }
+    Pte* leaf0 = nullptr;
+    addr = std::max(addr, NextLeaf(addr, end, &leaf0));
+    if (leaf0 == nullptr) break;
+    uint64_t leaf_end = std::min(end, (addr & ~(kLeafSpan - 1)) + kLeafSpan);
     for (; addr < leaf_end; addr += uint64_t{1} << kPageShift) {
       Pte& p = leaf0[Index(addr, 3)];
       if (!p.none()) fn(addr, p);
@@ -50,18 +80,21 @@ void PageTable::ForEach(uint64_t start, uint64_t end,
 
 void PageTable::FreeEmpty(uint64_t start, uint64_t end) {
   Wrote();
-  for (uint64_t base = start & ~(kLeafSpan - 1); base < end; base += kLeafSpan) {
+  uint64_t base = start & ~(kLeafSpan - 1);
+  while (base < end) {
+    Pte* leaf0 = nullptr;
+    base = NextLeaf(base, end, &leaf0);
+    if (leaf0 == nullptr) break;
     Node* n = root_.get();
-    for (int level = 0; level < 2 && n; ++level) n = n->next[Index(base, level)].get();
-    if (!n) continue;
+    for (int level = 0; level < 2; ++level) n = n->next[Index(base, level)].get();
     auto& leaf = n->leaf[Index(base, 2)];
-    if (!leaf) continue;
     bool empty = true;
     for (const Pte& p : leaf->e) empty = empty && p.none();
     if (empty) {
       leaf.reset();
       --table_pages_;
     }
+    base = (base & ~(kLeafSpan - 1)) + kLeafSpan;
   }
 }
 

@@ -66,6 +66,13 @@ class PageTable {
     const Leaf* leaf = n->leaf[Index(addr, 2)].get();
     return leaf ? &leaf->e[Index(addr, 3)] : nullptr;
   }
+  // addr when a PTE table (leaf) covers it, else the start of the next one below end, or end:
+  // every PTE in between is none. A read (not counted in writes()).
+  uint64_t SkipEmpty(uint64_t addr, uint64_t end) const {
+    Pte* leaf0 = nullptr;
+    uint64_t next = NextLeaf(addr, end, &leaf0);
+    return next > addr ? next : addr;
+  }
   // Calls fn(addr, pte) for every non-none PTE in [start, end), in address order.
   void ForEach(uint64_t start, uint64_t end, const std::function<void(uint64_t, Pte&)>& fn);
   // Frees page-table pages with no entries left in [start, end).
@@ -90,6 +97,7 @@ class PageTable {
     return (addr >> (kPageShift + 9 * (3 - level))) & 511;
   }
   Pte* LookupAlloc(uint64_t addr);
+  uint64_t NextLeaf(uint64_t addr, uint64_t end, Pte** leaf0) const;
   void Wrote() {
     ++writes_;
     if (change_counter_) ++*change_counter_;

@@ -14,8 +14,7 @@ PhysMem::PhysMem(const std::vector<uint64_t>& node_pages, uint64_t block_pages)
     total_pages_ += pages;
     nodes_.push_back(std::move(n));
   }
-  chunks_.resize((total_pages_ + kChunk - 1) / kChunk);
-  isolated_blocks_.assign((total_pages_ + block_pages_ - 1) / block_pages_, false);
+  dirs_.resize((total_pages_ + kDirPages - 1) / kDirPages);
 }
 
 int PhysMem::pfn_to_nid(Pfn pfn) const {
@@ -25,9 +24,11 @@ int PhysMem::pfn_to_nid(Pfn pfn) const {
 }
 
 Page* PhysMem::Init(Pfn pfn) {
-  auto& chunk = chunks_[pfn / kChunk];
+  auto& dir = dirs_[pfn / kDirPages];
+  if (!dir) dir = std::make_unique<Dir>();
+  auto& chunk = (*dir)[pfn / kChunk % kDirChunks];
   if (!chunk) {
-    chunk = std::make_unique<std::array<Page, kChunk>>();
+    chunk = std::make_unique<Chunk>();
     Pfn base = pfn / kChunk * kChunk;
     for (uint64_t i = 0; i < kChunk; ++i) {
       Page& p = (*chunk)[i];
@@ -38,9 +39,11 @@ Page* PhysMem::Init(Pfn pfn) {
   return &(*chunk)[pfn % kChunk];
 }
 
-bool PhysMem::touched(Pfn pfn) const { return valid_pfn(pfn) && chunks_[pfn / kChunk] != nullptr; }
+bool PhysMem::touched(Pfn pfn) const { return valid_pfn(pfn) && chunk_of(pfn) != nullptr; }
 
-bool PhysMem::IsIsolated(Pfn pfn) const { return isolated_blocks_[pfn / block_pages_]; }
+bool PhysMem::IsIsolated(Pfn pfn) const {
+  return !isolated_blocks_.empty() && isolated_blocks_.count(pfn / block_pages_) != 0;
+}
 
 Page* PhysMem::AllocOnNode(int nid) {
   Node& n = nodes_[nid];
@@ -55,7 +58,10 @@ Page* PhysMem::AllocOnNode(int nid) {
   }
   while (n.bump < n.pages) {
     Pfn pfn = n.start + n.bump++;
-    if (IsIsolated(pfn)) continue;  // UnisolateRange pushes these back
+    if (IsIsolated(pfn)) {  // UnisolateRange pushes these back; skip the rest of the block
+      n.bump = std::min(n.pages, (pfn / block_pages_ + 1) * block_pages_ - n.start);
+      continue;
+    }
     Page* p = Init(pfn);
     p->Clear(PG_free);
     --n.free_count;
@@ -78,40 +84,57 @@ void PhysMem::Free(Page* page) {
   n.free_stack.push_back(page->pfn);
 }
 
-void PhysMem::IsolateRange(Pfn start, Pfn end) {
-  for (Pfn b = start / block_pages_; b * block_pages_ < end; ++b) isolated_blocks_[b] = true;
-  // Free frames in the range stop counting as free; their stack entries go stale.
-  for (Pfn pfn = start; pfn < end; ++pfn) {
-    Node& n = nodes_[pfn_to_nid(pfn)];
-    bool free = !touched(pfn) ? (pfn - n.start >= n.bump) || Init(pfn)->Test(PG_free)
-                              : Init(pfn)->Test(PG_free);
-    if (free) {
-      --n.free_count;
-      ++n.offline_count;
+Pfn PhysMem::NextTouched(Pfn pfn, Pfn end) const {
+  while (pfn < end) {
+    if (!dirs_[pfn / kDirPages]) {
+      pfn = (pfn / kDirPages + 1) * kDirPages;
+    } else if (!chunk_of(pfn)) {
+      pfn = (pfn / kChunk + 1) * kChunk;
+    } else {
+      return pfn;
     }
+  }
+  return end;
+}
+
+// A frame never touched is free (the bump allocator touches every frame it hands out).
+void PhysMem::IsolateRange(Pfn start, Pfn end) {
+  for (Pfn b = start / block_pages_; b * block_pages_ < end; ++b) isolated_blocks_.insert(b);
+  // Free frames in the range stop counting as free; their stack entries go stale.
+  for (Node& n : nodes_) {
+    Pfn s = std::max(start, n.start), e = std::min(end, n.start + n.pages);
+    if (s >= e) continue;
+    uint64_t free = e - s;
+    for (Pfn pfn = NextTouched(s, e); pfn < e; pfn = NextTouched(pfn + 1, e))
+      if (!Init(pfn)->Test(PG_free)) --free;
+    n.free_count -= free;
+    n.offline_count += free;
   }
 }
 
 void PhysMem::UnisolateRange(Pfn start, Pfn end) {
-  for (Pfn b = start / block_pages_; b * block_pages_ < end; ++b) isolated_blocks_[b] = false;
-  for (Pfn pfn = end; pfn-- > start;) {
-    Node& n = nodes_[pfn_to_nid(pfn)];
-    bool below_bump = pfn - n.start < n.bump;
-    bool free = below_bump ? Init(pfn)->Test(PG_free) : true;
-    if (!free) continue;
-    ++n.free_count;
-    --n.offline_count;
-    if (below_bump) n.free_stack.push_back(pfn);
+  for (Pfn b = start / block_pages_; b * block_pages_ < end; ++b) isolated_blocks_.erase(b);
+  for (Node& n : nodes_) {
+    Pfn s = std::max(start, n.start), e = std::min(end, n.start + n.pages);
+    if (s >= e) continue;
+    Pfn bump_end = n.start + n.bump;
+    // Above the bump pointer: free and never handed out, so not on the free stack.
+    uint64_t free = e > bump_end ? e - std::max(s, bump_end) : 0;
+    // Below it: a frame never touched was skipped by the bump while its block was isolated,
+    // so it is free and goes on the free stack like any other (highest first).
+    for (Pfn pfn = std::min(e, bump_end); pfn-- > s;) {
+      if (touched(pfn) && !Init(pfn)->Test(PG_free)) continue;
+      ++free;
+      n.free_stack.push_back(pfn);
+    }
+    n.free_count += free;
+    n.offline_count -= free;
   }
 }
 
 uint64_t PhysMem::ForEachTouched(Pfn start, Pfn end, void (*fn)(Page*, void*), void* arg) {
   uint64_t n = 0;
-  for (Pfn pfn = start; pfn < end; ++pfn) {
-    if (!touched(pfn)) {
-      pfn = (pfn / kChunk + 1) * kChunk - 1;
-      continue;
-    }
+  for (Pfn pfn = NextTouched(start, end); pfn < end; pfn = NextTouched(pfn + 1, end)) {
     fn(Init(pfn), arg);
     ++n;
   }

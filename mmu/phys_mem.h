@@ -1,10 +1,13 @@
 // Physical memory: the frame array (struct page per PFN, allocated in chunks on first
-// use), NUMA nodes laid out one after another, memory blocks, and the page allocator.
+// use, found through a two-level directory that is itself filled on first use, so host
+// memory follows the frames touched, not the machine's size), NUMA nodes laid out one
+// after another, memory blocks, and the page allocator.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "mmu/page.h"
@@ -29,11 +32,18 @@ class PhysMem {
   // The descriptor of pfn (created on first use).
   Page* page(Pfn pfn) {
     if (!valid_pfn(pfn)) return nullptr;
-    const auto& chunk = chunks_[pfn / kChunk];
-    return chunk ? &(*chunk)[pfn % kChunk] : Init(pfn);
+    const auto& dir = dirs_[pfn / kDirPages];
+    if (dir) {
+      const auto& chunk = (*dir)[pfn / kChunk % kDirChunks];
+      if (chunk) return &(*chunk)[pfn % kChunk];
+    }
+    return Init(pfn);
   }
   // True when the frame's descriptor exists (it has been allocated at least once).
   bool touched(Pfn pfn) const;
+  // The first PFN in [pfn, end) whose descriptor exists, or end: walks of the frames skip
+  // what was never touched in steps of a chunk or a directory.
+  Pfn NextTouched(Pfn pfn, Pfn end) const;
 
   // Allocates a free frame on exactly node `nid`; null when that node has none.
   Page* AllocOnNode(int nid);
@@ -52,7 +62,11 @@ class PhysMem {
   uint64_t ForEachTouched(Pfn start, Pfn end, void (*fn)(Page*, void*), void* arg);
 
  private:
-  static constexpr uint64_t kChunk = 512;
+  static constexpr uint64_t kChunk = 512;        // frames per chunk of descriptors
+  static constexpr uint64_t kDirChunks = 32768;  // chunks per directory (64 GiB of frames)
+  static constexpr uint64_t kDirPages = kChunk * kDirChunks;
+  using Chunk = std::array<Page, kChunk>;
+  using Dir = std::array<std::unique_ptr<Chunk>, kDirChunks>;
   struct Node {
     uint64_t start = 0, pages = 0;
     uint64_t bump = 0;            // frames [start, start+bump) have been handed out once
@@ -65,8 +79,13 @@ class PhysMem {
   std::vector<Node> nodes_;
   uint64_t total_pages_ = 0;
   uint64_t block_pages_;
-  std::vector<std::unique_ptr<std::array<Page, kChunk>>> chunks_;
-  std::vector<bool> isolated_blocks_;  // by global block index (pfn / block_pages)
+  const Chunk* chunk_of(Pfn pfn) const {
+    const auto& dir = dirs_[pfn / kDirPages];
+    return dir ? (*dir)[pfn / kChunk % kDirChunks].get() : nullptr;
+  }
+
+  std::vector<std::unique_ptr<Dir>> dirs_;
+  std::set<uint64_t> isolated_blocks_;  // global block indexes (pfn / block_pages) isolated
 };
 
 }  // namespace ksmsim::mmu

@@ -93,15 +93,19 @@ bool Machine::ReclaimSome(int n) {
   if (swap_.slots() == 0) return false;
   int freed = 0;
   // A deterministic stand-in for the LRU: scan frames in PFN order from a rotating hand.
-  uint64_t total = phys_.total_pages();
-  for (uint64_t i = 0; i < total && freed < n; ++i) {
-    Pfn pfn = (reclaim_hand_ + i) % total;
-    if (!phys_.touched(pfn)) continue;
-    Page* p = phys_.page(pfn);
-    if (p->Test(PG_free) || p->Test(PG_locked)) continue;
-    if (reclaim_page(p)) ++freed;
-    if (freed == n) reclaim_hand_ = pfn + 1;
-  }
+  // Only touched frames can be in use: the hand skips the others a chunk at a time.
+  auto sweep = [&](Pfn from, Pfn to) {
+    for (Pfn pfn = phys_.NextTouched(from, to); pfn < to && freed < n;
+         pfn = phys_.NextTouched(pfn + 1, to)) {
+      Page* p = phys_.page(pfn);
+      if (p->Test(PG_free) || p->Test(PG_locked)) continue;
+      if (reclaim_page(p)) ++freed;
+      if (freed == n) reclaim_hand_ = pfn + 1;
+    }
+  };
+  Pfn hand = reclaim_hand_ % phys_.total_pages();
+  sweep(hand, phys_.total_pages());
+  sweep(0, hand);
   return freed > 0;
 }
 

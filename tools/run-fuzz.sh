@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Fuzzes the two trace readers (JSON Lines and binary) with libFuzzer for SECONDS each
+# Fuzzes the two trace readers (JSON Lines and binary) and the workload path (parse, validate,
+# host budget, a bounded run with the invariant checkers) with libFuzzer for SECONDS each
 # (default 60): a separate clang build in build/fuzz (-DKSMSIM_FUZZ=ON; the fuzz targets and
-# the trace layer they test get -fsanitize=fuzzer,address,undefined), a seed corpus recorded
-# from workloads/examples, then each target with -max_total_time. Exits non-zero on any crash,
+# the layers they test get -fsanitize=fuzzer,address,undefined), seed corpora recorded from
+# workloads/examples (traces) and copied from workloads/examples and workloads/labs
+# (workloads), then each target with -max_total_time. Exits non-zero on any crash,
 # hang (-timeout), leak or sanitizer report; the reproducer is left in build/fuzz/artifacts/.
 # Needs the Debian packages clang and libclang-rt-14-dev (libFuzzer), plus the normal build
 # dependencies (tools/setup.sh).
@@ -35,16 +37,18 @@ CC=clang CXX=clang++ cmake -S . -B "${build}" -G Ninja -DCMAKE_BUILD_TYPE=RelWit
 # The seeds are recorded by a ksmsim: the release build's when there is one (.ci/run step 1),
 # else one built here with clang.
 ksmsim="${KSMSIM_BIN:-build/release/tools/ksmsim}"
-targets=(fuzz_jsonl fuzz_binary)
+targets=(fuzz_jsonl fuzz_binary fuzz_workload)
 [[ -x "${ksmsim}" ]] || { ksmsim="${build}/tools/ksmsim"; targets+=(ksmsim); }
 cmake --build "${build}" -j "${jobs}" --target "${targets[@]}"
 
 corpus="${build}/corpus"
 tests/fuzz/make-corpus.sh "${ksmsim}" "${build}/seeds"
-mkdir -p "${corpus}/jsonl" "${corpus}/binary" "${build}/artifacts"
+mkdir -p "${build}/seeds/workload"
+cp workloads/examples/*.json workloads/labs/*.json "${build}/seeds/workload/"
+mkdir -p "${corpus}/jsonl" "${corpus}/binary" "${corpus}/workload" "${build}/artifacts"
 
 status=0
-for reader in jsonl binary; do
+for reader in jsonl binary workload; do
   echo "==== fuzz_${reader}: ${seconds} s"
   # The working corpus grows in ${corpus}; the seeds are read, never written.
   if ! "${build}/tests/fuzz/fuzz_${reader}" "${corpus}/${reader}" "${build}/seeds/${reader}" \
@@ -59,5 +63,5 @@ for reader in jsonl binary; do
       "${build}/fuzz_${reader}.log" || true
   fi
 done
-[[ ${status} -eq 0 ]] && echo "run-fuzz: no crash in either reader"
+[[ ${status} -eq 0 ]] && echo "run-fuzz: no crash in the trace readers or the workload path"
 exit "${status}"

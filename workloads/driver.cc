@@ -69,8 +69,7 @@ Driver::~Driver() {
 }
 
 void Driver::ReleaseExpected(Process& p) {
-  for (auto& [name, r] : p.regions)
-    for (mmu::ContentId c : r.expected) machine_->contents().Unref(c);
+  for (auto& [name, r] : p.regions) r.expected.Release();
   p.regions.clear();
 }
 
@@ -78,6 +77,32 @@ void Driver::Fail(const FlatStep& fs, const std::string& what) {
   failed_ = true;
   errors_.push_back(fmt::format("step {} ({}, {}): {}", fs.index, OpName(fs.step->op), fs.path,
                                 what));
+}
+
+void Driver::CannotRun(const FlatStep& fs, const std::string& what) {
+  Fail(fs, what);
+  cannot_run_ = true;
+}
+
+void Driver::NoticeLongWait(const FlatStep& fs, const WaitSpec& wait) {
+  const ksm::KsmKnobs& k = ksm_->knobs();
+  if (!opt_.on_notice || !ksm_->ksmd_should_run() || k.pages_to_scan == 0) return;
+  // ksmd sleeps sleep_millisecs between batches (a batch itself takes simulated time too,
+  // so this is an upper bound).
+  double batches = static_cast<double>(wait.amount) / std::max<double>(1, k.sleep_millisecs);
+  if (batches < 1e6) return;
+  opt_.on_notice(fmt::format(
+      "step {} (wait, {}): this wait is {} ms of simulated time: about {:.3g} ksmd batches "
+      "of up to {} pages each; this may take a very long time (--max-batches bounds it)",
+      fs.index, fs.path, wait.amount, batches, k.pages_to_scan));
+}
+
+bool Driver::WithinBatchLimit(const FlatStep& fs) {
+  if (opt_.on_work) opt_.on_work();
+  if (opt_.max_batches == 0 || ksmd_->batches() < opt_.max_batches) return true;
+  CannotRun(fs, fmt::format("stopped after {} ksmd batches (--max-batches {})", ksmd_->batches(),
+                            opt_.max_batches));
+  return false;
 }
 
 std::string Driver::DescribeAddress(const mmu::Mm* mm, uint64_t addr) const {
@@ -173,8 +198,10 @@ void Driver::RecordEntry(const FlatStep& fs) {
 
 bool Driver::DoWait(const FlatStep& fs, const WaitSpec& wait) {
   if (wait.unit == WaitSpec::Unit::kMs) {
+    NoticeLongWait(fs, wait);
     uint64_t until = queue_.now() + sim::Ms(wait.amount);
     while (queue_.next_time() && *queue_.next_time() <= until) {
+      if (!WithinBatchLimit(fs)) return false;
       if (opt_.before_time) opt_.before_time(*queue_.next_time());
       queue_.RunNext();
     }
@@ -193,10 +220,11 @@ bool Driver::DoWait(const FlatStep& fs, const WaitSpec& wait) {
                             ? std::string("pages_to_scan is 0, so ksmd scans nothing")
                             : std::string("no process has mergeable memory (madvise "
                                           "mergeable first), so ksmd has nothing to scan");
-      Fail(fs, fmt::format("wait for {} full scans can never finish: {}; full_scans is {}",
-                           wait.amount, why, ksm_->full_scans()));
+      CannotRun(fs, fmt::format("wait for {} full scans can never finish: {}; full_scans is {}",
+                                wait.amount, why, ksm_->full_scans()));
       return false;
     }
+    if (!WithinBatchLimit(fs)) return false;
     ksmd_->Kick();
     if (opt_.before_time && queue_.next_time()) opt_.before_time(*queue_.next_time());
     if (!queue_.RunNext()) {
@@ -254,12 +282,7 @@ bool Driver::DoPages(const FlatStep& fs) {
       return true;
     case Op::kMadvise: {
       auto err = machine_->Madvise(p.mm, a0, a1, ToMmu(*s.advice));
-      if (*s.advice == Advice::kDontneed && !err) {
-        for (uint64_t i = first; i < end; ++i) {
-          cs.Unref(r.expected[i]);
-          r.expected[i] = cs.Fill(0);
-        }
-      }
+      if (*s.advice == Advice::kDontneed && !err) r.expected.Reset(first, end);
       ksmd_->Kick();
       if (err) Fail(fs, fmt::format("madvise failed: {} ({})", err->message, ErrnoName(err->err)));
       return true;
@@ -272,6 +295,7 @@ bool Driver::DoPages(const FlatStep& fs) {
       break;
   }
   for (uint64_t i = first; i < end; ++i) {
+    if (opt_.on_work && (i - first) % 4096 == 4095) opt_.on_work();
     uint64_t addr = r.start + i * mmu::kPageSize;
     std::optional<mmu::MachineError> err;
     if (s.op == Op::kWrite) {
@@ -290,18 +314,22 @@ bool Driver::DoPages(const FlatStep& fs) {
       cs.Ref(next);
       err = machine_->WritePage(p.mm, addr, next);
       if (!err) {
-        cs.Unref(r.expected[i]);
-        r.expected[i] = next;
+        r.expected.Set(i, next);
       } else {
         cs.Unref(next);
-        Fail(fs, fmt::format("{} at {} after {} of {} pages were written", err->message,
-                             PageName(s, i), i - first, end - first));
+        std::string what = fmt::format("{} at {} after {} of {} pages were written", err->message,
+                                       PageName(s, i), i - first, end - first);
+        if (err->err == ENOMEM) {
+          CannotRun(fs, what);
+        } else {
+          Fail(fs, what);
+        }
         return false;
       }
     } else if (s.op == Op::kRead || s.op == Op::kVerify) {
       mmu::ContentId got = 0;
       err = machine_->ReadPage(p.mm, addr, &got);
-      if (!err && s.op == Op::kVerify && cs.MemcmpPages(got, r.expected[i]) != 0) {
+      if (!err && s.op == Op::kVerify && cs.MemcmpPages(got, r.expected.Get(i)) != 0) {
         Fail(fs, fmt::format("verify failed: {} does not hold what the process last wrote",
                              PageName(s, i)));
       }
@@ -311,8 +339,13 @@ bool Driver::DoPages(const FlatStep& fs) {
       err = machine_->Unpin(p.mm, addr);
     }
     if (err) {
-      Fail(fs, fmt::format("{} at {}", err->message, PageName(s, i)));
-      return err->err != ENOMEM;
+      std::string what = fmt::format("{} at {}", err->message, PageName(s, i));
+      if (err->err == ENOMEM) {
+        CannotRun(fs, what);
+        return false;
+      }
+      Fail(fs, what);
+      return true;
     }
   }
   return true;
@@ -333,14 +366,17 @@ bool Driver::RunStep(const FlatStep& fs) {
       Process& parent = procs_.at(s.proc);
       mmu::Mm* child = nullptr;
       if (auto err = machine_->Fork(parent.mm, &child, s.child)) {
-        Fail(fs, err->message);
+        if (err->err == ENOMEM) {
+          CannotRun(fs, err->message);
+        } else {
+          Fail(fs, err->message);
+        }
         return false;
       }
       Process c;
       c.mm = child;
-      c.regions = parent.regions;
-      for (auto& [name, r] : c.regions)
-        for (mmu::ContentId id : r.expected) machine_->contents().Ref(id);
+      for (const auto& [name, r] : parent.regions)
+        c.regions[name] = Region{r.start, r.pages, r.expected.Clone()};
       procs_[s.child] = std::move(c);
       ksmd_->Kick();
       break;
@@ -358,8 +394,16 @@ bool Driver::RunStep(const FlatStep& fs) {
       r.pages = *s.pages;
       // mbind() only when the step names a node; otherwise the faulting task's policy applies.
       int node = s.node ? static_cast<int>(*s.node) : -1;
-      r.expected.assign(r.pages, machine_->contents().Fill(0));
-      for (uint64_t i = 1; i < r.pages; ++i) machine_->contents().Ref(r.expected[0]);
+      // mmap() fails with ENOMEM when the 128 TiB user address space (TASK_SIZE) has no room
+      // (validate refuses such a script where it can follow it; this guards the rest).
+      constexpr uint64_t kTaskSize = 0x7ffffffff000ULL;
+      if (r.pages > (kTaskSize - std::min(kTaskSize, p.mm->next_region_addr)) / mmu::kPageSize) {
+        CannotRun(fs, fmt::format("mmap of {} pages: ENOMEM, the process's 128 TiB address "
+                                  "space has no room left for it",
+                                  r.pages));
+        return false;
+      }
+      r.expected = ExpectedPages(machine_->contents(), r.pages);
       r.start = machine_->Mmap(p.mm, s.region, r.pages, node, s.locked);
       p.regions[s.region] = std::move(r);
       break;
@@ -402,14 +446,26 @@ bool Driver::RunStep(const FlatStep& fs) {
 }
 
 ordered_json Driver::Run() {
-  std::vector<FlatStep> steps = Flatten(w_);
-  for (const FlatStep& fs : steps) {
-    if (opt_.on_progress) opt_.on_progress(fs.index, steps.size());
-    if (!RunStep(fs)) {
-      errors_.push_back(fmt::format("the run stopped at step {}", fs.index));
-      break;
+  // The script is walked as it runs, never expanded: a repeat of 10^8 costs no memory.
+  total_steps_ = FlattenedSize(w_);
+  ForEachFlatStep(w_, [&](const FlatStep& fs) {
+    current_step_ = fs.index;
+    if (opt_.max_steps != 0 && fs.index >= opt_.max_steps) {
+      cannot_run_ = true;
+      errors_.push_back(fmt::format("the run stopped before step {} of {}: --max-steps {}",
+                                    fs.index, total_steps_, opt_.max_steps));
+      return false;
     }
-  }
+    current_ = &fs;
+    if (opt_.on_progress) opt_.on_progress(fs.index, total_steps_);
+    bool ok = RunStep(fs);
+    current_ = nullptr;
+    if (!ok) {
+      errors_.push_back(fmt::format("the run stopped at step {}", fs.index));
+      return false;
+    }
+    return true;
+  });
   ordered_json doc;
   doc["ksmsim"] = 1;
   doc["workload"] = w_.name;

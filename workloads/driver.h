@@ -16,6 +16,7 @@
 #include "nlohmann/json.hpp"
 #include "sim/event_queue.h"
 #include "workloads/content_gen.h"
+#include "workloads/expected_pages.h"
 #include "workloads/workload.h"
 
 namespace ksmsim::workloads {
@@ -24,6 +25,16 @@ struct DriverOptions {
   bool check = false;            // run the invariant checker after every step
   std::function<void(const ksm::KsmEvent&, uint64_t time_ns)> on_event{};  // event log
   std::function<void(uint64_t step, uint64_t total)> on_progress{};
+  // Called now and then during long work (each ksmd batch a wait runs, every 4096 pages a
+  // step touches): for a progress display. Changes nothing.
+  std::function<void()> on_work{};
+  // Something the user should know before long work starts (a wait whose simulated work
+  // is enormous); one line, no newline.
+  std::function<void(const std::string&)> on_notice{};
+  // Work limits (0 = none): the run stops with exit status 3 before flattened step
+  // max_steps, or once ksmd has run max_batches batches.
+  uint64_t max_steps = 0;
+  uint64_t max_batches = 0;
   // Called after every step (for traces, step-through and dumps).
   std::function<void(const FlatStep&)> after_step{};
   // Called during a wait before simulated time moves to `time_ns` (before each event the
@@ -44,9 +55,18 @@ class Driver {
   ~Driver();
 
   // Runs every step; returns the result document. Exit status per WORKLOAD-FORMAT: 0 when
-  // every expect and verify held, 1 otherwise (see exit_status()).
+  // every expect and verify held, 1 when one failed, 3 when the workload could not be
+  // carried out (see exit_status()).
   nlohmann::ordered_json Run();
-  int exit_status() const { return failed_ ? 1 : 0; }
+  int exit_status() const { return cannot_run_ ? 3 : failed_ ? 1 : 0; }
+  // True once the run met something it cannot carry out: the simulated machine out of
+  // memory, a wait that can never finish, an address space exhausted, a work limit.
+  bool cannot_run() const { return cannot_run_; }
+  // Flattened steps in all (saturating), and the index of the step running now.
+  uint64_t total_steps() const { return total_steps_; }
+  uint64_t current_step() const { return current_step_; }
+  // The step running now (null between steps): for a progress display.
+  const FlatStep* current() const { return current_; }
 
   // Runs one flattened step; false when the run must stop (a step failed hard).
   bool RunStep(const FlatStep& fs);
@@ -66,13 +86,19 @@ class Driver {
   struct Region {
     uint64_t start = 0;
     uint64_t pages = 0;
-    std::vector<mmu::ContentId> expected;  // what the process last wrote (a reference each)
+    ExpectedPages expected;  // what the process last wrote (references held)
   };
   struct Process {
     mmu::Mm* mm = nullptr;
     std::map<std::string, Region> regions;
   };
   void Fail(const FlatStep& fs, const std::string& what);
+  // Fail, and the workload cannot be carried out (exit status 3).
+  void CannotRun(const FlatStep& fs, const std::string& what);
+  // Tells the user when a `wait ms` will make ksmd run an enormous number of batches.
+  void NoticeLongWait(const FlatStep& fs, const WaitSpec& w);
+  // False (after CannotRun) when ksmd has run max_batches batches.
+  bool WithinBatchLimit(const FlatStep& fs);
   bool DoWait(const FlatStep& fs, const WaitSpec& w);
   bool DoPages(const FlatStep& fs);
   void DoKsm(const FlatStep& fs);
@@ -93,6 +119,10 @@ class Driver {
   nlohmann::ordered_json outcomes_ = nlohmann::ordered_json::array();
   std::vector<std::string> errors_;
   bool failed_ = false;
+  bool cannot_run_ = false;
+  uint64_t total_steps_ = 0;
+  uint64_t current_step_ = 0;
+  const FlatStep* current_ = nullptr;
 };
 
 // "ksmsim 0.1.0 (kernel profile 6.1)"

@@ -20,7 +20,11 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr uint64_t kMaxNodes = 1024;
-constexpr uint64_t kMaxMib = uint64_t{1} << 32;  // 4 PiB: keeps page counts far from overflow
+// 4 PiB, x86-64's 52-bit physical address space: for all nodes together, and as a bound on
+// every other size in MiB (keeps page counts far from overflow).
+constexpr uint64_t kMaxMib = uint64_t{1} << 32;
+// Swap slots are 32-bit numbers in this model (and ~0 means none): 16 TiB of swap at most.
+constexpr uint64_t kMaxSwapMib = (uint64_t{0xffffffff} - 1) / 256;
 
 bool IsPowerOfTwo(uint64_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
@@ -42,6 +46,7 @@ bool ParseMachine(Reader& r, const Json& v, MachineSpec& m) {
                   nodes.is_array() ? fmt::format("{} nodes", nodes.size()) : DescribeJson(nodes)));
     } else {
       m.nodes.clear();
+      uint64_t total_mib = 0;
       for (size_t i = 0; i < nodes.size(); ++i) {
         std::string path = JoinIndex("machine.nodes", i);
         NodeSpec node;
@@ -51,6 +56,14 @@ bool ParseMachine(Reader& r, const Json& v, MachineSpec& m) {
             node.memory_mib = r.Uint(nodes[i]["memory_mib"], JoinKey(path, "memory_mib"), 1,
                                      kMaxMib, "MiB of memory on the node")
                                   .value_or(node.memory_mib);
+            if (total_mib + node.memory_mib > kMaxMib) {
+              r.Error(JoinKey(path, "memory_mib"),
+                      fmt::format("all nodes together may have at most {} MiB (4 PiB, the "
+                                  "52-bit physical address space of x86-64); the nodes up to "
+                                  "this one have {}",
+                                  kMaxMib, total_mib + node.memory_mib));
+            }
+            total_mib += node.memory_mib;
           }
         }
         m.nodes.push_back(node);
@@ -58,7 +71,8 @@ bool ParseMachine(Reader& r, const Json& v, MachineSpec& m) {
     }
   }
   if (v.contains("swap_mib")) {
-    m.swap_mib = r.Uint(v["swap_mib"], "machine.swap_mib", 0, kMaxMib, "0 means no swap")
+    m.swap_mib = r.Uint(v["swap_mib"], "machine.swap_mib", 0, kMaxSwapMib,
+                        "0 means no swap; swap slots are 32-bit numbers in this model")
                      .value_or(m.swap_mib);
   }
   if (v.contains("memory_block_mib")) {

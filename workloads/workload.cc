@@ -79,6 +79,8 @@ bool Visit(const std::vector<Step>& steps, uint64_t& index,
            const std::function<bool(const FlatStep&)>& visit) {
   for (const Step& s : steps) {
     if (s.op == Op::kRepeat) {
+      // A body with no step (only empty repeats) contributes nothing however often it runs.
+      if (FlattenedSizeOf(s.steps) == 0) continue;
       for (uint64_t i = 0; i < s.times; ++i) {
         if (!Visit(s.steps, index, visit)) return false;
       }

@@ -7,6 +7,7 @@
 #include "tools/cli/command.h"
 #include "tools/cli/load_workload.h"
 #include "tools/teach/explain.h"
+#include "tools/cli/run_limits.h"
 
 namespace ksmsim::tools {
 namespace {
@@ -14,6 +15,7 @@ namespace {
 struct ExplainArgs {
   std::string file, steps, proc, pages;
   bool json = false;
+  RunLimits limits;
 };
 
 int Explain(const ExplainArgs& a) {
@@ -37,6 +39,7 @@ int Explain(const ExplainArgs& a) {
     pages = *r;
   }
   workloads::Workload w = *loaded;
+  if (!a.limits.CheckBudget(w, a.file)) return kExitCannotRun;
   uint64_t step = 0;
   std::unique_ptr<teach::DecisionBuilder> builder;
   workloads::DriverOptions opt;
@@ -83,6 +86,7 @@ RegisterCommand reg{
        sub->add_option("--proc", a->proc, "only pages of this process");
        sub->add_option("--pages", a->pages, "only pages with these region indexes, N..M inclusive");
        sub->add_flag("--json", a->json, "one JSON object per line");
+       a->limits.AddOptions(sub, /*work_limits=*/false);
        return [a] { return Explain(*a); };
      }}};
 

@@ -5,6 +5,7 @@
 
 #include "fmt/format.h"
 #include "tools/cli/command.h"
+#include "tools/cli/run_limits.h"
 #include "traces/replay.h"
 
 namespace ksmsim::tools {
@@ -17,6 +18,7 @@ struct ReplayArgs {
   bool check = false;
   bool force = false;
   bool quiet = false;
+  RunLimits limits;
 };
 
 int Replay(const ReplayArgs& a) {
@@ -46,6 +48,7 @@ int Replay(const ReplayArgs& a) {
   try {
     traces::Trace t = traces::ReadTraceFile(a.file);
     try {
+      if (!a.limits.CheckBudget(traces::TraceWorkload(t, set), a.file)) return kExitCannotRun;
       r = traces::Replay(t, set, a.check);
     } catch (const traces::TraceError& e) {
       throw traces::TraceError{a.file + ": " + e.message};
@@ -81,7 +84,7 @@ int Replay(const ReplayArgs& a) {
 
 RegisterCommand reg{{"replay",
                      "Replay a recorded trace; exit 0 as recorded, 1 an expect/verify failed or "
-                     "ksmd diverged (without --set), 2 invalid trace",
+                     "ksmd diverged (without --set), 2 invalid trace, 3 cannot be carried out",
                      [](CLI::App* sub) {
                        auto a = std::make_shared<ReplayArgs>();
                        sub->add_option("trace", a->file, "the trace (JSON Lines or binary)")
@@ -93,6 +96,7 @@ RegisterCommand reg{{"replay",
                                      "run the invariant checker after every step");
                        sub->add_flag("--quiet,-q", a->quiet, "print no summary");
                        sub->add_flag("--force", a->force, "overwrite the output file");
+                       a->limits.AddOptions(sub, /*work_limits=*/false);
                        return [a] { return Replay(*a); };
                      }}};
 

@@ -8,6 +8,7 @@
 #include "fmt/format.h"
 #include "tools/cli/command.h"
 #include "tools/cli/load_workload.h"
+#include "tools/cli/run_limits.h"
 #include "tools/teach/html_report.h"
 
 namespace ksmsim::tools {
@@ -17,11 +18,13 @@ struct ReportArgs {
   std::string file, out;
   uint64_t timeline_ms = 100;
   uint64_t max_events = 20000;
+  RunLimits limits;
 };
 
 int Report(const ReportArgs& a) {
   std::optional<workloads::Workload> loaded = LoadWorkloadOrReport(a.file);
   if (!loaded) return kExitInvalidInput;
+  if (!a.limits.CheckBudget(*loaded, a.file)) return kExitCannotRun;
   std::string source;
   {
     std::ifstream in(a.file);
@@ -55,6 +58,7 @@ RegisterCommand reg{{"report",
                            ->check(CLI::PositiveNumber);
                        sub->add_option("--max-events", a->max_events,
                                        "at most this many rows in the event log (default 20000)");
+                       a->limits.AddOptions(sub, /*work_limits=*/false);
                        return [a] { return Report(*a); };
                      }}};
 

@@ -12,6 +12,7 @@
 #include "tools/cli/load_workload.h"
 #include "tools/teach/timeline.h"
 #include "tools/teach/trees.h"
+#include "tools/cli/run_limits.h"
 #include "traces/replay.h"
 #include "workloads/driver.h"
 
@@ -30,6 +31,7 @@ struct RunArgs {
   uint64_t timeline_ms = 100;
   std::string dump_trees;
   std::string record;
+  RunLimits limits;
 };
 
 void PrintSummary(const nlohmann::ordered_json& doc, const std::string& file) {
@@ -57,6 +59,7 @@ int Run(const RunArgs& a) {
   if (!loaded) return kExitInvalidInput;
   workloads::Workload w = *loaded;
   if (a.seed) w.seed = *a.seed;
+  if (!a.limits.CheckBudget(w, a.file)) return kExitCannotRun;
   for (const std::string& path : {a.out, a.events, a.timeline, a.record}) {
     if (!path.empty() && std::filesystem::exists(path) && !a.force) {
       std::cerr << fmt::format("{}: already exists; pass --force to overwrite it\n", path);
@@ -86,15 +89,9 @@ int Run(const RunArgs& a) {
       events << j.dump() << "\n";
     };
   }
-  auto t0 = std::chrono::steady_clock::now();
-  bool tty = isatty(STDERR_FILENO) && !a.quiet;
-  opt.on_progress = [&](uint64_t step, uint64_t total) {
-    if (!tty) return;
-    double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (secs > 2) std::cerr << fmt::format("\rstep {}/{}", step + 1, total) << std::flush;
-  };
   workloads::Driver* dp = nullptr;
+  RunLimits limits = a.limits;
+  limits.quiet = a.quiet;
   teach::TimelineSampler sampler(a.timeline_ms * 1000000);
   if (!a.timeline.empty()) {
     opt.before_time = [&](uint64_t t) { sampler.Before(*dp, t); };
@@ -125,6 +122,7 @@ int Run(const RunArgs& a) {
     recorder.emplace(w);
     recorder->Install(opt);
   }
+  limits.Install(opt, &dp);
   workloads::Driver driver(w, opt);
   dp = &driver;
   if (recorder) recorder->Bind(&driver);
@@ -148,7 +146,7 @@ int Run(const RunArgs& a) {
       return 2;
     }
   }
-  if (tty) std::cerr << "\r" << std::string(30, ' ') << "\r";
+  limits.Finish();
   if (!a.out.empty()) {
     std::ofstream out(a.out);
     out << doc.dump(2) << "\n";
@@ -162,8 +160,10 @@ int Run(const RunArgs& a) {
 }
 
 RegisterCommand reg{{"run",
-                     "Simulate a workload and report the KSM counters (exit 0 all expects held, "
-                     "1 some failed, 2 invalid input)",
+                     "Simulate a workload and report the KSM counters (exit 0 every expect and "
+                     "verify held, 1 one failed, 2 invalid input, 3 valid but cannot be carried "
+                     "out: simulated machine out of memory, a wait that can never finish, the "
+                     "host budget or a work limit)",
                      [](CLI::App* sub) {
                        auto a = std::make_shared<RunArgs>();
                        sub->add_option("file", a->file, "the workload (JSON, WORKLOAD-FORMAT v1)")
@@ -191,6 +191,7 @@ RegisterCommand reg{{"run",
                                        "record the run as a trace (docs/TRACE-FORMAT.md): "
                                        "binary when the name ends in .ksmt, else JSON Lines");
                        sub->add_flag("--force", a->force, "overwrite existing output files");
+                       a->limits.AddOptions(sub, /*work_limits=*/true);
                        return [a] { return Run(*a); };
                      }}};
 

@@ -9,14 +9,24 @@
 #include "tools/cli/command.h"
 #include "tools/cli/load_workload.h"
 #include "tools/teach/stepper.h"
+#include "tools/cli/run_limits.h"
 
 namespace ksmsim::tools {
 namespace {
 
-int Step(const std::string& file) {
+int Step(const std::string& file, const RunLimits& limits) {
   std::optional<workloads::Workload> loaded = LoadWorkloadOrReport(file);
   if (!loaded) return kExitInvalidInput;
   workloads::Workload w = *loaded;
+  if (!limits.CheckBudget(w, file)) return kExitCannotRun;
+  // The stepper keeps the flattened script (~100 bytes a step).
+  if (uint64_t n = workloads::FlattenedSize(w); n > 10'000'000) {
+    std::cerr << fmt::format(
+        "{}: the script is {} steps with repeat expanded; the stepper "
+        "holds at most 10000000 (use `ksmsim run`)\n",
+        file, n);
+    return kExitCannotRun;
+  }
   Stepper* sp = nullptr;
   workloads::DriverOptions opt;
   opt.on_progress = [&](uint64_t step, uint64_t) { sp->BeforeStep(step); };
@@ -43,11 +53,13 @@ RegisterCommand reg{
      "scanned pages or KSM events; print counters and trees",
      [](CLI::App* sub) {
        auto file = std::make_shared<std::string>();
+       auto limits = std::make_shared<RunLimits>();
        sub->add_option("file", *file, "the workload (JSON, WORKLOAD-FORMAT v1)")->required();
+       limits->AddOptions(sub, /*work_limits=*/false);
        sub->footer(
            "Commands come from the terminal (with a prompt) or, when stdin is "
            "not a terminal, one per line from stdin; type help for the list.");
-       return [file] { return Step(*file); };
+       return [file, limits] { return Step(*file, *limits); };
      }}};
 
 }  // namespace

@@ -1,4 +1,4 @@
-// ksmsim: the command line. Subcommands register themselves (tools/command.h).
+// ksmsim: the command line. Subcommands register themselves (tools/cli/command.h).
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -19,6 +19,12 @@ int main(int argc, char** argv) {
       "merging).\nRun a JSON workload and read the KSM counters the kernel would report.\n"
       "Workload format: docs/WORKLOAD-FORMAT.md; docs: docs/."};
   app.set_version_flag("--version", std::string("ksmsim ") + KSMSIM_VERSION);
+  app.footer(
+      "Exit status: 0 every expect and verify held; 1 an expect or verify failed; 2 invalid "
+      "input (workload, trace or usage; sizes no real machine has); 3 a valid workload that "
+      "cannot be carried out (the simulated machine out of memory with no swap, a wait that "
+      "can never finish, more host memory than MemAvailable or --max-memory, --max-steps or "
+      "--max-batches reached).");
   app.require_subcommand(1);
   auto& registry = CommandRegistry();
   std::sort(registry.begin(), registry.end(),

@@ -29,6 +29,33 @@ const std::vector<std::string>& KsmKnobs() {
   throw PlanError(where + ": " + what);
 }
 
+// The limits of `ksmsim validate` (workloads/parse*.cc), so that both refuse the same
+// sizes, and the oracle's own bound on the plan (each action is a few hundred bytes here
+// and a round trip to the guest there).
+constexpr uint64_t kMaxMib = uint64_t{1} << 32;                     // 4 PiB in all
+constexpr uint64_t kMaxSwapMib = (uint64_t{0xffffffff} - 1) / 256;  // 32-bit swap slots
+constexpr uint64_t kMaxRegionPages = uint64_t{1} << 35;             // 128 TiB
+constexpr uint64_t kMaxWaitMs = 1'000'000'000'000;                  // ~31 years
+constexpr uint64_t kMaxCount = 0xffffffff;                          // times, full_scans
+constexpr uint64_t kMaxActions = 1'000'000;
+
+uint64_t SatAdd(uint64_t a, uint64_t b) { return a > ~uint64_t{0} - b ? ~uint64_t{0} : a + b; }
+uint64_t SatMul(uint64_t a, uint64_t b) {
+  return a != 0 && b > ~uint64_t{0} / a ? ~uint64_t{0} : a * b;
+}
+
+// Steps of a JSON step list with repeat expanded (saturating; malformed steps count 1).
+uint64_t FlatCount(const Json& steps) {
+  if (!steps.is_array()) return 0;
+  uint64_t n = 0;
+  for (const Json& s : steps) {
+    bool repeat = s.is_object() && s.contains("op") && s.at("op") == "repeat" &&
+                  s.contains("times") && s.at("times").is_number_unsigned() && s.contains("steps");
+    n = SatAdd(n, repeat ? SatMul(s.at("times").get<uint64_t>(), FlatCount(s.at("steps"))) : 1);
+  }
+  return n;
+}
+
 void CheckFields(const Json& obj, const std::string& where,
                  std::initializer_list<const char*> allowed) {
   if (!obj.is_object()) Fail(where, "must be an object");
@@ -54,6 +81,14 @@ uint64_t GetU64(const Json& obj, const char* field, const std::string& where, bo
   return v.get<uint64_t>();
 }
 
+// GetU64 with validate's upper bound.
+uint64_t GetU64Max(const Json& obj, const char* field, const std::string& where, bool required,
+                   uint64_t def, uint64_t max, const char* why) {
+  uint64_t v = GetU64(obj, field, where, required, def);
+  if (v > max) Fail(where + "." + field, "at most " + std::to_string(max) + " (" + why + ")");
+  return v;
+}
+
 std::string GetString(const Json& obj, const char* field, const std::string& where, bool required) {
   if (!obj.contains(field)) {
     if (required) Fail(where, std::string("missing field \"") + field + "\"");
@@ -66,7 +101,25 @@ std::string GetString(const Json& obj, const char* field, const std::string& whe
 struct RegionState {
   uint64_t addr = 0;
   uint64_t pages = 0;
-  std::vector<bool> mapped;
+  std::map<uint64_t, uint64_t> unmapped;  // [first, end) page ranges munmap'd, disjoint
+
+  // Marks [first, end) unmapped, merging with the ranges it touches.
+  void Unmap(uint64_t first, uint64_t end) {
+    auto it = unmapped.upper_bound(first);
+    if (it != unmapped.begin() && std::prev(it)->second >= first) --it;
+    while (it != unmapped.end() && it->first <= end) {
+      first = std::min(first, it->first);
+      end = std::max(end, it->second);
+      it = unmapped.erase(it);
+    }
+    unmapped[first] = end;
+  }
+  // The first unmapped page in [first, end), or end.
+  uint64_t FirstUnmapped(uint64_t first, uint64_t end) const {
+    auto it = unmapped.upper_bound(first);
+    if (it != unmapped.begin() && std::prev(it)->second > first) return first;
+    return it != unmapped.end() && it->first < end ? it->first : end;
+  }
 };
 
 struct ProcState {
@@ -92,10 +145,20 @@ class Planner {
     std::string op = GetString(s, "op", where, true);
     if (op == "repeat") {
       CheckFields(s, where, {"op", "times", "steps"});
-      uint64_t times = GetU64(s, "times", where, true, 0);
+      uint64_t times = GetU64Max(s, "times", where, true, 0, kMaxCount, "repetitions");
       if (!s.contains("steps")) Fail(where, "missing field \"steps\"");
+      if (SatAdd(step_, SatMul(times, FlatCount(s.at("steps")))) > kMaxActions) {
+        Fail(where, "the kernel oracle runs at most " + std::to_string(kMaxActions) +
+                        " steps with repeat expanded");
+      }
+      // A body of empty repeats plans nothing: check it once instead of `times` times.
+      if (FlatCount(s.at("steps")) == 0) times = std::min<uint64_t>(times, 1);
       for (uint64_t t = 0; t < times; ++t) Steps(s.at("steps"), where + ".steps");
       return;
+    }
+    if (step_ >= kMaxActions) {
+      Fail(where, "the kernel oracle runs at most " + std::to_string(kMaxActions) +
+                      " steps with repeat expanded");
     }
     Action a;
     a.step = step_++;
@@ -134,7 +197,8 @@ class Planner {
       a.region = GetString(s, "region", at, true);
       if (p.regions.count(a.region))
         Fail(at + ".region", "region \"" + a.region + "\" already exists in this process");
-      a.pages = GetU64(s, "pages", at, true, 0);
+      a.pages = GetU64Max(s, "pages", at, true, 0, kMaxRegionPages,
+                          "the 128 TiB user address space in 4 KiB pages");
       if (a.pages == 0) Fail(at + ".pages", "must be at least 1");
       a.node = Node(s, at, -1);
       if (s.contains("locked")) {
@@ -142,17 +206,20 @@ class Planner {
         a.locked = s.at("locked").get<bool>();
       }
       a.addr = p.next_addr;
+      constexpr uint64_t kTaskSize = 0x7ffffffff000ULL;  // as validate: addresses never reused
+      if (a.pages > (kTaskSize - std::min(kTaskSize, a.addr)) / kPageSize) {
+        Fail(at + ".pages", "the region does not fit in the process's 128 TiB address space");
+      }
       uint64_t size = a.pages * kPageSize;
       p.next_addr = a.addr + (size + kRegionAlign - 1) / kRegionAlign * kRegionAlign + kRegionAlign;
-      p.regions[a.region] = RegionState{a.addr, a.pages, std::vector<bool>(a.pages, true)};
+      p.regions[a.region] = RegionState{a.addr, a.pages, {}};
       Note(a);
     } else if (op == "munmap") {
       CheckFields(s, at, {"op", "proc", "region", "range"});
       a.kind = ActionKind::kMunmap;
       RegionState& r = Range(s, at, a, /*need_mapped=*/false);
-      std::fill(r.mapped.begin() + a.region_first, r.mapped.begin() + a.region_first + a.pages,
-                false);
-      if (std::none_of(r.mapped.begin(), r.mapped.end(), [](bool m) { return m; })) {
+      r.Unmap(a.region_first, a.region_first + a.pages);
+      if (r.FirstUnmapped(0, r.pages) == 0 && r.unmapped.begin()->second >= r.pages) {
         procs_[plan_.proc_names[a.proc]].regions.erase(a.region);
       }
     } else if (op == "madvise") {
@@ -224,7 +291,9 @@ class Planner {
         Fail(at, "give exactly one of \"ms\" and \"full_scans\"");
       }
       a.kind = s.contains("ms") ? ActionKind::kWaitMs : ActionKind::kWaitFullScans;
-      a.amount = GetU64(s, s.contains("ms") ? "ms" : "full_scans", at, true, 0);
+      a.amount = s.contains("ms")
+                     ? GetU64Max(s, "ms", at, true, 0, kMaxWaitMs, "about 31 years")
+                     : GetU64Max(s, "full_scans", at, true, 0, kMaxCount, "completed passes");
     } else if (op == "expect") {
       CheckFields(s, at, {"op", "ksm", "procs", "vmstat"});
       a.kind = ActionKind::kExpect;
@@ -297,11 +366,9 @@ class Planner {
       end = rg[1].get<uint64_t>();
     }
     if (need_mapped) {
-      for (uint64_t i = first; i < end; ++i) {
-        if (!r.mapped[i]) {
-          Fail(at + ".range",
-               "page " + std::to_string(i) + " of region \"" + a.region + "\" is unmapped");
-        }
+      if (uint64_t i = r.FirstUnmapped(first, end); i < end) {
+        Fail(at + ".range",
+             "page " + std::to_string(i) + " of region \"" + a.region + "\" is unmapped");
       }
     }
     a.addr = r.addr + first * kPageSize;
@@ -416,10 +483,16 @@ Plan MakePlan(const Json& w) {
         CheckFields(nodes[i], at, {"memory_mib"});
         uint64_t mib = GetU64(nodes[i], "memory_mib", at, true, 0);
         if (mib == 0) Fail(at + ".memory_mib", "must be at least 1");
+        uint64_t before = 0;
+        for (uint64_t m : plan.node_mib) before += m;
+        if (mib > kMaxMib - before) {
+          Fail(at + ".memory_mib",
+               "all nodes together may have at most " + std::to_string(kMaxMib) + " MiB (4 PiB)");
+        }
         plan.node_mib.push_back(mib);
       }
     }
-    plan.swap_mib = GetU64(m, "swap_mib", "machine", false, 0);
+    plan.swap_mib = GetU64Max(m, "swap_mib", "machine", false, 0, kMaxSwapMib, "32-bit swap slots");
     plan.block_mib = GetU64(m, "memory_block_mib", "machine", false, 128);
     if (plan.block_mib != 128) {
       Fail("machine.memory_block_mib", "the kernel oracle's x86-64 guest has 128 MiB blocks only");

@@ -114,7 +114,7 @@ int RunOracle(const OracleOptions& o) {
   try {
     workload = Json::parse(text);
     plan = oracle::MakePlan(workload);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range for 1e999
     std::cerr << "ksmsim oracle: " << o.workload << " is not valid JSON: " << e.what() << "\n";
     return 2;
   } catch (const oracle::PlanError& e) {
