@@ -14,7 +14,7 @@ int NoKsm::ksm_madvise(Vma&, uint64_t, uint64_t, Advice advice, uint64_t* vm_fla
 }
 
 Machine::Machine(const MachineConfig& config)
-    : config_(config), phys_(config.node_pages, config.block_pages), swap_(config.swap_pages) {
+    : config_(config), phys_(config.node_pages, config.block_pages, config.reserve_pages), swap_(config.swap_pages) {
   zero_page_.pfn = kZeroPfn;
   zero_page_.flags = 0;
   zero_page_.refcount = 1;

@@ -22,6 +22,9 @@ struct MachineConfig {
   std::vector<uint64_t> node_pages{262144};  // pages of memory per NUMA node
   uint64_t swap_pages = 0;
   uint64_t block_pages = 32768;  // memory block (hotplug granularity)
+  // Per node: frames outside its memory blocks, allocated last and never offlined (the
+  // oracle guest's boot memory when the workload hotplugs memory); empty: none.
+  std::vector<uint64_t> reserve_pages;
 };
 
 // Global event counters of /proc/vmstat that the simulator models.

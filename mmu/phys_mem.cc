@@ -4,24 +4,36 @@
 
 namespace ksmsim::mmu {
 
-PhysMem::PhysMem(const std::vector<uint64_t>& node_pages, uint64_t block_pages)
+PhysMem::PhysMem(const std::vector<uint64_t>& node_pages, uint64_t block_pages,
+                 const std::vector<uint64_t>& reserve_pages)
     : block_pages_(block_pages) {
-  for (uint64_t pages : node_pages) {
+  auto add = [&](uint64_t pages, int owner) {
     Node n;
     n.start = total_pages_;
     n.pages = pages;
     n.free_count = pages;
     total_pages_ += pages;
     nodes_.push_back(std::move(n));
+    owner_.push_back(owner);
+  };
+  for (uint64_t pages : node_pages) add(pages, static_cast<int>(nodes_.size()));
+  num_nodes_ = static_cast<int>(nodes_.size());
+  reserve_of_.assign(nodes_.size(), 0);
+  for (size_t i = 0; i < reserve_pages.size() && i < node_pages.size(); ++i) {
+    if (reserve_pages[i] == 0) continue;
+    reserve_of_[i] = nodes_.size();
+    add(reserve_pages[i], static_cast<int>(i));
   }
   dirs_.resize((total_pages_ + kDirPages - 1) / kDirPages);
 }
 
-int PhysMem::pfn_to_nid(Pfn pfn) const {
-  for (int i = num_nodes() - 1; i > 0; --i)
+size_t PhysMem::NodeIndexOf(Pfn pfn) const {
+  for (size_t i = nodes_.size() - 1; i > 0; --i)
     if (pfn >= nodes_[i].start) return i;
   return 0;
 }
+
+int PhysMem::pfn_to_nid(Pfn pfn) const { return owner_[NodeIndexOf(pfn)]; }
 
 Page* PhysMem::Init(Pfn pfn) {
   auto& dir = dirs_[pfn / kDirPages];
@@ -45,8 +57,7 @@ bool PhysMem::IsIsolated(Pfn pfn) const {
   return !isolated_blocks_.empty() && isolated_blocks_.count(pfn / block_pages_) != 0;
 }
 
-Page* PhysMem::AllocOnNode(int nid) {
-  Node& n = nodes_[nid];
+Page* PhysMem::AllocFrom(Node& n) {
   while (!n.free_stack.empty()) {
     Pfn pfn = n.free_stack.back();
     n.free_stack.pop_back();
@@ -70,8 +81,13 @@ Page* PhysMem::AllocOnNode(int nid) {
   return nullptr;
 }
 
+Page* PhysMem::AllocOnNode(int nid) {
+  if (Page* p = AllocFrom(nodes_[nid])) return p;
+  return reserve_of_[nid] ? AllocFrom(nodes_[reserve_of_[nid]]) : nullptr;
+}
+
 void PhysMem::Free(Page* page) {
-  Node& n = nodes_[page->nid];
+  Node& n = nodes_[NodeIndexOf(page->pfn)];
   page->Set(PG_free);
   if (IsIsolated(page->pfn)) {
     // A frame freed into an isolated pageblock goes to the MIGRATE_ISOLATE free list and is

@@ -1,7 +1,9 @@
 // Physical memory: the frame array (struct page per PFN, allocated in chunks on first
 // use, found through a two-level directory that is itself filled on first use, so host
 // memory follows the frames touched, not the machine's size), NUMA nodes laid out one
-// after another, memory blocks, and the page allocator.
+// after another, memory blocks, and the page allocator. A node may also have reserve
+// frames (the kernel's own boot memory in the oracle's guest), numbered after every node's
+// declared frames: in no memory block, never offlined, allocated last on their node.
 #pragma once
 
 #include <array>
@@ -16,9 +18,10 @@ namespace ksmsim::mmu {
 
 class PhysMem {
  public:
-  PhysMem(const std::vector<uint64_t>& node_pages, uint64_t block_pages);
+  PhysMem(const std::vector<uint64_t>& node_pages, uint64_t block_pages,
+          const std::vector<uint64_t>& reserve_pages = {});
 
-  int num_nodes() const { return static_cast<int>(nodes_.size()); }
+  int num_nodes() const { return num_nodes_; }
   uint64_t total_pages() const { return total_pages_; }
   uint64_t node_start(int nid) const { return nodes_[nid].start; }
   uint64_t node_pages(int nid) const { return nodes_[nid].pages; }
@@ -45,13 +48,21 @@ class PhysMem {
   // what was never touched in steps of a chunk or a directory.
   Pfn NextTouched(Pfn pfn, Pfn end) const;
 
-  // Allocates a free frame on exactly node `nid`; null when that node has none.
+  // Allocates a free frame on exactly node `nid` (its declared memory first, then its
+  // reserve); null when that node has none.
   Page* AllocOnNode(int nid);
   // Returns a frame to its node's free list (the caller has reset it).
   void Free(Page* page);
   uint64_t free_pages(int nid) const { return nodes_[nid].free_count; }
   uint64_t used_pages(int nid) const {
     return nodes_[nid].pages - nodes_[nid].free_count - nodes_[nid].offline_count;
+  }
+  // The node's reserve frames (0 when it has none) and how many are allocated.
+  uint64_t reserve_pages(int nid) const {
+    return reserve_of_[nid] ? nodes_[reserve_of_[nid]].pages : 0;
+  }
+  uint64_t reserve_used(int nid) const {
+    return reserve_of_[nid] ? used_pages(reserve_of_[nid]) : 0;
   }
 
   // Memory hotplug support: take the free frames of [start, end) out of the allocator
@@ -75,8 +86,13 @@ class PhysMem {
     uint64_t offline_count = 0;
   };
   Page* Init(Pfn pfn);
+  Page* AllocFrom(Node& n);
+  size_t NodeIndexOf(Pfn pfn) const;  // into nodes_: a declared node or a reserve
 
-  std::vector<Node> nodes_;
+  int num_nodes_ = 0;
+  std::vector<Node> nodes_;       // the declared nodes, then the reserves
+  std::vector<size_t> reserve_of_;  // per node: its reserve's index in nodes_, or 0
+  std::vector<int> owner_;          // per entry of nodes_: the node it belongs to
   uint64_t total_pages_ = 0;
   uint64_t block_pages_;
   const Chunk* chunk_of(Pfn pfn) const {

@@ -40,6 +40,13 @@ mmu::Advice ToMmu(Advice a) {
   }
   return mmu::Advice::kMergeable;
 }
+// Whether any step, repeat bodies included, offlines or onlines memory.
+bool UsesHotplug(const std::vector<Step>& steps) {
+  for (const Step& s : steps)
+    if (s.op == Op::kOffline || s.op == Op::kOnline || UsesHotplug(s.steps)) return true;
+  return false;
+}
+constexpr uint64_t kDefaultHotplugReserveMib = 64;
 }  // namespace
 
 Driver::Driver(const Workload& workload, DriverOptions options)
@@ -47,6 +54,12 @@ Driver::Driver(const Workload& workload, DriverOptions options)
   mmu::MachineConfig mc;
   mc.node_pages.clear();
   for (const NodeSpec& n : w_.machine.nodes) mc.node_pages.push_back(n.memory_mib * kPagesPerMib);
+  // The oracle's guest hotplugs the workload's memory as DIMMs beside its own boot memory
+  // (docs/ORACLE.md "Memory hotplug"); what the kernel leaves free of it is the reserve.
+  const bool hotplug = UsesHotplug(w_.steps);
+  for (const NodeSpec& n : w_.machine.nodes)
+    mc.reserve_pages.push_back(n.reserve_mib.value_or(hotplug ? kDefaultHotplugReserveMib : 0) *
+                               kPagesPerMib);
   mc.swap_pages = w_.machine.swap_mib * kPagesPerMib;
   mc.block_pages = w_.machine.memory_block_mib * kPagesPerMib;
   machine_ = std::make_unique<mmu::Machine>(mc);
@@ -139,9 +152,13 @@ ordered_json Driver::Counters() {
                    {"pswpout", vm.pswpout}};
   ordered_json m;
   ordered_json nodes = ordered_json::array();
-  for (int n = 0; n < machine_->phys().num_nodes(); ++n)
-    nodes.push_back({{"frames_in_use", machine_->phys().used_pages(n)},
-                     {"frames_free", machine_->phys().free_pages(n)}});
+  for (int n = 0; n < machine_->phys().num_nodes(); ++n) {
+    ordered_json node = {{"frames_in_use", machine_->phys().used_pages(n)},
+                         {"frames_free", machine_->phys().free_pages(n)}};
+    if (machine_->phys().reserve_pages(n) > 0)
+      node["reserve_in_use"] = machine_->phys().reserve_used(n);
+    nodes.push_back(std::move(node));
+  }
   m["nodes"] = nodes;
   ordered_json res = ordered_json::object();
   for (auto& [name, p] : procs_) res[name] = machine_->resident_pages(p.mm);

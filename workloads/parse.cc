@@ -20,6 +20,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr uint64_t kMaxNodes = 1024;
+constexpr uint64_t kMaxReserveMib = 1024 * 1024;  // 1 TiB of boot memory per node
 // 4 PiB, x86-64's 52-bit physical address space: for all nodes together, and as a bound on
 // every other size in MiB (keeps page counts far from overflow).
 constexpr uint64_t kMaxMib = uint64_t{1} << 32;
@@ -51,7 +52,11 @@ bool ParseMachine(Reader& r, const Json& v, MachineSpec& m) {
         std::string path = JoinIndex("machine.nodes", i);
         NodeSpec node;
         if (r.Object(nodes[i], path, "a node such as {\"memory_mib\": 1024}")) {
-          r.CheckKnownKeys(nodes[i], path, {"memory_mib"}, "a node");
+          r.CheckKnownKeys(nodes[i], path, {"memory_mib", "reserve_mib"}, "a node");
+          if (nodes[i].contains("reserve_mib"))
+            node.reserve_mib = r.Uint(nodes[i]["reserve_mib"], JoinKey(path, "reserve_mib"), 0,
+                                      kMaxReserveMib,
+                                      "MiB of the node's memory outside its blocks");
           if (r.Require(nodes[i], path, "memory_mib")) {
             node.memory_mib = r.Uint(nodes[i]["memory_mib"], JoinKey(path, "memory_mib"), 1,
                                      kMaxMib, "MiB of memory on the node")

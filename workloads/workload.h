@@ -26,6 +26,9 @@ std::optional<KernelProfile> KernelProfileFromName(std::string_view name);
 
 struct NodeSpec {
   uint64_t memory_mib = 1024;
+  // Memory of the node outside its blocks (the oracle guest's boot memory), allocated last
+  // and never offlined; unset: 64 MiB when the workload has offline/online steps, else 0.
+  std::optional<uint64_t> reserve_mib;
 };
 
 // `machine`: NUMA nodes (PFNs laid out node after node), swap and hotplug granularity.

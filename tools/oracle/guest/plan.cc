@@ -480,7 +480,8 @@ Plan MakePlan(const Json& w) {
       plan.node_mib.clear();
       for (size_t i = 0; i < nodes.size(); ++i) {
         std::string at = "machine.nodes[" + std::to_string(i) + "]";
-        CheckFields(nodes[i], at, {"memory_mib"});
+        // reserve_mib describes this guest's own boot memory to the simulator: not applied.
+        CheckFields(nodes[i], at, {"memory_mib", "reserve_mib"});
         uint64_t mib = GetU64(nodes[i], "memory_mib", at, true, 0);
         if (mib == 0) Fail(at + ".memory_mib", "must be at least 1");
         uint64_t before = 0;
