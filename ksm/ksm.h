@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "ksm/ksm_decision.h"
 #include "ksm/ksm_types.h"
 #include "ksm/slab.h"
 #include "mmu/machine.h"
@@ -30,10 +31,12 @@ struct KsmEvent {
   int64_t other_pfn = -1;  // the KSM page merged with, where it applies
   int err = 0;
   uint64_t rmap_num = 0;  // ksm_stop_scan / ksm_remove_ksm_page
-  // "ksmsim_decision" events (no kernel tracepoint; for `ksmsim explain`): which function
-  // decided (`func`, the kernel's name) and what (`what`, a short code). A "scan" decision
-  // opens each cmp_and_merge_page call with the page's mm/addr/pfn; the decisions that
-  // follow (until the next "scan") are about that page.
+  // "ksmsim_decision" events (no kernel tracepoint; for `ksmsim explain`): `decision`
+  // (ksm/ksm_decision.h), and its name: which function decided (`func`, the kernel's name)
+  // and what (`what`, a short code). A "scan" decision opens each cmp_and_merge_page call
+  // with the page's mm/addr/pfn; the decisions that follow (until the next "scan") are
+  // about that page.
+  Decision decision = Decision::kScan;
   std::string_view func{};
   std::string_view what{};
   uint32_t oldchecksum = 0, checksum = 0;  // calc_checksum: the previous and new values
@@ -233,6 +236,25 @@ class Ksm final : public mmu::KsmHooks {
   // An event sink is set: per-page paths test this first, so that without one they do not
   // even build the event (GCC does not sink the temporary's stores below emit's test).
   bool tracing() const { return static_cast<bool>(sink_); }
+  // The decisions' events, one call where the port decides (ksm/decision_events.h: inline,
+  // and without an event sink nothing is built). About the scanned page:
+  void trace_scan(const RmapItem* rmap_item, const mmu::Page* page);
+  void trace_page(Decision d, const RmapItem* rmap_item, const mmu::Page* page,
+                  const StableNode* stable_node = nullptr);
+  void trace_checksum_changed(const RmapItem* rmap_item, const mmu::Page* page, uint32_t checksum);
+  void trace_zero_page_merge(int err, const RmapItem* rmap_item, const mmu::Page* page);
+  // (with the ksm_merge_with_ksm_page tracepoint when merged)
+  void trace_merge_with_ksm_page(int err, const RmapItem* rmap_item, const mmu::Page* page,
+                                 const mmu::Page* kpage);
+  void trace_merge_two_pages(const RmapItem* rmap_item, const mmu::Page* page,
+                             const RmapItem* tree_rmap_item, const mmu::Page* kpage,
+                             const StableNode* stable_node);
+  // About a tree walk's node (NUMA_NO_NODE: no tree concerned yet):
+  void trace_stable(Decision d, const StableNode* stable_node, int nid, int64_t kpfn = -1);
+  void trace_unstable(Decision d, const RmapItem* tree_rmap_item, int nid,
+                      const mmu::Page* tree_page = nullptr);
+  // A decision's event with its name and the scan's sequence number, other fields unset.
+  KsmEvent decision_event(Decision d) const;
 
   mmu::Machine& m_;
   Profile profile_;
@@ -256,7 +278,8 @@ class Ksm final : public mmu::KsmHooks {
 
   uint64_t now_ns_ = 0;
   uint64_t next_stable_node_id_ = 1;
-  uint64_t stable_remaps_ = 0;  // KSM pages given another (or no) stable node: see stable_snapshot_tag
+  uint64_t stable_remaps_ =
+      0;  // KSM pages given another (or no) stable node: see stable_snapshot_tag
   uint64_t unstable_snapshot_base_ = 0;  // Machine::change_count() when this pass's tree began
   Work work_;
   std::function<void(const KsmEvent&)> sink_;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "ksm/decision_events.h"
 #include "ksm/ksm.h"
 
 namespace ksmsim::ksm {
@@ -53,10 +54,9 @@ void Ksm::snapshot_descend(int ret, RbNode** parent, RbNode*** new_link) {
 // memcmp_pages() give: the node is not stale, and (with a page) the comparison is `ret`.
 void Ksm::check_stable_snapshot(StableNode* stable_node, Page* page, int ret) {
   const Page* kpage = m_.pfn_to_page(stable_node->kpfn);
-  const bool fresh = kpage && kpage->PageKsm() && kpage->mapping == stable_node &&
-                     kpage->refcount > 0;
-  const bool ok =
-      fresh && (!page || memcmp_pages(page, const_cast<Page*>(kpage)) == ret);
+  const bool fresh =
+      kpage && kpage->PageKsm() && kpage->mapping == stable_node && kpage->refcount > 0;
+  const bool ok = fresh && (!page || memcmp_pages(page, const_cast<Page*>(kpage)) == ret);
   if (!ok) {
     std::fprintf(stderr, "ksmsim: stable tree snapshot of node %llu is stale (%s)\n",
                  static_cast<unsigned long long>(stable_node->id),
@@ -68,8 +68,7 @@ void Ksm::check_stable_snapshot(StableNode* stable_node, Page* page, int ret) {
 Page* Ksm::stable_tree_search(Page* page) {
   StableNode* page_node = page_stable_node(page);
   if (page_node && page_node->place != StablePlace::kMigrate) {
-    emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "stable_tree_search", .what = "ksm_page_forked",
-          .node_id = page_node->id});
+    trace_stable(Decision::kStableKsmPageForked, page_node, NUMA_NO_NODE);
     m_.get_page(page);  // ksm page forked
     return page;
   }
@@ -113,37 +112,35 @@ again:
       // A payload match, but every dup is full: wait for an unstable tree match to make
       // a new KSM page for this chain.
       if (!stable_node_dup) {
-        emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "stable_tree_search", .what = is_stable_node_chain(stable_node) ? "chain_full" : "node_full",
-              .node_id = stable_node->id, .nid = nid});
+        trace_stable(is_stable_node_chain(stable_node) ? Decision::kStableChainFull
+                                                       : Decision::kStableNodeFull,
+                     stable_node, nid);
         return nullptr;
       }
       tree_page = get_ksm_page(stable_node_dup, GET_KSM_PAGE_TRYLOCK);
       if (tree_page == ErrBusy()) {
-        emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "stable_tree_search", .what = "busy",
-              .node_id = stable_node_dup->id});
+        trace_stable(Decision::kStableBusy, stable_node_dup, NUMA_NO_NODE);
         return ErrBusy();
       }
       if (!tree_page) goto again;
       m_.unlock_page(tree_page);
       if (get_kpfn_nid(stable_node_dup->kpfn) != NUMA(stable_node_dup->nid)) {
-        emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .other_pfn = static_cast<int64_t>(stable_node_dup->kpfn),
-              .func = "stable_tree_search", .what = "replace",
-              .node_id = stable_node_dup->id, .nid = nid});
+        trace_stable(Decision::kStableReplace, stable_node_dup, nid,
+                     static_cast<int64_t>(stable_node_dup->kpfn));
         m_.put_page(tree_page);
         goto replace;
       }
-      emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .other_pfn = static_cast<int64_t>(tree_page->pfn), .func = "stable_tree_search",
-            .what = is_stable_node_chain(stable_node) ? "match_chain" : "match",
-            .node_id = stable_node_dup->id, .nid = nid});
+      trace_stable(
+          is_stable_node_chain(stable_node) ? Decision::kStableMatchChain : Decision::kStableMatch,
+          stable_node_dup, nid, static_cast<int64_t>(tree_page->pfn));
       return tree_page;
     }
   }
   if (!page_node) {
-    emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "stable_tree_search", .what = "no_match", .nid = nid});
+    trace_stable(Decision::kStableNoMatch, nullptr, nid);
     return nullptr;
   }
-  emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "stable_tree_search", .what = "migrated_inserted",
-        .node_id = page_node->id, .nid = nid});
+  trace_stable(Decision::kStableMigratedInserted, page_node, nid);
   // A migrated KSM page finds no match: it becomes a node of this tree.
   migrate_nodes_.erase(page_node->migrate_it);
   page_node->place = StablePlace::kTree;
@@ -201,8 +198,7 @@ chain_append:
     stable_node = alloc_stable_node_chain(stable_node_dup, root);
   }
   // Add the migrated KSM page as another dup of this content on this node.
-  emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "stable_tree_search", .what = "chain_append",
-        .node_id = stable_node->id, .nid = nid});
+  trace_stable(Decision::kStableChainAppend, stable_node, nid);
   migrate_nodes_.erase(page_node->migrate_it);
   page_node->nid = nid;
   stable_node_chain_add_dup(page_node, stable_node);
@@ -303,8 +299,7 @@ void Ksm::check_unstable_snapshot(RmapItem* tree_rmap_item, Page* page, int ret)
   }
 }
 
-RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page,
-                                           Page** tree_pagep) {
+RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page, Page** tree_pagep) {
   int nid = get_kpfn_nid(page->pfn);
   RbRoot* root = &root_unstable_tree_[nid];
   RbNode** new_link = &root->rb_node;
@@ -326,14 +321,12 @@ RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page,
     }
     Page* tree_page = get_mergeable_page(tree_rmap_item);
     if (!tree_page) {
-      emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "unstable_tree_search_insert", .what = "tree_page_gone",
-            .other_mm = tree_rmap_item->mm, .other_addr = tree_rmap_item->address & PAGE_MASK});
+      trace_unstable(Decision::kUnstableTreePageGone, tree_rmap_item, NUMA_NO_NODE);
       return nullptr;
     }
     take_unstable_snapshot(tree_rmap_item, tree_page);
     if (page == tree_page) {  // don't substitute a ksm page for a forked page
-      emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "unstable_tree_search_insert", .what = "same_page",
-            .other_mm = tree_rmap_item->mm, .other_addr = tree_rmap_item->address & PAGE_MASK});
+      trace_unstable(Decision::kUnstableSamePage, tree_rmap_item, NUMA_NO_NODE);
       m_.put_page(tree_page);
       return nullptr;
     }
@@ -348,15 +341,11 @@ RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page,
       new_link = &parent->rb_right;
     } else if (!ksm_merge_across_nodes() && m_.page_to_nid(tree_page) != nid) {
       // Migrated to another node: it will be flushed out and reinserted next pass.
-      emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "unstable_tree_search_insert", .what = "other_node",
-            .other_mm = tree_rmap_item->mm, .other_addr = tree_rmap_item->address & PAGE_MASK,
-            .nid = nid});
+      trace_unstable(Decision::kUnstableOtherNode, tree_rmap_item, nid);
       m_.put_page(tree_page);
       return nullptr;
     } else {
-      emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .other_pfn = static_cast<int64_t>(tree_page->pfn),
-            .func = "unstable_tree_search_insert", .what = "match", .other_mm = tree_rmap_item->mm,
-            .other_addr = tree_rmap_item->address & PAGE_MASK, .nid = nid});
+      trace_unstable(Decision::kUnstableMatch, tree_rmap_item, nid, tree_page);
       *tree_pagep = tree_page;
       return tree_rmap_item;
     }
@@ -368,7 +357,7 @@ RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page,
   rb_link_node(&rmap_item->rb, parent, new_link);
   rb_insert_color(&rmap_item->rb, root);
   ++ksm_pages_unshared_;
-  emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "unstable_tree_search_insert", .what = "inserted", .nid = nid});
+  trace_unstable(Decision::kUnstableInserted, nullptr, nid);
   return nullptr;
 }
 
