@@ -105,17 +105,4 @@ void PhysMem::UnisolateRange(Pfn start, Pfn end) {
   }
 }
 
-uint64_t PhysMem::ForEachTouched(Pfn start, Pfn end, void (*fn)(Page*, void*), void* arg) {
-  uint64_t n = 0;
-  for (Pfn pfn = start; pfn < end; ++pfn) {
-    if (!touched(pfn)) {
-      pfn = (pfn / kChunk + 1) * kChunk - 1;
-      continue;
-    }
-    fn(Init(pfn), arg);
-    ++n;
-  }
-  return n;
-}
-
 }  // namespace ksmsim::mmu
