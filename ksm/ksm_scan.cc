@@ -4,6 +4,7 @@
 
 #include "ksm/decision_events.h"
 #include "ksm/ksm.h"
+#include "ksm/snapshot.h"
 
 namespace ksmsim::ksm {
 
@@ -145,7 +146,7 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
       }
     }
     for (int nid = 0; nid < ksm_nr_node_ids_; ++nid) root_unstable_tree_[nid] = RbRoot{};
-    unstable_snapshot_base_ = m_.change_count();
+    start_unstable_snapshots();  // (simulator) ksm/snapshot.h
     mm_slot = mm_slot->next;
     ksm_scan_.mm_slot = mm_slot;
     if (mm_slot == &ksm_mm_head_) return nullptr;

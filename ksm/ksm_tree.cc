@@ -1,69 +1,14 @@
 // Searching and inserting: stable_tree_search (with chains, dups and migrated KSM pages),
 // stable_tree_insert, unstable_tree_search_insert and stable_tree_append (mm/ksm.c).
 #include <cerrno>
-#include <cstdio>
-#include <cstdlib>
 
 #include "ksm/decision_events.h"
 #include "ksm/ksm.h"
+#include "ksm/snapshot.h"
 
 namespace ksmsim::ksm {
 
 using mmu::Page;
-
-// The stable tree's shortcut: a plain node (not a chain) below max_page_sharing whose
-// snapshot holds is a node get_ksm_page() would find unchanged, with the same KSM page and
-// bytes; a level whose first 4 bytes differ is then decided without touching that page
-// (get_ksm_page's get_page()/put_page() pair changes nothing visible).
-void Ksm::take_stable_snapshot(StableNode* stable_node, const Page* tree_page) {
-  stable_node->snapshot_tag = stable_snapshot_tag();
-  stable_node->snapshot_prefix = static_cast<uint32_t>(m_.contents().Word0(tree_page->content));
-}
-
-int Ksm::stable_snapshot_cmp(const StableNode* stable_node, uint32_t prefix) const {
-  if (stable_node->snapshot_tag != stable_snapshot_tag() ||
-      stable_node->snapshot_prefix == prefix || is_stable_node_chain(stable_node) ||
-      !is_page_sharing_candidate(stable_node))
-    return 0;
-  return mmu::ContentStore::CompareWord0(prefix, stable_node->snapshot_prefix);
-}
-
-// One level of a stable-tree walk decided from stable_node's snapshot: true when it was,
-// with *parent and *new_link moved down as the kernel's comparison would have.
-bool Ksm::stable_snapshot_descend(StableNode* stable_node, Page* page, uint32_t prefix,
-                                  RbNode** parent, RbNode*** new_link) {
-  const int ret = stable_snapshot_cmp(stable_node, prefix);
-  if (!ret) return false;
-#ifdef KSMSIM_PARANOID
-  check_stable_snapshot(stable_node, page, ret);
-#else
-  (void)page;  // for the check only
-#endif
-  snapshot_descend(ret, parent, new_link);
-  return true;
-}
-
-void Ksm::snapshot_descend(int ret, RbNode** parent, RbNode*** new_link) {
-  ++work_.compares;
-  ++work_.snapshot_compares;
-  *parent = **new_link;
-  *new_link = ret < 0 ? &(*parent)->rb_left : &(*parent)->rb_right;
-}
-
-// KSMSIM_PARANOID builds: the shortcut's answer must be what get_ksm_page() and
-// memcmp_pages() give: the node is not stale, and (with a page) the comparison is `ret`.
-void Ksm::check_stable_snapshot(StableNode* stable_node, Page* page, int ret) {
-  const Page* kpage = m_.pfn_to_page(stable_node->kpfn);
-  const bool fresh =
-      kpage && kpage->PageKsm() && kpage->mapping == stable_node && kpage->refcount > 0;
-  const bool ok = fresh && (!page || memcmp_pages(page, const_cast<Page*>(kpage)) == ret);
-  if (!ok) {
-    std::fprintf(stderr, "ksmsim: stable tree snapshot of node %llu is stale (%s)\n",
-                 static_cast<unsigned long long>(stable_node->id),
-                 fresh ? "the comparison differs" : "the node is stale");
-    std::abort();
-  }
-}
 
 Page* Ksm::stable_tree_search(Page* page) {
   StableNode* page_node = page_stable_node(page);
@@ -259,46 +204,6 @@ again:
   return stable_node_dup;
 }
 
-// Records what get_mergeable_page(rmap_item) gives now: `page`, mapped by the PTE at
-// rmap_item's address (a tag that cannot match if that PTE does not map it).
-void Ksm::take_unstable_snapshot(RmapItem* rmap_item, const Page* page) {
-  const mmu::Mm* mm = rmap_item->mm;
-  const mmu::Pte pte{m_.pte_value(mm, rmap_item->address & PAGE_MASK)};
-  const uint32_t tag = unstable_snapshot_tag(m_, mm);
-  const bool maps_page = pte.present() && pte.pfn() == page->pfn;
-  rmap_item->snapshot_tag = maps_page ? tag : tag - 1;
-  rmap_item->snapshot_prefix = static_cast<uint32_t>(m_.contents().Word0(page->content));
-}
-
-// The memcmp_pages() sign of (the page whose first 4 bytes are `prefix`, tree_rmap_item's
-// page) when the snapshot holds and the prefixes differ; 0 when the lookup must be done.
-// Nothing get_mergeable_page() reads can have changed: no lookup_epoch() change (no VMA,
-// exit, frame allocation or content write) and no write to the mm's page table, so the same
-// present anon page with the same content. Skipping its get_page()/put_page() pair changes
-// nothing visible. (The caller has checked unstable_snapshots_usable().)
-int Ksm::unstable_snapshot_cmp(const RmapItem* tree_rmap_item, uint32_t prefix) {
-  if (tree_rmap_item->snapshot_tag != unstable_snapshot_tag(m_, tree_rmap_item->mm) ||
-      tree_rmap_item->snapshot_prefix == prefix)
-    return 0;
-  return mmu::ContentStore::CompareWord0(prefix, tree_rmap_item->snapshot_prefix);
-}
-
-// KSMSIM_PARANOID builds: the shortcut's answer must be what the kernel's path gives.
-void Ksm::check_unstable_snapshot(RmapItem* tree_rmap_item, Page* page, int ret) {
-  Page* tree_page = get_mergeable_page(tree_rmap_item);
-  const int want = tree_page && tree_page != page ? memcmp_pages(page, tree_page) : 0;
-  if (tree_page) m_.put_page(tree_page);
-  if (want != ret) {
-    std::fprintf(stderr,
-                 "ksmsim: unstable tree snapshot of mm %llu address %#llx is stale (shortcut %d, "
-                 "lookup %d%s)\n",
-                 static_cast<unsigned long long>(tree_rmap_item->mm->id),
-                 static_cast<unsigned long long>(tree_rmap_item->address & PAGE_MASK), ret, want,
-                 tree_page ? "" : ", no page");
-    std::abort();
-  }
-}
-
 RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page, Page** tree_pagep) {
   int nid = get_kpfn_nid(page->pfn);
   RbRoot* root = &root_unstable_tree_[nid];
@@ -312,13 +217,8 @@ RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page, Page
     // the outcome; the walk is bound by these dependent loads).
     __builtin_prefetch(tree_rmap_item->rb.rb_left);
     __builtin_prefetch(tree_rmap_item->rb.rb_right);
-    if (int ret = snapshots ? unstable_snapshot_cmp(tree_rmap_item, prefix) : 0) {
-#ifdef KSMSIM_PARANOID
-      check_unstable_snapshot(tree_rmap_item, page, ret);
-#endif
-      snapshot_descend(ret, &parent, &new_link);
+    if (snapshots && unstable_snapshot_descend(tree_rmap_item, page, prefix, &parent, &new_link))
       continue;
-    }
     Page* tree_page = get_mergeable_page(tree_rmap_item);
     if (!tree_page) {
       trace_unstable(Decision::kUnstableTreePageGone, tree_rmap_item, NUMA_NO_NODE);
