@@ -274,8 +274,8 @@ class Ksm final : public mmu::KsmHooks {
 
   uint64_t now_ns_ = 0;
   uint64_t next_stable_node_id_ = 1;
-  uint64_t stable_remaps_ =
-      0;  // KSM pages given another (or no) stable node: see stable_snapshot_tag
+  // KSM pages given another (or no) stable node: see stable_snapshot_tag (ksm/snapshot.h).
+  uint64_t stable_remaps_ = 0;
   uint64_t unstable_snapshot_base_ = 0;  // change_count() when this pass's tree began
   Work work_;
   std::function<void(const KsmEvent&)> sink_;
