@@ -1,5 +1,6 @@
-// Intrusive singly-headed doubly-linked lists (the kernel's hlist_head/hlist_node) and a
-// circular list (list_head), with the kernel's insertion order: KSM's walk orders depend on it.
+// Intrusive singly-headed doubly-linked lists (the kernel's hlist_head/hlist_node), with the
+// kernel's insertion order: KSM's walk orders depend on it. (The mm_slot list is MmSlot's
+// own next/prev, ksm_types.h; migrate_nodes a std::list.)
 #pragma once
 
 namespace ksmsim::ksm {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "ksm/ksm_decision.h"
 #include "ksm/ksm_types.h"
 #include "ksm/slab.h"
 #include "mmu/machine.h"
@@ -30,10 +31,12 @@ struct KsmEvent {
   int64_t other_pfn = -1;  // the KSM page merged with, where it applies
   int err = 0;
   uint64_t rmap_num = 0;  // ksm_stop_scan / ksm_remove_ksm_page
-  // "ksmsim_decision" events (no kernel tracepoint; for `ksmsim explain`): which function
-  // decided (`func`, the kernel's name) and what (`what`, a short code). A "scan" decision
-  // opens each cmp_and_merge_page call with the page's mm/addr/pfn; the decisions that
-  // follow (until the next "scan") are about that page.
+  // "ksmsim_decision" events (no kernel tracepoint; for `ksmsim explain`): `decision`
+  // (ksm/ksm_decision.h), and its name: which function decided (`func`, the kernel's name)
+  // and what (`what`, a short code). A "scan" decision opens each cmp_and_merge_page call
+  // with the page's mm/addr/pfn; the decisions that follow (until the next "scan") are
+  // about that page.
+  Decision decision = Decision::kScan;
   std::string_view func{};
   std::string_view what{};
   uint32_t oldchecksum = 0, checksum = 0;  // calc_checksum: the previous and new values
@@ -122,6 +125,9 @@ class Ksm final : public mmu::KsmHooks {
   std::vector<const MmSlot*> mm_slots() const;
   const KsmScan& scan_cursor() const { return ksm_scan_; }
   StableNode* page_stable_node(const mmu::Page* page) const;
+  // (simulator) Every tree-walk snapshot whose tag holds although what it describes changed
+  // (ksm/snapshot.cc), one line each: for the checker.
+  std::vector<std::string> stale_snapshots() const;
 
  private:
   friend class KsmTestPeer;
@@ -160,34 +166,27 @@ class Ksm final : public mmu::KsmHooks {
   StableNode* stable_node_dup_any(StableNode* stable_node, RbRoot* root);
   mmu::Page* __stable_node_chain(StableNode** _stable_node_dup, StableNode** _stable_node,
                                  RbRoot* root, bool prune_stale_stable_nodes);
+  // the tree walks (ksm_tree.cc)
   mmu::Page* stable_tree_search(mmu::Page* page);
   StableNode* stable_tree_insert(mmu::Page* kpage);
   RmapItem* unstable_tree_search_insert(RmapItem* rmap_item, mmu::Page* page,
                                         mmu::Page** tree_pagep);
-  // The simulator's shortcut in unstable_tree_search_insert (ksm_tree.cc): lookup_epoch()
-  // plus the mm's page-table writes, which only grow; compared in 32 bits, so shortcuts stop
-  // for the rest of a pass once Machine::change_count() moved 2^32 since it began.
-  static uint32_t unstable_snapshot_tag(const mmu::Machine& m, const mmu::Mm* mm) {
-    return static_cast<uint32_t>(m.lookup_epoch() + mm->page_table.writes());
-  }
-  bool unstable_snapshots_usable() const {
-    return m_.change_count() - unstable_snapshot_base_ < (uint64_t{1} << 32);
-  }
+  // (simulator) The tree-walk snapshots (ksm/snapshot.h, inline; checks in snapshot.cc).
+  static uint32_t unstable_snapshot_tag(const mmu::Machine& m, const mmu::Mm* mm);
+  bool unstable_snapshots_usable() const;
+  void start_unstable_snapshots();
   void take_unstable_snapshot(RmapItem* rmap_item, const mmu::Page* page);
   int unstable_snapshot_cmp(const RmapItem* tree_rmap_item, uint32_t prefix);
+  bool unstable_snapshot_descend(RmapItem* tree_rmap_item, mmu::Page* page, uint32_t prefix,
+                                 RbNode** parent, RbNode*** new_link);
   void check_unstable_snapshot(RmapItem* tree_rmap_item, mmu::Page* page, int ret);
-  // The same for the stable tree: StableNode::snapshot_prefix holds while nothing changed
-  // that get_ksm_page() reads (no KSM page freed, migrated or remapped, no content written).
-  uint64_t stable_snapshot_tag() const {
-    return m_.lookup_epoch() + m_.ksm_page_epoch() + stable_remaps_;
-  }
+  uint64_t stable_snapshot_tag() const;
   void take_stable_snapshot(StableNode* stable_node, const mmu::Page* tree_page);
   int stable_snapshot_cmp(const StableNode* stable_node, uint32_t prefix) const;
-  void check_stable_snapshot(StableNode* stable_node, mmu::Page* page, int ret);
   bool stable_snapshot_descend(StableNode* stable_node, mmu::Page* page, uint32_t prefix,
                                RbNode** parent, RbNode*** new_link);
-  // Either tree: a level decided by a snapshot, with memcmp sign `ret` (counted as the
-  // comparison it stands for); *parent and *new_link move down.
+  bool stable_snapshot_skips_dup(StableNode* dup);
+  void check_stable_snapshot(StableNode* stable_node, mmu::Page* page, int ret);
   void snapshot_descend(int ret, RbNode** parent, RbNode*** new_link);
   void stable_tree_append(RmapItem* rmap_item, StableNode* stable_node,
                           bool max_page_sharing_bypass);
@@ -233,6 +232,25 @@ class Ksm final : public mmu::KsmHooks {
   // An event sink is set: per-page paths test this first, so that without one they do not
   // even build the event (GCC does not sink the temporary's stores below emit's test).
   bool tracing() const { return static_cast<bool>(sink_); }
+  // The decisions' events, one call where the port decides (ksm/decision_events.h: inline,
+  // and without an event sink nothing is built). About the scanned page:
+  void trace_scan(const RmapItem* rmap_item, const mmu::Page* page);
+  void trace_page(Decision d, const RmapItem* rmap_item, const mmu::Page* page,
+                  const StableNode* stable_node = nullptr);
+  void trace_checksum_changed(const RmapItem* rmap_item, const mmu::Page* page, uint32_t checksum);
+  void trace_zero_page_merge(int err, const RmapItem* rmap_item, const mmu::Page* page);
+  // (with the ksm_merge_with_ksm_page tracepoint when merged)
+  void trace_merge_with_ksm_page(int err, const RmapItem* rmap_item, const mmu::Page* page,
+                                 const mmu::Page* kpage);
+  void trace_merge_two_pages(const RmapItem* rmap_item, const mmu::Page* page,
+                             const RmapItem* tree_rmap_item, const mmu::Page* kpage,
+                             const StableNode* stable_node);
+  // About a tree walk's node (NUMA_NO_NODE: no tree concerned yet):
+  void trace_stable(Decision d, const StableNode* stable_node, int nid, int64_t kpfn = -1);
+  void trace_unstable(Decision d, const RmapItem* tree_rmap_item, int nid,
+                      const mmu::Page* tree_page = nullptr);
+  // A decision's event with its name and the scan's sequence number, other fields unset.
+  KsmEvent decision_event(Decision d) const;
 
   mmu::Machine& m_;
   Profile profile_;
@@ -256,8 +274,9 @@ class Ksm final : public mmu::KsmHooks {
 
   uint64_t now_ns_ = 0;
   uint64_t next_stable_node_id_ = 1;
-  uint64_t stable_remaps_ = 0;  // KSM pages given another (or no) stable node: see stable_snapshot_tag
-  uint64_t unstable_snapshot_base_ = 0;  // Machine::change_count() when this pass's tree began
+  // KSM pages given another (or no) stable node: see stable_snapshot_tag (ksm/snapshot.h).
+  uint64_t stable_remaps_ = 0;
+  uint64_t unstable_snapshot_base_ = 0;  // change_count() when this pass's tree began
   Work work_;
   std::function<void(const KsmEvent&)> sink_;
   // Owners of every live object (kmem_cache stand-ins).

@@ -2,6 +2,7 @@
 
 #include <set>
 #include <string>
+#include <utility>
 
 namespace ksmsim::ksm {
 
@@ -87,6 +88,8 @@ std::vector<std::string> CheckKsm(const Ksm& ksm, mmu::Machine& m) {
       out.push_back("pfn " + std::to_string(pfn) + ": its stable node points to pfn " +
                     std::to_string(n->kpfn));
   }
+  // Every tree-walk snapshot still valid by its tag describes its page (ksm/snapshot.cc).
+  for (std::string& s : ksm.stale_snapshots()) out.push_back(std::move(s));
   return out;
 }
 

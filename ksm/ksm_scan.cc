@@ -2,7 +2,9 @@
 // rmap_lists) and cmp_and_merge_page, the decision for each scanned page (mm/ksm.c).
 #include <cerrno>
 
+#include "ksm/decision_events.h"
 #include "ksm/ksm.h"
+#include "ksm/snapshot.h"
 
 namespace ksmsim::ksm {
 
@@ -13,14 +15,7 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
   Page* tree_page = nullptr;
   bool max_page_sharing_bypass = false;
 
-  if (tracing())
-    emit({.name = kDecisionEvent,
-          .seq = ksm_scan_.seqnr,
-          .mm = mm,
-          .addr = rmap_item->address & PAGE_MASK,
-          .pfn = static_cast<int64_t>(page->pfn),
-          .func = "cmp_and_merge_page",
-          .what = "scan"});
+  trace_scan(rmap_item, page);
   StableNode* stable_node = page_stable_node(page);
   if (stable_node) {
     if (stable_node->place != StablePlace::kMigrate &&
@@ -32,14 +27,7 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
       stable_node->migrate_it = migrate_nodes_.begin();
     }
     if (stable_node->place != StablePlace::kMigrate && rmap_item->head == stable_node) {
-      if (tracing())
-        emit({.name = kDecisionEvent,
-              .seq = ksm_scan_.seqnr,
-              .mm = mm,
-              .pfn = static_cast<int64_t>(page->pfn),
-              .func = "cmp_and_merge_page",
-              .what = "in_stable",
-              .node_id = stable_node->id});
+      trace_page(Decision::kInStable, rmap_item, page, stable_node);
       return;
     }
     // A KSM fork may go over the sharing limit.
@@ -49,45 +37,22 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
   // We first start with searching the page inside the stable tree.
   Page* kpage = stable_tree_search(page);
   if (kpage == page && rmap_item->head == stable_node) {
-    emit({.name = kDecisionEvent,
-          .seq = ksm_scan_.seqnr,
-          .mm = mm,
-          .pfn = static_cast<int64_t>(page->pfn),
-          .func = "cmp_and_merge_page",
-          .what = "kpage_is_page"});
+    trace_page(Decision::kKpageIsPage, rmap_item, page);
     m_.put_page(kpage);
     return;
   }
   remove_rmap_item_from_tree(rmap_item);
   if (kpage) {
     if (kpage == ErrBusy()) {
-      emit({.name = kDecisionEvent,
-            .seq = ksm_scan_.seqnr,
-            .mm = mm,
-            .func = "cmp_and_merge_page",
-            .what = "busy"});
+      trace_page(Decision::kBusy, rmap_item, nullptr);
       return;
     }
     int err = try_to_merge_with_ksm_page(rmap_item, page, kpage);
-    emit({.name = kDecisionEvent,
-          .seq = ksm_scan_.seqnr,
-          .mm = mm,
-          .pfn = static_cast<int64_t>(page->pfn),
-          .other_pfn = static_cast<int64_t>(kpage->pfn),
-          .err = err,
-          .func = "try_to_merge_with_ksm_page",
-          .what = err ? "merge_ksm_failed" : "merged_ksm",
-          .node_id = page_stable_node(kpage) ? page_stable_node(kpage)->id : 0});
     if (!err) {
       // Merged: add its rmap_item to the stable tree.
       stable_tree_append(rmap_item, page_stable_node(kpage), max_page_sharing_bypass);
-      emit({.name = "ksm_merge_with_ksm_page",
-            .seq = ksm_scan_.seqnr,
-            .mm = mm,
-            .addr = rmap_item->address & PAGE_MASK,
-            .pfn = static_cast<int64_t>(page->pfn),
-            .other_pfn = static_cast<int64_t>(kpage->pfn)});
     }
+    trace_merge_with_ksm_page(err, rmap_item, page, kpage);
     m_.put_page(kpage);
     return;
   }
@@ -96,14 +61,7 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
   // of the unstable tree and don't search for it there.
   uint32_t checksum = calc_checksum(page);
   if (rmap_item->oldchecksum != checksum) {
-    emit({.name = kDecisionEvent,
-          .seq = ksm_scan_.seqnr,
-          .mm = mm,
-          .pfn = static_cast<int64_t>(page->pfn),
-          .func = "cmp_and_merge_page",
-          .what = "checksum_changed",
-          .oldchecksum = rmap_item->oldchecksum,
-          .checksum = checksum});
+    trace_checksum_changed(rmap_item, page, checksum);
     rmap_item->oldchecksum = checksum;
     return;
   }
@@ -112,15 +70,9 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
   if (profile_ == Profile::k61ZeroUnshare) {
     if (knobs_.use_zero_pages) {
       if (checksum == zero_checksum_) {
-        int zerr = try_to_merge_with_kernel_zero_page(mm, rmap_item, page);
-        emit({.name = kDecisionEvent,
-              .seq = ksm_scan_.seqnr,
-              .mm = mm,
-              .pfn = static_cast<int64_t>(page->pfn),
-              .err = zerr,
-              .func = "try_to_merge_with_kernel_zero_page",
-              .what = zerr ? "zero_failed" : "zero_merged"});
-        if (!zerr) return;
+        int err = try_to_merge_with_kernel_zero_page(mm, rmap_item, page);
+        trace_zero_page_merge(err, rmap_item, page);
+        if (!err) return;
       } else if (rmap_item->address & ZERO_PAGE_FLAG) {
         // COW happened to the zero page: the flag is stale.
         rmap_item->address &= PAGE_MASK;
@@ -131,13 +83,7 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
     int err = 0;
     if (mmu::Vma* vma = find_mergeable_vma(mm, rmap_item->address))
       err = try_to_merge_one_page(vma, page, m_.zero_page());
-    emit({.name = kDecisionEvent,
-          .seq = ksm_scan_.seqnr,
-          .mm = mm,
-          .pfn = static_cast<int64_t>(page->pfn),
-          .err = err,
-          .func = "try_to_merge_one_page",
-          .what = err ? "zero_failed" : "zero_merged"});
+    trace_zero_page_merge(err, rmap_item, page);
     // Failure means the page was not really empty: continue. Otherwise we're done.
     if (!err) return;
   }
@@ -146,35 +92,15 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
   if (tree_rmap_item) {
     kpage = try_to_merge_two_pages(rmap_item, page, tree_rmap_item, tree_page);
     m_.put_page(tree_page);
-    if (!kpage) {
-      emit({.name = kDecisionEvent,
-            .seq = ksm_scan_.seqnr,
-            .mm = mm,
-            .pfn = static_cast<int64_t>(page->pfn),
-            .func = "try_to_merge_two_pages",
-            .what = "merge_two_failed",
-            .other_mm = tree_rmap_item->mm,
-            .other_addr = tree_rmap_item->address & PAGE_MASK});
-    }
     if (kpage) {
       // Merged: a new node in the stable tree, with both rmap_items.
       m_.trylock_page(kpage);
       stable_node = stable_tree_insert(kpage);
-      emit({.name = kDecisionEvent,
-            .seq = ksm_scan_.seqnr,
-            .mm = mm,
-            .pfn = static_cast<int64_t>(page->pfn),
-            .other_pfn = static_cast<int64_t>(kpage->pfn),
-            .func = "try_to_merge_two_pages",
-            .what = "merged_two",
-            .other_mm = tree_rmap_item->mm,
-            .other_addr = tree_rmap_item->address & PAGE_MASK,
-            .node_id = stable_node->id,
-            .nid = stable_node->nid});
       stable_tree_append(tree_rmap_item, stable_node, false);
       stable_tree_append(rmap_item, stable_node, false);
       m_.unlock_page(kpage);
     }
+    trace_merge_two_pages(rmap_item, page, tree_rmap_item, kpage, stable_node);
   }
 }
 
@@ -220,7 +146,7 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
       }
     }
     for (int nid = 0; nid < ksm_nr_node_ids_; ++nid) root_unstable_tree_[nid] = RbRoot{};
-    unstable_snapshot_base_ = m_.change_count();
+    start_unstable_snapshots();  // (simulator) ksm/snapshot.h
     mm_slot = mm_slot->next;
     ksm_scan_.mm_slot = mm_slot;
     if (mm_slot == &ksm_mm_head_) return nullptr;
@@ -289,7 +215,7 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
 
 void Ksm::ksm_do_scan(unsigned scan_npages) {
   work_ = Work{};
-  m_.set_ksmd_context(true);  // mlocks and munlocks from here on go to ksmd's batch
+  m_.set_ksmd_context(true);            // mlocks and munlocks from here on go to ksmd's batch
   m_.set_foreign_task_node(kKsmdNode);  // break_cow's faults are ksmd's
   while (scan_npages--) {
     Page* page = nullptr;

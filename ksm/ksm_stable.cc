@@ -1,8 +1,10 @@
-// The stable tree: nodes, chains and dups, get_ksm_page's keyhole, stable_tree_search and
-// stable_tree_insert, the unstable tree's search-insert, and rmap_item removal (mm/ksm.c).
+// The stable tree's nodes (mm/ksm.c): allocation, chains and dups, get_ksm_page's keyhole,
+// rmap_item removal, remove_stable_node for sysfs, and stable_node_dup's pick of a chain's
+// dup. The walks (stable_tree_search, stable_tree_insert) are in ksm_tree.cc.
 #include <cerrno>
 
 #include "ksm/ksm.h"
+#include "ksm/snapshot.h"
 
 namespace ksmsim::ksm {
 
@@ -236,12 +238,7 @@ Page* Ksm::stable_node_dup(StableNode** _stable_node_dup, StableNode** _stable_n
 
   for (StableNode* dup = stable_node->dups.first; dup;) {
     StableNode* next = dup->hlist_dup.next;
-    // (simulator) A dup whose snapshot holds is not stale, so get_ksm_page() would find its
-    // page; if it cannot take more sharers that page would only be put back. Skip the pair.
-    if (dup->snapshot_tag == stable_snapshot_tag() && !is_page_sharing_candidate(dup)) {
-#ifdef KSMSIM_PARANOID
-      check_stable_snapshot(dup, nullptr, 0);
-#endif
+    if (stable_snapshot_skips_dup(dup)) {  // (simulator) a full dup, unchanged
       ++nr;
       dup = next;
       continue;

@@ -1,75 +1,19 @@
 // Searching and inserting: stable_tree_search (with chains, dups and migrated KSM pages),
 // stable_tree_insert, unstable_tree_search_insert and stable_tree_append (mm/ksm.c).
 #include <cerrno>
-#include <cstdio>
-#include <cstdlib>
 
+#include "ksm/decision_events.h"
 #include "ksm/ksm.h"
+#include "ksm/snapshot.h"
 
 namespace ksmsim::ksm {
 
 using mmu::Page;
 
-// The stable tree's shortcut: a plain node (not a chain) below max_page_sharing whose
-// snapshot holds is a node get_ksm_page() would find unchanged, with the same KSM page and
-// bytes; a level whose first 4 bytes differ is then decided without touching that page
-// (get_ksm_page's get_page()/put_page() pair changes nothing visible).
-void Ksm::take_stable_snapshot(StableNode* stable_node, const Page* tree_page) {
-  stable_node->snapshot_tag = stable_snapshot_tag();
-  stable_node->snapshot_prefix = static_cast<uint32_t>(m_.contents().Word0(tree_page->content));
-}
-
-int Ksm::stable_snapshot_cmp(const StableNode* stable_node, uint32_t prefix) const {
-  if (stable_node->snapshot_tag != stable_snapshot_tag() ||
-      stable_node->snapshot_prefix == prefix || is_stable_node_chain(stable_node) ||
-      !is_page_sharing_candidate(stable_node))
-    return 0;
-  return mmu::ContentStore::CompareWord0(prefix, stable_node->snapshot_prefix);
-}
-
-// One level of a stable-tree walk decided from stable_node's snapshot: true when it was,
-// with *parent and *new_link moved down as the kernel's comparison would have.
-bool Ksm::stable_snapshot_descend(StableNode* stable_node, Page* page, uint32_t prefix,
-                                  RbNode** parent, RbNode*** new_link) {
-  const int ret = stable_snapshot_cmp(stable_node, prefix);
-  if (!ret) return false;
-#ifdef KSMSIM_PARANOID
-  check_stable_snapshot(stable_node, page, ret);
-#else
-  (void)page;  // for the check only
-#endif
-  snapshot_descend(ret, parent, new_link);
-  return true;
-}
-
-void Ksm::snapshot_descend(int ret, RbNode** parent, RbNode*** new_link) {
-  ++work_.compares;
-  ++work_.snapshot_compares;
-  *parent = **new_link;
-  *new_link = ret < 0 ? &(*parent)->rb_left : &(*parent)->rb_right;
-}
-
-// KSMSIM_PARANOID builds: the shortcut's answer must be what get_ksm_page() and
-// memcmp_pages() give: the node is not stale, and (with a page) the comparison is `ret`.
-void Ksm::check_stable_snapshot(StableNode* stable_node, Page* page, int ret) {
-  const Page* kpage = m_.pfn_to_page(stable_node->kpfn);
-  const bool fresh = kpage && kpage->PageKsm() && kpage->mapping == stable_node &&
-                     kpage->refcount > 0;
-  const bool ok =
-      fresh && (!page || memcmp_pages(page, const_cast<Page*>(kpage)) == ret);
-  if (!ok) {
-    std::fprintf(stderr, "ksmsim: stable tree snapshot of node %llu is stale (%s)\n",
-                 static_cast<unsigned long long>(stable_node->id),
-                 fresh ? "the comparison differs" : "the node is stale");
-    std::abort();
-  }
-}
-
 Page* Ksm::stable_tree_search(Page* page) {
   StableNode* page_node = page_stable_node(page);
   if (page_node && page_node->place != StablePlace::kMigrate) {
-    emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "stable_tree_search", .what = "ksm_page_forked",
-          .node_id = page_node->id});
+    trace_stable(Decision::kStableKsmPageForked, page_node, NUMA_NO_NODE);
     m_.get_page(page);  // ksm page forked
     return page;
   }
@@ -113,37 +57,35 @@ again:
       // A payload match, but every dup is full: wait for an unstable tree match to make
       // a new KSM page for this chain.
       if (!stable_node_dup) {
-        emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "stable_tree_search", .what = is_stable_node_chain(stable_node) ? "chain_full" : "node_full",
-              .node_id = stable_node->id, .nid = nid});
+        trace_stable(is_stable_node_chain(stable_node) ? Decision::kStableChainFull
+                                                       : Decision::kStableNodeFull,
+                     stable_node, nid);
         return nullptr;
       }
       tree_page = get_ksm_page(stable_node_dup, GET_KSM_PAGE_TRYLOCK);
       if (tree_page == ErrBusy()) {
-        emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "stable_tree_search", .what = "busy",
-              .node_id = stable_node_dup->id});
+        trace_stable(Decision::kStableBusy, stable_node_dup, NUMA_NO_NODE);
         return ErrBusy();
       }
       if (!tree_page) goto again;
       m_.unlock_page(tree_page);
       if (get_kpfn_nid(stable_node_dup->kpfn) != NUMA(stable_node_dup->nid)) {
-        emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .other_pfn = static_cast<int64_t>(stable_node_dup->kpfn),
-              .func = "stable_tree_search", .what = "replace",
-              .node_id = stable_node_dup->id, .nid = nid});
+        trace_stable(Decision::kStableReplace, stable_node_dup, nid,
+                     static_cast<int64_t>(stable_node_dup->kpfn));
         m_.put_page(tree_page);
         goto replace;
       }
-      emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .other_pfn = static_cast<int64_t>(tree_page->pfn), .func = "stable_tree_search",
-            .what = is_stable_node_chain(stable_node) ? "match_chain" : "match",
-            .node_id = stable_node_dup->id, .nid = nid});
+      trace_stable(
+          is_stable_node_chain(stable_node) ? Decision::kStableMatchChain : Decision::kStableMatch,
+          stable_node_dup, nid, static_cast<int64_t>(tree_page->pfn));
       return tree_page;
     }
   }
   if (!page_node) {
-    emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "stable_tree_search", .what = "no_match", .nid = nid});
+    trace_stable(Decision::kStableNoMatch, nullptr, nid);
     return nullptr;
   }
-  emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "stable_tree_search", .what = "migrated_inserted",
-        .node_id = page_node->id, .nid = nid});
+  trace_stable(Decision::kStableMigratedInserted, page_node, nid);
   // A migrated KSM page finds no match: it becomes a node of this tree.
   migrate_nodes_.erase(page_node->migrate_it);
   page_node->place = StablePlace::kTree;
@@ -201,8 +143,7 @@ chain_append:
     stable_node = alloc_stable_node_chain(stable_node_dup, root);
   }
   // Add the migrated KSM page as another dup of this content on this node.
-  emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "stable_tree_search", .what = "chain_append",
-        .node_id = stable_node->id, .nid = nid});
+  trace_stable(Decision::kStableChainAppend, stable_node, nid);
   migrate_nodes_.erase(page_node->migrate_it);
   page_node->nid = nid;
   stable_node_chain_add_dup(page_node, stable_node);
@@ -263,48 +204,7 @@ again:
   return stable_node_dup;
 }
 
-// Records what get_mergeable_page(rmap_item) gives now: `page`, mapped by the PTE at
-// rmap_item's address (a tag that cannot match if that PTE does not map it).
-void Ksm::take_unstable_snapshot(RmapItem* rmap_item, const Page* page) {
-  const mmu::Mm* mm = rmap_item->mm;
-  const mmu::Pte pte{m_.pte_value(mm, rmap_item->address & PAGE_MASK)};
-  const uint32_t tag = unstable_snapshot_tag(m_, mm);
-  const bool maps_page = pte.present() && pte.pfn() == page->pfn;
-  rmap_item->snapshot_tag = maps_page ? tag : tag - 1;
-  rmap_item->snapshot_prefix = static_cast<uint32_t>(m_.contents().Word0(page->content));
-}
-
-// The memcmp_pages() sign of (the page whose first 4 bytes are `prefix`, tree_rmap_item's
-// page) when the snapshot holds and the prefixes differ; 0 when the lookup must be done.
-// Nothing get_mergeable_page() reads can have changed: no lookup_epoch() change (no VMA,
-// exit, frame allocation or content write) and no write to the mm's page table, so the same
-// present anon page with the same content. Skipping its get_page()/put_page() pair changes
-// nothing visible. (The caller has checked unstable_snapshots_usable().)
-int Ksm::unstable_snapshot_cmp(const RmapItem* tree_rmap_item, uint32_t prefix) {
-  if (tree_rmap_item->snapshot_tag != unstable_snapshot_tag(m_, tree_rmap_item->mm) ||
-      tree_rmap_item->snapshot_prefix == prefix)
-    return 0;
-  return mmu::ContentStore::CompareWord0(prefix, tree_rmap_item->snapshot_prefix);
-}
-
-// KSMSIM_PARANOID builds: the shortcut's answer must be what the kernel's path gives.
-void Ksm::check_unstable_snapshot(RmapItem* tree_rmap_item, Page* page, int ret) {
-  Page* tree_page = get_mergeable_page(tree_rmap_item);
-  const int want = tree_page && tree_page != page ? memcmp_pages(page, tree_page) : 0;
-  if (tree_page) m_.put_page(tree_page);
-  if (want != ret) {
-    std::fprintf(stderr,
-                 "ksmsim: unstable tree snapshot of mm %llu address %#llx is stale (shortcut %d, "
-                 "lookup %d%s)\n",
-                 static_cast<unsigned long long>(tree_rmap_item->mm->id),
-                 static_cast<unsigned long long>(tree_rmap_item->address & PAGE_MASK), ret, want,
-                 tree_page ? "" : ", no page");
-    std::abort();
-  }
-}
-
-RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page,
-                                           Page** tree_pagep) {
+RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page, Page** tree_pagep) {
   int nid = get_kpfn_nid(page->pfn);
   RbRoot* root = &root_unstable_tree_[nid];
   RbNode** new_link = &root->rb_node;
@@ -317,23 +217,16 @@ RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page,
     // the outcome; the walk is bound by these dependent loads).
     __builtin_prefetch(tree_rmap_item->rb.rb_left);
     __builtin_prefetch(tree_rmap_item->rb.rb_right);
-    if (int ret = snapshots ? unstable_snapshot_cmp(tree_rmap_item, prefix) : 0) {
-#ifdef KSMSIM_PARANOID
-      check_unstable_snapshot(tree_rmap_item, page, ret);
-#endif
-      snapshot_descend(ret, &parent, &new_link);
+    if (snapshots && unstable_snapshot_descend(tree_rmap_item, page, prefix, &parent, &new_link))
       continue;
-    }
     Page* tree_page = get_mergeable_page(tree_rmap_item);
     if (!tree_page) {
-      emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "unstable_tree_search_insert", .what = "tree_page_gone",
-            .other_mm = tree_rmap_item->mm, .other_addr = tree_rmap_item->address & PAGE_MASK});
+      trace_unstable(Decision::kUnstableTreePageGone, tree_rmap_item, NUMA_NO_NODE);
       return nullptr;
     }
     take_unstable_snapshot(tree_rmap_item, tree_page);
     if (page == tree_page) {  // don't substitute a ksm page for a forked page
-      emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "unstable_tree_search_insert", .what = "same_page",
-            .other_mm = tree_rmap_item->mm, .other_addr = tree_rmap_item->address & PAGE_MASK});
+      trace_unstable(Decision::kUnstableSamePage, tree_rmap_item, NUMA_NO_NODE);
       m_.put_page(tree_page);
       return nullptr;
     }
@@ -348,15 +241,11 @@ RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page,
       new_link = &parent->rb_right;
     } else if (!ksm_merge_across_nodes() && m_.page_to_nid(tree_page) != nid) {
       // Migrated to another node: it will be flushed out and reinserted next pass.
-      emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "unstable_tree_search_insert", .what = "other_node",
-            .other_mm = tree_rmap_item->mm, .other_addr = tree_rmap_item->address & PAGE_MASK,
-            .nid = nid});
+      trace_unstable(Decision::kUnstableOtherNode, tree_rmap_item, nid);
       m_.put_page(tree_page);
       return nullptr;
     } else {
-      emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .other_pfn = static_cast<int64_t>(tree_page->pfn),
-            .func = "unstable_tree_search_insert", .what = "match", .other_mm = tree_rmap_item->mm,
-            .other_addr = tree_rmap_item->address & PAGE_MASK, .nid = nid});
+      trace_unstable(Decision::kUnstableMatch, tree_rmap_item, nid, tree_page);
       *tree_pagep = tree_page;
       return tree_rmap_item;
     }
@@ -368,7 +257,7 @@ RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page,
   rb_link_node(&rmap_item->rb, parent, new_link);
   rb_insert_color(&rmap_item->rb, root);
   ++ksm_pages_unshared_;
-  emit({.name = kDecisionEvent, .seq = ksm_scan_.seqnr, .func = "unstable_tree_search_insert", .what = "inserted", .nid = nid});
+  trace_unstable(Decision::kUnstableInserted, nullptr, nid);
   return nullptr;
 }
 

@@ -29,8 +29,7 @@ struct StableNode;
 //
 // snapshot_tag/snapshot_prefix are the simulator's own: what get_mergeable_page() found for
 // this node of this pass's unstable tree when it last looked (the page's first 4 bytes),
-// valid while Ksm::unstable_snapshot_tag() of its mm is unchanged; see
-// Ksm::unstable_snapshot_cmp.
+// valid while Ksm::unstable_snapshot_tag() of its mm is unchanged; see ksm/snapshot.h.
 struct alignas(64) RmapItem {
   union {
     RbNode rb{};  // when in the unstable tree
@@ -69,8 +68,8 @@ enum class StablePlace { kTree, kDup, kMigrate };
 struct alignas(64) StableNode : RbNode {
   // The simulator's own (not the kernel's): the first 4 bytes of this node's KSM page when
   // get_ksm_page() last found it, valid while Ksm::stable_snapshot_tag() equals
-  // snapshot_tag (0: none). See Ksm::stable_snapshot_cmp. With rmap_hlist_len, the fields
-  // the tree walk reads sit in the first cache line.
+  // snapshot_tag (0: none). See ksm/snapshot.h. With rmap_hlist_len, the fields the tree
+  // walk reads sit in the first cache line.
   uint64_t snapshot_tag = 0;
   uint32_t snapshot_prefix = 0;
   int rmap_hlist_len = 0;  // or STABLE_NODE_CHAIN

@@ -26,7 +26,7 @@ Machine::~Machine() = default;
 // ---- pages ----
 
 void Machine::free_frame(Page* page) {
-  if (page->PageKsm()) ++ksm_page_epoch_;
+  if (page->PageKsm()) changes_.ksm_page_freed();
   // free_pages_prepare(): page->mapping is reset, which is what makes a KSM stable node
   // that still points here stale (get_ksm_page's keyhole).
   page->mapping = nullptr;
@@ -48,7 +48,7 @@ bool Machine::trylock_page(Page* page) {
 void Machine::unlock_page(Page* page) { page->Clear(PG_locked); }
 
 void Machine::set_page_content(Page* page, ContentId content) {
-  bump_lookup_epoch();
+  changes_.content_written();
   ContentId old = page->content;
   page->content = content;
   contents_.Unref(old);
@@ -119,7 +119,7 @@ bool Machine::folio_free_swap(Page* page) {
 
 AnonVma* Machine::anon_vma_prepare(Vma* vma) {
   if (vma->anon_vma) return vma->anon_vma;
-  bump_lookup_epoch();
+  changes_.anon_vma_assigned();
   auto av = std::make_unique<AnonVma>();
   av->id = next_anon_vma_id_++;
   av->root = av.get();
@@ -137,7 +137,7 @@ void Machine::put_anon_vma(AnonVma* av) {
 }
 
 Page* Machine::alloc_page(int nid) {
-  bump_lookup_epoch();  // the frame is about to get content and a mapping
+  changes_.frame_allocated();
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (Page* p = phys_.AllocOnNode(nid)) return p;
     // Fallback zonelist: the other nodes in increasing id (all at equal distance).
@@ -157,14 +157,14 @@ Mm* Machine::CreateMm(const std::string& name, int node) {
   mm->id = next_mm_id_++;
   mm->name = name;
   mm->node = node;
-  mm->page_table.set_change_counter(&change_count_);
+  mm->page_table.set_change_counters(&changes_);
   Mm* raw = mm.get();
   mms_.emplace(raw->id, std::move(mm));
   return raw;
 }
 
 Vma* Machine::InsertVma(Mm* mm, std::unique_ptr<Vma> vma) {
-  bump_lookup_epoch();
+  changes_.vma_changed();
   Vma* raw = vma.get();
   raw->mm = mm;
   mm->vmas.emplace(raw->start, std::move(vma));
@@ -218,7 +218,7 @@ void Machine::unlink_vma(Vma* vma) {
 }
 
 void Machine::Munmap(Mm* mm, uint64_t start, uint64_t end) {
-  bump_lookup_epoch();
+  changes_.vma_changed();
   for (Vma* v : SplitRange(mm, start, end)) {
     zap_range(v, v->start, v->end);
     unlink_vma(v);
@@ -228,7 +228,7 @@ void Machine::Munmap(Mm* mm, uint64_t start, uint64_t end) {
 }
 
 void Machine::Exit(Mm* mm) {
-  bump_lookup_epoch();
+  changes_.mm_exited();
   mm->mm_users = 0;
   ksm_->ksm_exit(*mm);  // __mmput(): ksm_exit() before exit_mmap()
   for (auto& [start, v] : mm->vmas) {
@@ -254,7 +254,7 @@ void Machine::Exit(Mm* mm) {
 
 std::optional<MachineError> Machine::Fork(Mm* parent, Mm** child_out,
                                           const std::string& child_name) {
-  bump_lookup_epoch();
+  changes_.mm_forked();
   Mm* child = CreateMm(child_name, parent->node);
   child->next_region_addr = parent->next_region_addr;
   // dup_mm() memcpy()s the mm_struct and 6.1's ksm_fork() does not reset the per-mm KSM
@@ -286,9 +286,7 @@ std::optional<MachineError> Machine::Fork(Mm* parent, Mm** child_out,
     c->chain.push_back(own.get());
     anon_vmas_.push_back(std::move(own));
     // copy_pte_range()
-    std::optional<MachineError> err;
     parent->page_table.ForEach(pv->start, pv->end, [&](uint64_t addr, Pte& spte) {
-      if (err) return;
       Pte* dpte = child->page_table.Lookup(addr, true);
       if (spte.is_swap()) {
         swap_.Duplicate(spte.swap_slot());
@@ -312,7 +310,6 @@ std::optional<MachineError> Machine::Fork(Mm* parent, Mm** child_out,
       if (spte.write()) spte.v &= ~Pte::kWrite;  // is_cow_mapping(): write-protect both
       *dpte = Pte{spte.v & ~Pte::kAccessed};     // pte_mkold() for the child
     });
-    if (err) return err;
   }
   *child_out = child;
   return std::nullopt;
@@ -332,7 +329,7 @@ std::optional<MachineError> Machine::Madvise(Mm* mm, uint64_t start, uint64_t en
       if (flags != v->flags) {
         // madvise_update_vma(): split so that only [s, e) changes.
         std::vector<Vma*> parts = SplitRange(mm, s, e);
-        bump_lookup_epoch();
+        changes_.vma_changed();
         for (Vma* p : parts) p->flags = flags;
         v = parts.back();
       }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "mmu/change_counters.h"
 #include "mmu/content_store.h"
 #include "mmu/ksm_hooks.h"
 #include "mmu/mm.h"
@@ -141,17 +142,8 @@ class Machine {
     const Pte* pte = mm->page_table.Find(addr);
     return pte ? pte->v : 0;
   }
-  // Grows whenever something follow_page()/get_mergeable_page() depends on may have changed,
-  // other than a PTE: a frame allocated (it gets new content), a content written in place,
-  // a VMA added, split, removed or re-flagged, an anon_vma assigned, an mm forked or exited.
-  // KSM's unstable-tree snapshots hold only while it (and the mm's PageTable::writes()) is
-  // unchanged. Freeing a frame does not change it: a freed frame is mapped by no PTE.
-  uint64_t lookup_epoch() const { return lookup_epoch_; }
-  // lookup_epoch() plus every mm's PageTable::writes(): bounds how far any of them moved.
-  uint64_t change_count() const { return change_count_; }
-  // Grows whenever a KSM page is freed or any page is migrated: with lookup_epoch() and
-  // KSM's own count of stable-node remappings, what KSM's stable-tree snapshots rely on.
-  uint64_t ksm_page_epoch() const { return ksm_page_epoch_; }
+  // What KSM's tree-walk snapshots rely on (mmu/change_counters.h).
+  const ChangeCounters& changes() const { return changes_; }
   void rmap_walk(Page* page, RmapWalkControl& rwc);
   AnonVma* anon_vma_prepare(Vma* vma);
   void get_anon_vma(AnonVma* av) { ++av->refcount; }
@@ -212,25 +204,18 @@ class Machine {
   static constexpr size_t kPagevecSize = 15;  // PAGEVEC_SIZE
   bool ksmd_context_ = false;
   int foreign_task_node_ = -1;
-  void bump_lookup_epoch() {
-    ++lookup_epoch_;
-    ++change_count_;
-  }
-  uint64_t lookup_epoch_ = 1;  // see lookup_epoch()
-  uint64_t change_count_ = 0;  // see change_count()
-  uint64_t ksm_page_epoch_ = 0;  // see ksm_page_epoch()
+  ChangeCounters changes_;  // every mutator bumps what it changed
   std::vector<Page*> ksmd_mlock_batch_;          // PAGEVEC_SIZE entries at most
   std::map<uint64_t, std::unique_ptr<Mm>> mms_;  // by id; exited mms stay (KSM may hold them)
   std::vector<std::unique_ptr<AnonVma>> anon_vmas_;
   uint64_t next_mm_id_ = 1;
-  uint64_t reclaim_hand_ = 0;
+  uint64_t reclaim_hand_ = 0;  // ReclaimSome's clock hand over PFNs
   struct PinRecord {
     uint64_t mm_id;
     uint64_t addr;
     Page* page;
   };
-  std::vector<PinRecord> pins_;  // in pin order; a page may be pinned more than once  //
-                                 // ReclaimSome's clock hand over PFNs
+  std::vector<PinRecord> pins_;  // in pin order; a page may be pinned more than once
   uint64_t next_anon_vma_id_ = 1;
 };
 

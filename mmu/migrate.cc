@@ -14,7 +14,7 @@ int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
   if (page == &zero_page_ || page->Test(PG_free)) return 0;
   if (page->pincount > 0) return EBUSY;  // folio_migrate_mapping(): refcount mismatch
   if (!trylock_page(page)) return EBUSY;
-  ++ksm_page_epoch_;
+  changes_.page_migrated();
   // try_to_migrate(): find every PTE first; a mapping rmap cannot see blocks migration.
   // try_to_migrate_one() replaces each PTE with a migration entry as the walk finds it, so
   // a PTE met again (rmap_walk_ksm's search_new_forks pass meets a fork child's mapping

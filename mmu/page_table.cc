@@ -64,7 +64,7 @@ void PageTable::ForEach(uint64_t start, uint64_t end,
   // is what the snapshots compare; skipping empty spans must not change it).
   uint64_t spans = ((end - 1) / kLeafSpan) - (start / kLeafSpan) + 1;
   writes_ += spans;
-  if (change_counter_) *change_counter_ += spans;
+  if (counters_) counters_->page_table_written(spans);
   uint64_t addr = start;
   while (addr < end) {
     Pte* leaf0 = nullptr;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 
+#include "mmu/change_counters.h"
 #include "mmu/page.h"
 
 namespace ksmsim::mmu {
@@ -80,9 +81,9 @@ class PageTable {
   size_t table_pages() const { return table_pages_; }
   // How many accesses that may change a PTE (Lookup, ForEach, FreeEmpty) there have been:
   // the same count read twice proves no PTE of this table changed in between (KSM's
-  // unstable-tree snapshots). Each one also counts in *change_counter, if set.
+  // unstable-tree snapshots). Each one also counts in the machine's counters, if set.
   uint64_t writes() const { return writes_; }
-  void set_change_counter(uint64_t* change_counter) { change_counter_ = change_counter; }
+  void set_change_counters(ChangeCounters* counters) { counters_ = counters; }
 
  private:
   struct Leaf {
@@ -100,12 +101,12 @@ class PageTable {
   uint64_t NextLeaf(uint64_t addr, uint64_t end, Pte** leaf0) const;
   void Wrote() {
     ++writes_;
-    if (change_counter_) ++*change_counter_;
+    if (counters_) counters_->page_table_written();
   }
   std::unique_ptr<Node> root_;
   size_t table_pages_ = 0;
   uint64_t writes_ = 0;
-  uint64_t* change_counter_ = nullptr;
+  ChangeCounters* counters_ = nullptr;
 };
 
 }  // namespace ksmsim::mmu

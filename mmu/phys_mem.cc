@@ -148,13 +148,4 @@ void PhysMem::UnisolateRange(Pfn start, Pfn end) {
   }
 }
 
-uint64_t PhysMem::ForEachTouched(Pfn start, Pfn end, void (*fn)(Page*, void*), void* arg) {
-  uint64_t n = 0;
-  for (Pfn pfn = NextTouched(start, end); pfn < end; pfn = NextTouched(pfn + 1, end)) {
-    fn(Init(pfn), arg);
-    ++n;
-  }
-  return n;
-}
-
 }  // namespace ksmsim::mmu

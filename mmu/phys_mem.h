@@ -70,7 +70,6 @@ class PhysMem {
   void IsolateRange(Pfn start, Pfn end);
   void UnisolateRange(Pfn start, Pfn end);
   bool IsIsolated(Pfn pfn) const;
-  uint64_t ForEachTouched(Pfn start, Pfn end, void (*fn)(Page*, void*), void* arg);
 
  private:
   static constexpr uint64_t kChunk = 512;        // frames per chunk of descriptors

@@ -190,7 +190,8 @@ TEST(MachineScenariosTest, OfflineWithAPinnedPageIsEbusyThenSucceedsAfterUnpin) 
 TEST(MachineScenariosTest, OfflineOfAFullNodeMovesPagesToTheOtherNode) {
   Outcome r = RunWorkload(R"({
     "ksmsim": 1, "name": "offline to the other node",
-    "machine": {"nodes": [{"memory_mib": 2}, {"memory_mib": 2}], "memory_block_mib": 1},
+    "machine": {"nodes": [{"memory_mib": 2, "reserve_mib": 0}, {"memory_mib": 2, "reserve_mib": 0}],
+                "memory_block_mib": 1},
     "steps": [
       {"op": "spawn", "proc": "p"},
       {"op": "mmap", "proc": "p", "region": "heap", "pages": 512, "node": 0},
@@ -212,7 +213,8 @@ TEST(MachineScenariosTest, OfflineOfAFullNodeMovesPagesToTheOtherNode) {
   EXPECT_EQ(FramesFree(Entry(r.doc, "offline"), 0), 0u);
   EXPECT_EQ(FramesInUse(Entry(r.doc, "node 0 offline"), 0), 0u);
   EXPECT_EQ(FramesInUse(Entry(r.doc, "node 0 offline"), 1), 512u);
-  // No free frame anywhere to move node 1's pages to: EBUSY, and nothing moved or lost.
+  // No free frame anywhere to move node 1's pages to (no reserve: the default 64 MiB of a
+  // hotplug workload would take them): EBUSY, and nothing moved or lost.
   EXPECT_EQ(FramesInUse(Entry(r.doc, "refused"), 1), 512u);
   EXPECT_EQ(FramesFree(Entry(r.doc, "refused"), 1), 0u);
 }

@@ -112,5 +112,42 @@ TEST_F(SnapshotTest, AFreedKsmPageIsFoundStale) {
   Check();
 }
 
+// A mutator that changes a page but forgets its change counter (here: a frame's content
+// replaced behind the machine's back) leaves a snapshot whose tag holds although its page
+// changed. The checker (run after every step with --check) names it.
+TEST_F(SnapshotTest, TheCheckerFindsAnUnstableChangeTheCountersMissed) {
+  const uint64_t start = Process({100, 200, 300});
+  ksm_.ksm_do_scan(10);  // pass 1
+  ksm_.ksm_do_scan(3);   // pass 2 (not ended): the three pages in the unstable tree,
+  ASSERT_EQ(ksm_.pages_unshared(), 3u);  // with snapshots
+  Check();
+  mmu::Page* page = m_.pfn_to_page(mmu::Pte{m_.pte_value(mm_, start)}.pfn());
+  const mmu::ContentId was = page->content;
+  page->content = m_.contents().Gen(999);  // no ChangeCounters bump point called
+  const std::vector<std::string> stale = CheckKsm(ksm_, m_);
+  ASSERT_EQ(stale.size(), 1u);
+  EXPECT_NE(stale[0].find("unstable tree snapshot of p address"), std::string::npos) << stale[0];
+  page->content = was;
+  Check();
+}
+
+TEST_F(SnapshotTest, TheCheckerFindsAStableChangeTheCountersMissed) {
+  const uint64_t start = Process({100, 100, 100});
+  ksm_.ksm_do_scan(10);  // pass 1
+  ksm_.ksm_do_scan(10);  // pass 2: pages 0 and 1 merge; page 2's search snapshots the node
+  ASSERT_EQ(ksm_.pages_shared(), 1u);
+  ASSERT_EQ(ksm_.pages_sharing(), 2u);
+  Check();
+  mmu::Page* kpage = m_.pfn_to_page(mmu::Pte{m_.pte_value(mm_, start)}.pfn());
+  ASSERT_TRUE(kpage->PageKsm());
+  const mmu::ContentId was = kpage->content;
+  kpage->content = m_.contents().Gen(999);  // no ChangeCounters bump point called
+  const std::vector<std::string> stale = CheckKsm(ksm_, m_);
+  ASSERT_EQ(stale.size(), 1u);
+  EXPECT_NE(stale[0].find("stable tree snapshot of node"), std::string::npos) << stale[0];
+  kpage->content = was;
+  Check();
+}
+
 }  // namespace
 }  // namespace ksmsim::ksm

@@ -19,8 +19,8 @@ constexpr uint64_t k2M = 2ULL << 20;
 // PTE counts (in the table and in the change counter), a read-only Find never does.
 TEST(PageTableTest, WritesCountEveryAccessThatMayChangeAPte) {
   PageTable pt;
-  uint64_t changes = 0;
-  pt.set_change_counter(&changes);
+  ChangeCounters changes;
+  pt.set_change_counters(&changes);
   EXPECT_EQ(pt.writes(), 0u);
   Pte* p = pt.Lookup(kBase, true);
   *p = Pte::Make(7, Pte::kWrite);
@@ -38,7 +38,7 @@ TEST(PageTableTest, WritesCountEveryAccessThatMayChangeAPte) {
   before = pt.writes();
   pt.FreeEmpty(kBase + k2M, kBase + 2 * k2M);
   EXPECT_GT(pt.writes(), before);
-  EXPECT_EQ(changes, pt.writes());
+  EXPECT_EQ(changes.change_count(), pt.writes());
   before = pt.writes();
   pt.LookupUncounted(kBase)->v = 0;  // KSM's merge accessor (Machine::pte_of_merging)
   EXPECT_EQ(pt.writes(), before);
