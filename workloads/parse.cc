@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "workloads/counters.h"
+#include "workloads/ops.h"
 #include "workloads/parse_json.h"
 #include "workloads/parse_names.h"
 #include "workloads/parse_reader.h"
@@ -19,7 +20,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr uint64_t kMaxNodes = 1024;
 constexpr uint64_t kMaxReserveMib = 1024 * 1024;  // 1 TiB of boot memory per node
 // 4 PiB, x86-64's 52-bit physical address space: for all nodes together, and as a bound on
 // every other size in MiB (keeps page counts far from overflow).

@@ -1,4 +1,4 @@
-// The fields of each op (WORKLOAD-FORMAT.md "Steps") and their parsing into Step.
+// The parsing of each op's fields (the op table of ops.h) into Step.
 #include "workloads/parse_step.h"
 
 #include <fmt/format.h>
@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "workloads/counters.h"
+#include "workloads/ops.h"
 #include "workloads/parse_json.h"
 
 namespace ksmsim::workloads {
@@ -15,58 +16,9 @@ namespace {
 using Json = nlohmann::ordered_json;
 using Names = std::vector<std::string_view>;
 
-constexpr uint64_t kMaxNodes = 1024;                // MAX_NUMNODES of x86-64 (NODES_SHIFT 10)
-constexpr uint64_t kMaxWaitMs = 1'000'000'000'000;  // about 31 years of simulated time
-constexpr uint64_t kMaxCount = std::numeric_limits<uint32_t>::max();
-
-struct OpFields {
-  Names required;
-  Names optional;
-};
-
-// Every op also accepts "op" and "label" (required for snapshot).
-OpFields FieldsOf(Op op) {
-  switch (op) {
-    case Op::kSpawn:
-      return {{"proc"}, {"node"}};
-    case Op::kFork:
-      return {{"proc", "child"}, {}};
-    case Op::kExit:
-      return {{"proc"}, {}};
-    case Op::kMmap:
-      return {{"proc", "region", "pages"}, {"node", "locked"}};
-    case Op::kMunmap:
-    case Op::kRead:
-    case Op::kVerify:
-    case Op::kPin:
-    case Op::kUnpin:
-      return {{"proc", "region"}, {"range"}};
-    case Op::kMadvise:
-      return {{"proc", "region", "advice"}, {"range"}};
-    case Op::kWrite:
-      return {{"proc", "region", "data"}, {"range"}};
-    case Op::kMigrate:
-      return {{"proc", "region", "node"}, {"range"}};
-    case Op::kOffline:
-    case Op::kOnline:
-      return {{"node", "block"}, {"expect_error"}};
-    case Op::kKsm:
-      return {{"set"}, {"expect_error"}};
-    case Op::kWait:
-      return {{}, {"ms", "full_scans"}};
-    case Op::kExpect:
-      return {{}, {"ksm", "procs", "vmstat"}};
-    case Op::kSnapshot:
-      return {{"label"}, {}};
-    case Op::kRepeat:
-      return {{"times", "steps"}, {}};
-  }
-  return {};
-}
-
 Names AllOpNames() {
   Names names;
-  for (Op op : AllOps()) names.push_back(OpName(op));
+  for (const OpSpec& spec : OpTable()) names.push_back(spec.name);
   return names;
 }
 
@@ -95,19 +47,18 @@ class StepParser {
     step.op = *op;
     step.path = path;
     if (step.op == Op::kRepeat) step.times = 1;  // body still checked if times is bad
-    OpFields fields = FieldsOf(step.op);
-    Names allowed = {"op"};
-    allowed.insert(allowed.end(), fields.required.begin(), fields.required.end());
-    allowed.insert(allowed.end(), fields.optional.begin(), fields.optional.end());
-    if (std::find(allowed.begin(), allowed.end(), "label") == allowed.end()) {
-      allowed.push_back("label");
-    }
+    const OpSpec& spec = SpecOf(step.op);
+    Names required, allowed = {"op"};
+    for (const FieldSpec& f : spec.required) required.push_back(f.name);
+    allowed.insert(allowed.end(), required.begin(), required.end());
+    for (const FieldSpec& f : spec.optional) allowed.push_back(f.name);
+    if (spec.Find("label") == nullptr) allowed.push_back("label");
     r_.CheckKnownKeys(v, path, allowed, fmt::format("a \"{}\" step", *op_name));
-    for (std::string_view name : fields.required) {
+    for (std::string_view name : required) {
       r_.Require(v, path, name,
-                 fmt::format(" (a \"{}\" step needs {})", *op_name, JoinNames(fields.required)));
+                 fmt::format(" (a \"{}\" step needs {})", *op_name, JoinNames(required)));
     }
-    // Fields in a fixed order, so that node is known before block.
+    // Fields in the table's order, so that node is known before block.
     for (std::string_view name : allowed) {
       if (name != "op" && v.contains(name)) Field(step, name, v[std::string(name)], path);
     }
@@ -126,10 +77,9 @@ class StepParser {
       if (!str) return;
       (name == "proc" ? s.proc : name == "child" ? s.child : s.region) = *str;
     } else if (name == "pages") {
-      s.pages = r_.Uint(v, path, 1, kMaxRegionPages,
-                        "pages of 4 KiB; 34359738368 fill the 128 TiB user address space");
+      s.pages = TableUint(s.op, name, v, path);
     } else if (name == "node") {
-      s.node = Node(v, path);
+      s.node = Node(s.op, v, path);
     } else if (name == "locked") {
       s.locked = r_.Bool(v, path).value_or(false);
     } else if (name == "range") {
@@ -145,7 +95,7 @@ class StepParser {
     } else if (name == "data") {
       s.data = Data(v, path);
     } else if (name == "block") {
-      s.block = Block(v, path, s.node);
+      s.block = Block(s.op, v, path, s.node);
     } else if (name == "expect_error") {
       auto str = r_.String(v, path, true);
       if (!str) return;
@@ -157,11 +107,11 @@ class StepParser {
     } else if (name == "set") {
       s.set = KnobWrites(v, path);
     } else if (name == "ms") {
-      if (auto ms = r_.Uint(v, path, 0, kMaxWaitMs, "milliseconds")) {
+      if (auto ms = TableUint(s.op, name, v, path)) {
         s.wait = WaitSpec{WaitSpec::Unit::kMs, *ms};
       }
     } else if (name == "full_scans") {
-      if (auto n = r_.Uint(v, path, 1, kMaxCount, "completed passes of ksmd to wait for")) {
+      if (auto n = TableUint(s.op, name, v, path)) {
         s.wait = WaitSpec{WaitSpec::Unit::kFullScans, *n};
       }
     } else if (name == "ksm" || name == "procs" || name == "vmstat") {
@@ -174,7 +124,7 @@ class StepParser {
     } else if (name == "label") {
       if (auto str = r_.String(v, path, s.op == Op::kSnapshot)) s.label = *str;
     } else if (name == "times") {
-      if (auto n = r_.Uint(v, path, 1, kMaxCount, "repetitions")) s.times = *n;
+      if (auto n = TableUint(s.op, name, v, path)) s.times = *n;
     } else if (name == "steps") {
       if (!v.is_array()) {
         r_.Error(path, fmt::format("expected an array of steps, got {}", DescribeJson(v)));
@@ -184,8 +134,15 @@ class StepParser {
     }
   }
 
-  std::optional<uint64_t> Node(const Json& v, const std::string& path) {
-    auto node = r_.Uint(v, path, 0, kMaxNodes - 1, "a NUMA node index");
+  // An integer field with the range and note of the op table.
+  std::optional<uint64_t> TableUint(Op op, std::string_view name, const Json& v,
+                                    const std::string& path) {
+    const FieldSpec& f = *SpecOf(op).Find(name);
+    return r_.Uint(v, path, f.min, f.max, f.note);
+  }
+
+  std::optional<uint64_t> Node(Op op, const Json& v, const std::string& path) {
+    auto node = TableUint(op, "node", v, path);
     if (!node || ctx_.machine == nullptr) return node;
     uint64_t n = ctx_.machine->nodes.size();
     if (*node >= n) {
@@ -196,10 +153,9 @@ class StepParser {
     return node;
   }
 
-  std::optional<uint64_t> Block(const Json& v, const std::string& path,
+  std::optional<uint64_t> Block(Op op, const Json& v, const std::string& path,
                                 std::optional<uint64_t> node) {
-    auto block = r_.Uint(v, path, 0, std::numeric_limits<uint64_t>::max(),
-                         "a memory block index within the node");
+    auto block = TableUint(op, "block", v, path);
     if (!block || !node || ctx_.machine == nullptr) return block;
     uint64_t blocks = ctx_.machine->BlocksOnNode(*node);
     if (*block >= blocks) {

@@ -1,4 +1,5 @@
-// Names of the workload enums, and the expansion of `repeat` into the flattened script.
+// Names of the workload enums (op names: ops.cc), and the expansion of `repeat` into the flattened
+// script.
 #include "workloads/workload.h"
 
 #include <array>
@@ -6,16 +7,6 @@
 
 namespace ksmsim::workloads {
 namespace {
-
-constexpr std::array<std::pair<Op, std::string_view>, 19> kOpNames = {{
-    {Op::kSpawn, "spawn"},     {Op::kFork, "fork"},     {Op::kExit, "exit"},
-    {Op::kMmap, "mmap"},       {Op::kMunmap, "munmap"}, {Op::kMadvise, "madvise"},
-    {Op::kWrite, "write"},     {Op::kRead, "read"},     {Op::kVerify, "verify"},
-    {Op::kMigrate, "migrate"}, {Op::kPin, "pin"},       {Op::kUnpin, "unpin"},
-    {Op::kOffline, "offline"}, {Op::kOnline, "online"}, {Op::kKsm, "ksm"},
-    {Op::kWait, "wait"},       {Op::kExpect, "expect"}, {Op::kSnapshot, "snapshot"},
-    {Op::kRepeat, "repeat"},
-}};
 
 constexpr std::array<std::pair<Advice, std::string_view>, 4> kAdviceNames = {{
     {Advice::kMergeable, "mergeable"},
@@ -106,18 +97,6 @@ std::optional<KernelProfile> KernelProfileFromName(std::string_view name) {
 uint64_t MachineSpec::BlocksOnNode(uint64_t node) const {
   if (node >= nodes.size() || memory_block_mib == 0) return 0;
   return (nodes[node].memory_mib + memory_block_mib - 1) / memory_block_mib;
-}
-
-std::string_view OpName(Op op) { return NameOf(kOpNames, op); }
-std::optional<Op> OpFromName(std::string_view name) { return ValueOf(kOpNames, name); }
-
-const std::vector<Op>& AllOps() {
-  static const std::vector<Op> ops = [] {
-    std::vector<Op> v;
-    for (const auto& [op, name] : kOpNames) v.push_back(op);
-    return v;
-  }();
-  return ops;
 }
 
 std::string_view AdviceName(Advice advice) { return NameOf(kAdviceNames, advice); }

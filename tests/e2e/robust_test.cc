@@ -214,12 +214,13 @@ TEST(RobustTest, EnormousWaitSaysSoAndCanBeBounded) {
 
 // Cause 6: the oracle's planner let nlohmann's std::out_of_range for 1e999 escape (abort),
 // and had no limit on a region's size (a bit per page: bad_alloc) or on repeat expansion.
+// `ksmsim oracle` now runs validate's parser first (its messages), then the planner.
 TEST(RobustTest, OraclePlannerRefusesWhatValidateRefuses) {
   struct Case {
     const char* text;
     const char* message;
   } cases[] = {
-      {R"({"ksmsim": 1, "seed": 1e999, "steps": []})", "is not valid JSON"},
+      {R"({"ksmsim": 1, "seed": 1e999, "steps": []})", "1:27: JSON syntax error"},
       {R"({"ksmsim": 1, "steps": [{"op": "spawn", "proc": "a"},
          {"op": "mmap", "proc": "a", "region": "r", "pages": 34359738369}]})",
        "steps[1].pages"},
@@ -227,7 +228,7 @@ TEST(RobustTest, OraclePlannerRefusesWhatValidateRefuses) {
       {R"({"ksmsim": 1, "steps": [{"op": "wait", "ms": 1000000000001}]})", "steps[0].ms"},
       {R"({"ksmsim": 1, "steps": [{"op": "repeat", "times": 100000, "steps": [
          {"op": "repeat", "times": 100000, "steps": [{"op": "wait", "ms": 1}]}]}]})",
-       "steps[0]"},
+       "steps[0]: a limitation of the kernel oracle: it runs at most 1000000 steps"},
   };
   int i = 0;
   for (const Case& c : cases) {

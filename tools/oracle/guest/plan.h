@@ -1,6 +1,7 @@
 // The kernel oracle's plan: a workload JSON turned into a flat list of concrete actions
 // (repeat expanded, processes and regions resolved to addresses, content counters fixed).
-// Shared by the host (validation before booting) and the guest (execution).
+// Shared by the host (after `ksmsim validate`'s parser, before booting: host/admit.h) and the
+// guest (execution).
 #pragma once
 
 #include <cstdint>
@@ -14,7 +15,8 @@ namespace ksmsim::oracle {
 
 using Json = nlohmann::ordered_json;
 
-// An invalid workload: the message names the step and the JSON path.
+// A valid workload the kernel oracle cannot run (docs/ORACLE.md "Limitations"): the message
+// names the JSON path and says "a limitation of the kernel oracle".
 class PlanError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -107,7 +109,8 @@ struct Plan {
   uint64_t max_pages_per_action = 0;
 };
 
-// Parses and validates a workload; throws PlanError naming the step and JSON path.
+// Plans a workload that `ksmsim validate` accepts; throws PlanError for a limitation (and
+// nlohmann's exceptions for a malformed workload, which the host never sends).
 Plan MakePlan(const Json& workload);
 
 // The content of page `k` (0-based inside the action's range) of a write action.
@@ -116,11 +119,7 @@ PageData PageDataFor(const Plan& plan, const Action& a, uint64_t k);
 // Fills `out` (4096 bytes) with gen(seed): word i is mix64(seed + i), little-endian.
 void GenPage(uint64_t seed, uint8_t* out);
 
-// The writable /sys/kernel/mm/ksm knobs, and every counter name an expect may use.
-bool IsKsmKnob(const std::string& name);
-bool IsKsmCounter(const std::string& name);
-bool IsProcCounter(const std::string& name);
-bool IsVmstatCounter(const std::string& name);
+// The /proc/vmstat counters the guest reads.
 const std::vector<std::string>& VmstatCounters();
 
 }  // namespace ksmsim::oracle

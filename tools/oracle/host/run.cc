@@ -1,4 +1,4 @@
-// `ksmsim oracle`'s work: validate the workload with the oracle's planner, pack the
+// `ksmsim oracle`'s work: validate the workload (admit.h), plan it, pack the
 // initramfs, boot the VM (again when a boot hangs), and turn the guest's report lines into
 // a result document (docs/ORACLE.md).
 #include "tools/oracle/host/run.h"
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tools/oracle/guest/plan.h"
+#include "tools/oracle/host/admit.h"
 #include "tools/oracle/host/initramfs.h"
 #include "tools/oracle/host/vm.h"
 
@@ -102,8 +103,6 @@ int Collect(const std::string& results_path, const std::string& console_path,
 
 int RunOracle(const OracleOptions& o) {
   auto started = std::chrono::steady_clock::now();
-  Json workload;
-  oracle::Plan plan;
   std::string text;
   try {
     text = ReadWholeFile(o.workload);
@@ -111,16 +110,18 @@ int RunOracle(const OracleOptions& o) {
     std::cerr << "ksmsim oracle: " << e.what() << "\n";
     return 2;
   }
-  try {
-    workload = Json::parse(text);
-    plan = oracle::MakePlan(workload);
-  } catch (const Json::exception& e) {  // parse_error, or out_of_range for 1e999
-    std::cerr << "ksmsim oracle: " << o.workload << " is not valid JSON: " << e.what() << "\n";
-    return 2;
-  } catch (const oracle::PlanError& e) {
-    std::cerr << "ksmsim oracle: invalid workload " << o.workload << ": " << e.what() << "\n";
+  oracle::Admission admitted = oracle::AdmitWorkload(text, o.workload);
+  if (!admitted.plan) {
+    // As every subcommand that loads a workload (tools/cli/load_workload.h) reports one.
+    for (const std::string& e : admitted.errors) std::cerr << e << "\n";
+    if (admitted.errors.empty()) {
+      std::cerr << "ksmsim oracle: " << o.workload << ": " << admitted.limitation << "\n";
+    } else {
+      std::cerr << o.workload << ": invalid workload, nothing was run\n";
+    }
     return 2;
   }
+  oracle::Plan plan = std::move(*admitted.plan);
 
   VmConfig vm;
   vm.qemu = o.qemu.empty() ? FindOnPath("qemu-system-x86_64") : o.qemu;
