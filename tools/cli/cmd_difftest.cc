@@ -12,6 +12,7 @@
 
 #include "fmt/format.h"
 #include "tools/cli/command.h"
+#include "tools/cli/gen_options.h"
 #include "tools/difftest/shrink.h"
 #include "tools/difftest/generator.h"
 
@@ -148,20 +149,7 @@ RegisterCommand reg{{"difftest",
                                        "write each failure's workloads and results to "
                                        "DIR/seed-N/")
                            ->capture_default_str();
-                       sub->add_option("--features", a->features,
-                                       "what the workloads may use: all, classic (the "
-                                       "generator of the first campaigns), or a list of "
-                                       "locked,fork,migrate,swap,pin,hotplug,batches,"
-                                       "deepfork,zero,swapin,knobs (presets may be combined "
-                                       "with names)")
-                           ->check(CLI::Validator(
-                               [](std::string& v) {
-                                 std::string error;
-                                 return workloads::ParseGenFeatures(v, &error) ? std::string()
-                                                                               : error;
-                               },
-                               "FEATURES"))
-                           ->capture_default_str();
+                       AddGenFeaturesOption(sub, &a->features);
                        sub->add_flag("--no-shrink", a->no_shrink, "do not shrink differences");
                        sub->add_option("--shrink-budget", a->budget,
                                        "at most this many oracle runs to shrink one failure")

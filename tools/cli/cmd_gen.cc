@@ -5,6 +5,7 @@
 #include <string>
 
 #include "tools/cli/command.h"
+#include "tools/cli/gen_options.h"
 #include "tools/difftest/generator.h"
 
 namespace ksmsim::tools {
@@ -47,20 +48,7 @@ RegisterCommand reg{{"gen",
                                                           "medium (20-500)")
                            ->check(CLI::IsMember({"small", "medium"}))
                            ->capture_default_str();
-                       sub->add_option("--features", a->features,
-                                       "what the workloads may use: all, classic (the "
-                                       "generator of the first campaigns), or a list of "
-                                       "locked,fork,migrate,swap,pin,hotplug,batches,"
-                                       "deepfork,zero,swapin,knobs (presets may be combined "
-                                       "with names)")
-                           ->check(CLI::Validator(
-                               [](std::string& v) {
-                                 std::string error;
-                                 return workloads::ParseGenFeatures(v, &error) ? std::string()
-                                                                               : error;
-                               },
-                               "FEATURES"))
-                           ->capture_default_str();
+                       AddGenFeaturesOption(sub, &a->features);
                        sub->add_option("-o,--out", a->out, "write here (default: stdout)");
                        return [a] { return RunGen(*a); };
                      }}};
