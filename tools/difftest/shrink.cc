@@ -93,7 +93,7 @@ Verdict Runner::Judge(const Json& w) {
   ++oracle_runs;
   int rc = RunProcess({self, "oracle", wp, "--out", kp, "--timeout-s", std::to_string(timeout_s)},
                       nullptr, work_dir + "/oracle.err");
-  if (rc == 2 || rc < 0 || !fs::exists(kp)) {
+  if (rc == 2 || rc == 3 || rc < 0 || !fs::exists(kp)) {
     v.kind = Verdict::kOracleFailed;
     v.problem = ReadFile(work_dir + "/oracle.err");
     return v;

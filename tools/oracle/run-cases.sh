@@ -52,7 +52,7 @@ for w in "${cases[@]}"; do
     "$ksmsim" oracle "$w" --out "$stored" --keep-console "$tmp/console.log"
     rc=$?
     echo "run-cases: $name: oracle exit $rc, $(( $(date +%s) - start )) s -> $stored"
-    [ $rc -eq 2 ] && status=2
+    [ $rc -ge 2 ] && status=2
     continue
   fi
   truth="$stored"

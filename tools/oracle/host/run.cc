@@ -37,6 +37,10 @@ std::string GuestBinary(const std::string& flag) {
   return KSMSIM_GUEST_BINARY;
 }
 
+// Exit status 3, as `run` uses it: a valid workload that could not be carried out (an
+// oracle limitation, no QEMU or kernel, a VM that failed or timed out).
+constexpr int kOracleCannotRun = 3;
+
 // Collects the guest's report lines into a result document; returns the exit status.
 int Collect(const std::string& results_path, const std::string& console_path,
             const oracle::Plan& plan, Json& doc, std::string& problem) {
@@ -51,7 +55,7 @@ int Collect(const std::string& results_path, const std::string& console_path,
         records.push_back(Json::parse(line.substr(at + 9)));
       } catch (const std::exception&) {
         problem = "a garbled report line from the guest: " + line;
-        return 2;
+        return kOracleCannotRun;
       }
     }
     if (!records.empty()) break;  // the console is only a fallback
@@ -86,7 +90,7 @@ int Collect(const std::string& results_path, const std::string& console_path,
     } else if (type == "fatal") {
       problem = "the guest could not run the workload: " + r.value("message", "");
       doc["errors"].push_back(problem);
-      return 2;
+      return kOracleCannotRun;
     } else if (type == "end") {
       ended = true;
       failed = r.value("failed", false);
@@ -94,7 +98,7 @@ int Collect(const std::string& results_path, const std::string& console_path,
   }
   if (!ended) {
     problem = "the guest stopped before the end of the workload (kernel console tail below)";
-    return 2;
+    return kOracleCannotRun;
   }
   return failed ? 1 : 0;
 }
@@ -115,10 +119,11 @@ int RunOracle(const OracleOptions& o) {
     // As every subcommand that loads a workload (tools/cli/load_workload.h) reports one.
     for (const std::string& e : admitted.errors) std::cerr << e << "\n";
     if (admitted.errors.empty()) {
+      // A valid workload the kernel oracle cannot carry out: exit 3, as `run` uses it.
       std::cerr << "ksmsim oracle: " << o.workload << ": " << admitted.limitation << "\n";
-    } else {
-      std::cerr << o.workload << ": invalid workload, nothing was run\n";
+      return kOracleCannotRun;
     }
+    std::cerr << o.workload << ": invalid workload, nothing was run\n";
     return 2;
   }
   oracle::Plan plan = std::move(*admitted.plan);
@@ -127,25 +132,25 @@ int RunOracle(const OracleOptions& o) {
   vm.qemu = o.qemu.empty() ? FindOnPath("qemu-system-x86_64") : o.qemu;
   if (vm.qemu.empty()) {
     std::cerr << "ksmsim oracle: qemu-system-x86_64 is not installed (run tools/setup-oracle.sh)\n";
-    return 2;
+    return kOracleCannotRun;
   }
   vm.kernel = o.kernel.empty() ? FindKernel() : o.kernel;
   if (vm.kernel.empty() || access(vm.kernel.c_str(), R_OK) != 0) {
     std::cerr << "ksmsim oracle: no readable Linux 6.1 kernel (/boot/vmlinuz-6.1.*; run "
                  "tools/setup-oracle.sh, or give --kernel)\n";
-    return 2;
+    return kOracleCannotRun;
   }
   std::string guest = GuestBinary(o.guest);
   if (access(guest.c_str(), R_OK) != 0) {
     std::cerr << "ksmsim oracle: the guest program " << guest
               << " is missing (build the ksmsim-guest target, or give --guest)\n";
-    return 2;
+    return kOracleCannotRun;
   }
 
   char tmpl[] = "/tmp/ksmsim-oracle-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) {
     std::cerr << "ksmsim oracle: cannot create a temporary directory\n";
-    return 2;
+    return kOracleCannotRun;
   }
   std::string dir = tmpl;
   vm.initrd = dir + "/initramfs.cpio";
@@ -176,7 +181,7 @@ int RunOracle(const OracleOptions& o) {
   } catch (const std::exception& e) {
     std::cerr << "ksmsim oracle: building the initramfs: " << e.what() << "\n";
     std::filesystem::remove_all(dir);
-    return 2;
+    return kOracleCannotRun;
   }
 
   VmOutcome run = RunVm(vm);
@@ -191,7 +196,7 @@ int RunOracle(const OracleOptions& o) {
   int rc = Collect(vm.results_path, vm.console_path, plan, doc, problem);
   if (!run.error.empty()) {
     problem = run.error;
-    rc = 2;
+    rc = kOracleCannotRun;
   }
   if (!o.keep_console.empty()) {
     std::error_code ec;
