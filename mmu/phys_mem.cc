@@ -87,7 +87,10 @@ Page* PhysMem::AllocOnNode(int nid) {
 }
 
 void PhysMem::Free(Page* page) {
-  Node& n = nodes_[NodeIndexOf(page->pfn)];
+  // The frame's node is page->nid; its reserve, when it has one, starts after every
+  // declared frame, so one comparison tells which of the two the frame belongs to.
+  size_t r = reserve_of_[page->nid];
+  Node& n = nodes_[r && page->pfn >= nodes_[r].start ? r : page->nid];
   page->Set(PG_free);
   if (IsIsolated(page->pfn)) {
     // A frame freed into an isolated pageblock goes to the MIGRATE_ISOLATE free list and is
