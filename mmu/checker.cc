@@ -47,6 +47,8 @@ std::vector<std::string> CheckMachine(Machine& m) {
                     "swapcache + pins + mlock batch = " +
                     std::to_string(expect));
     if (p->refcount == 0) out.push_back(where + ": in use with no reference (leaked)");
+    if (p->Test(PG_readahead) && (!p->PageSwapCache() || p->mapcount != 0))
+      out.push_back(where + ": PG_readahead on a page mapped or not in the swapcache");
     if (p->PageSwapCache() && m.swap().cache(p->swap_slot) != p)
       out.push_back(where + ": swapcache page not found under its slot");
   }

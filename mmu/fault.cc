@@ -113,24 +113,22 @@ unsigned Machine::wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old) {
 unsigned Machine::do_swap_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags) {
   uint32_t slot = pte->swap_slot();
   bool exclusive = pte->v & Pte::kSwpExclusive;
-  Page* page = swap_.cache(slot);
+  Page* page = swap_cache_get_folio(slot, vma, addr);
   Page* swapcache = page;
-  if (page) {
-    get_page(page);
-  } else {
-    page = alloc_page(alloc_node(vma));
-    if (!page) return VM_FAULT_OOM;
-    page->flags = 0;
-    page->refcount = 1;
-    contents_.Ref(swap_.content(slot));
-    page->content = swap_.content(slot);
-    ++vmstat_.pswpin;
-    if (swap_.count(slot) != 1) {
-      // Shared swap entry: read into the swapcache (zram would skip it only for count 1).
-      page->Set(PG_swapcache);
-      page->swap_slot = slot;
-      swap_.set_cache(slot, page, contents_);
-      ++page->refcount;
+  if (!page) {
+    if (swap_.count(slot) == 1) {
+      // SWP_SYNCHRONOUS_IO (zram) and __swap_count() == 1: "skip swapcache".
+      page = alloc_page(alloc_node(vma));
+      if (!page) return VM_FAULT_OOM;
+      page->flags = 0;
+      page->refcount = 1;
+      contents_.Ref(swap_.content(slot));
+      page->content = swap_.content(slot);
+      swap_readpage();
+    } else {
+      // A shared slot: read into the swapcache, with readahead around addr.
+      page = swapin_readahead(slot, vma, addr);
+      if (!page) return VM_FAULT_OOM;
       swapcache = page;
     }
   }

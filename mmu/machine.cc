@@ -271,6 +271,7 @@ std::optional<MachineError> Machine::Fork(Mm* parent, Mm** child_out,
     cv->flags = pv->flags & ~uint64_t{VM_LOCKED};  // mlock is not inherited
     cv->policy_node = pv->policy_node;  // vma_dup_policy()
     cv->region = pv->region;
+    cv->swap_readahead_info = pv->swap_readahead_info;  // vm_area_dup() copies the whole VMA
     Vma* c = InsertVma(child, std::move(cv));
     if (!pv->anon_vma) continue;  // copy_page_range() skips VMAs never faulted
     // anon_vma_fork(): link into every anon_vma of the parent, plus a new one of our own.

@@ -26,6 +26,9 @@ struct MachineConfig {
   // Per node: frames outside its memory blocks, allocated last and never offlined (the
   // oracle guest's boot memory when the workload hotplugs memory); empty: none.
   std::vector<uint64_t> reserve_pages;
+  // vm.page-cluster: swap readahead reads up to 2^page_cluster pages (swap_setup() sets 3
+  // on every machine of 16 MiB or more, as the oracle's guest is; 0 turns readahead off).
+  unsigned page_cluster = 3;
 };
 
 // Global event counters of /proc/vmstat that the simulator models.
@@ -34,6 +37,8 @@ struct Vmstat {
   uint64_t ksm_swpin_copy = 0;
   uint64_t pswpin = 0;
   uint64_t pswpout = 0;
+  uint64_t swap_ra = 0;      // pages read by swap readahead (not in the result document)
+  uint64_t swap_ra_hit = 0;  // of those, found by a fault (not in the result document)
 };
 
 // handle_mm_fault() flags and results (the subset used).
@@ -184,6 +189,16 @@ class Machine {
   unsigned do_wp_page(Vma* vma, uint64_t addr, Pte* pte);
   unsigned wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old);
   unsigned do_swap_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags);
+  // The swapcache side of a swap-in and swap readahead (mm/swap_state.c;
+  // mmu/swap_readahead.cc). Each returns the page with a reference taken, or null.
+  Page* swap_cache_get_folio(uint32_t slot, Vma* vma, uint64_t addr);
+  Page* __read_swap_cache_async(uint32_t slot, Vma* vma, uint64_t addr, bool* new_page_allocated);
+  Page* read_swap_cache_async(uint32_t slot, Vma* vma, uint64_t addr);
+  // swap_readpage(): zram reads synchronously, so __read_swap_cache_async() gave the page
+  // its content already; what is left is count_vm_event(PSWPIN).
+  void swap_readpage() { ++vmstat_.pswpin; }
+  Page* swapin_readahead(uint32_t slot, Vma* vma, uint64_t addr);
+  Page* swap_vma_readahead(uint32_t fslot, Vma* vma, uint64_t addr);
   void zap_pte(Vma* vma, uint64_t addr, Pte* pte);
   void zap_range(Vma* vma, uint64_t start, uint64_t end);
   void unlink_vma(Vma* vma);

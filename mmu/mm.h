@@ -49,6 +49,9 @@ struct Vma {
   std::vector<AnonVma*> chain;  // anon_vmas this VMA is linked into
   int policy_node = -1;  // mbind(MPOL_PREFERRED) of the mapping; -1: the faulting task's policy
   std::string region;    // the workload's region name
+  // swap_readahead_info: the last swap fault's address, readahead window and hits, packed
+  // as mm/swap_state.c's SWAP_RA_VAL() does (0: never used; mmu/swap_readahead.h).
+  uint64_t swap_readahead_info = 0;
 
   bool contains(uint64_t addr) const { return addr >= start && addr < end; }
 };

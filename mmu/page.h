@@ -25,6 +25,9 @@ enum PageFlag : uint32_t {
   PG_referenced = 1u << 7,
   PG_free = 1u << 8,      // on the allocator's free list
   PG_isolated = 1u << 9,  // in an offlining memory block: not allocatable
+  // Read into the swapcache by swap readahead and not yet looked up by a fault
+  // (SetPageReadahead(); the kernel's bit is PG_reclaim's, reused).
+  PG_readahead = 1u << 10,
 };
 
 struct AnonVma;

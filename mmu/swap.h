@@ -1,6 +1,7 @@
 // The swap device and the swapcache: slots with a count of the swap PTEs that refer to
 // them (swap_map), the content written to each slot, and the page cached for each slot.
-// Modelled on zram: synchronous I/O (SWP_SYNCHRONOUS_IO), no readahead. A slot's record
+// Modelled on zram: synchronous I/O (SWP_SYNCHRONOUS_IO), non-rotational (VMA-based
+// readahead: Machine::swap_vma_readahead in swap_readahead.cc). A slot's record
 // is created the first time the slot is allocated (slots are handed out lowest first, so
 // the records are those below the high-water mark): host memory follows the swap used,
 // not the device's size.
