@@ -50,8 +50,7 @@ bool Machine::try_to_unmap(Page* page) {
 
 bool Machine::reclaim_page(Page* page) {
   // Anonymous pages, and the swapcache's unmapped ones (readahead has not made them anon).
-  if (page->Test(PG_free) || !(page->PageAnon() || page->PageSwapCache()) ||
-      page->Test(PG_mlocked))
+  if (page->Test(PG_free) || !(page->PageAnon() || page->PageSwapCache()) || page->Test(PG_mlocked))
     return false;
   if (!trylock_page(page)) return false;
   get_page(page);  // isolate_lru_page()'s reference

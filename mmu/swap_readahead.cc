@@ -5,10 +5,11 @@
 // cached already or shared (__swap_count() != 1). Readahead pages wait in the swapcache,
 // unmapped and marked PG_readahead, until a fault finds them (no read then) or they are
 // reclaimed or their slot is freed.
+#include "mmu/swap_readahead.h"
+
 #include <algorithm>
 
 #include "mmu/machine.h"
-#include "mmu/swap_readahead.h"
 
 namespace ksmsim::mmu {
 

@@ -1,13 +1,14 @@
 // Swap readahead (mm/swap_state.c's swap_vma_readahead): the windows, hits and clamps that
 // Linux 6.1 showed on the oracle (tools/oracle/cases/24-swap-readahead.json and the probes
 // behind it), readahead pages in the swapcache, and what becomes of them.
+#include "mmu/swap_readahead.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <vector>
 
 #include "mmu/machine.h"
-#include "mmu/swap_readahead.h"
 #include "mmu_test_util.h"
 
 namespace ksmsim::mmu {
@@ -139,7 +140,7 @@ TEST(SwapReadaheadTest, UnsharedNeighboursAndTheChild) {
   EXPECT_EQ(m.vmstat().pswpin, 9u);
   Vma* cvma = f.child->vma_lookup(f.start);
   EXPECT_EQ(SWAP_RA_HITS(cvma->swap_readahead_info), 5u);  // the initial 4, plus one
-  ASSERT_TRUE(Read(m, f.child, f.start, 40));  // 5 hits: 8 pages around 40
+  ASSERT_TRUE(Read(m, f.child, f.start, 40));              // 5 hits: 8 pages around 40
   EXPECT_EQ(m.vmstat().pswpin, 17u);
   EXPECT_MACHINE_OK(m);
 }
