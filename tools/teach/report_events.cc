@@ -1,0 +1,46 @@
+// The report's event log: counts by pass and kind, rows sampled across every pass.
+#include "tools/teach/report_events.h"
+
+#include <algorithm>
+
+namespace ksmsim::tools::teach {
+
+void EventLog::Add(uint64_t pass, const std::string& kind,
+                   const std::function<EventRow()>& make) {
+  uint64_t& c = counts_[pass][kind];
+  ++c;
+  ++seq_;
+  if (c > per_group_) return;
+  EventRow r = make();
+  r.seq = seq_;
+  r.pass = pass;
+  r.kind = kind;
+  kept_[{pass, kind}].push_back(std::move(r));
+}
+
+std::vector<EventRow> EventLog::Rows() const {
+  size_t total = 0;
+  for (const auto& [k, v] : kept_) total += v.size();
+  // Lower the rows per group until they fit, so that every group keeps some.
+  size_t cap = per_group_;
+  while (cap > 1 && total > max_rows_) {
+    cap = cap * 3 / 4;
+    total = 0;
+    for (const auto& [k, v] : kept_) total += std::min(v.size(), cap);
+  }
+  std::vector<EventRow> out;
+  for (const auto& [k, v] : kept_) {
+    size_t n = std::min(v.size(), cap);
+    for (size_t i = 0; i < n; ++i) out.push_back(v[i * v.size() / n]);
+  }
+  if (out.size() > max_rows_) {  // more groups than rows: keep every k-th group's row
+    std::vector<EventRow> thin;
+    for (size_t i = 0; i < max_rows_; ++i) thin.push_back(out[i * out.size() / max_rows_]);
+    out.swap(thin);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const EventRow& a, const EventRow& b) { return a.seq < b.seq; });
+  return out;
+}
+
+}  // namespace ksmsim::tools::teach
