@@ -168,13 +168,33 @@ HtmlReport RunHtmlReport(const workloads::Workload& w, const std::string& file,
 
   workloads::DriverOptions opt;
   opt.on_progress = [&](uint64_t s, uint64_t) { step = s; };
+  // A page's decisions (from its "scan" to the next) are buffered, and handed to the
+  // DecisionBuilder, whose lines cost a few string formats each, only when one of their
+  // kinds still wants rows in this pass: at a million pages nearly all are only counted.
+  std::vector<std::pair<ksm::KsmEvent, uint64_t>> page_events;
+  auto flush_page = [&] {
+    bool want = false;
+    for (const auto& [e, t] : page_events)
+      want = want || (e.what != "scan" && !log.Full(pass, e.func));
+    if (want) {
+      for (const auto& [e, t] : page_events) builder->OnEvent(e, t, step);
+      builder->Flush();
+    }
+    page_events.clear();
+  };
   opt.on_event = [&](const ksm::KsmEvent& e, uint64_t t) {
-    pass = dp->ksm().full_scans() + 1;
     if (e.name == ksm::kDecisionEvent) {
-      builder->OnEvent(e, t, step);
+      if (e.what == "scan") {
+        flush_page();
+        pass = dp->ksm().full_scans() + 1;
+      }
+      if (e.what != "scan") log.Count(pass, e.func);  // "scan" opens a page's decisions
+      page_events.emplace_back(e, t);
       return;
     }
-    log.Add(pass, std::string(e.name), [&] {
+    pass = dp->ksm().full_scans() + 1;
+    log.Count(pass, e.name);
+    log.Keep(pass, e.name, [&] {
       EventRow r;
       r.step = step;
       r.time_ns = t;
@@ -195,16 +215,16 @@ HtmlReport RunHtmlReport(const workloads::Workload& w, const std::string& file,
                                     workloads::OpName(fs.step->op),
                                     fs.step->label.empty() ? "" : ": ", fs.step->label,
                                     dp->queue().now() / 1e6);
-    trees_html += fmt::format("<details class=\"snap\"{}><summary>{}</summary>\n{}</details>\n",
-                              snapshots.empty() ? " open" : "", HtmlEscape(title),
-                              TreeSummaryHtml(t));
+    trees_html += fmt::format("<details class=\"snap\" id=\"snap-{}\"><summary>{}</summary>\n{}"
+                              "</details>\n",
+                              snapshots.size(), HtmlEscape(title), TreeSummaryHtml(t));
     t["title"] = title;
     snapshots.push_back(std::move(t));
   };
   workloads::Driver driver(w, opt);
   dp = &driver;
   builder = std::make_unique<DecisionBuilder>(driver, [&](const Decision& d) {
-    log.Add(pass, d.func, [&] {
+    log.Keep(pass, d.func, [&] {
       EventRow r;
       r.step = d.step;
       r.time_ns = d.time_ns;
@@ -214,21 +234,27 @@ HtmlReport RunHtmlReport(const workloads::Workload& w, const std::string& file,
     });
   });
   ordered_json doc = driver.Run();
-  builder->Flush();
+  flush_page();
   sampler.Finish(driver);
 
-  json plot = {{"x", json::array()}, {"series", json::array()}};
-  for (const auto& [t, vals] : sampler.rows) plot["x"].push_back(t / 1e6);
+  // Each series as its own change points (and the end of the run), so that a panel marks
+  // the changes of its counter only.
+  json plot = {{"end", driver.queue().now() / 1e6}, {"series", json::array()}};
   for (size_t c = 0; c < sampler.columns.size(); ++c) {
-    json ys = json::array();
-    bool changes = false;
-    for (const auto& [t, vals] : sampler.rows) {
-      ys.push_back(vals[c]);
-      changes = changes || vals[c] != sampler.rows.front().second[c];
+    json xs = json::array(), ys = json::array();
+    for (size_t r = 0; r < sampler.rows.size(); ++r) {
+      int64_t v = sampler.rows[r].second[c];
+      if (r > 0 && v == sampler.rows[r - 1].second[c] && r + 1 < sampler.rows.size()) continue;
+      xs.push_back(sampler.rows[r].first / 1e6);
+      ys.push_back(v);
     }
+    bool changes = false;
+    for (const auto& y : ys) changes = changes || y != ys.front();
     if (changes)
-      plot["series"].push_back(
-          {{"name", sampler.columns[c]}, {"knob", IsKnobColumn(sampler.columns[c])}, {"y", ys}});
+      plot["series"].push_back({{"name", sampler.columns[c]},
+                                {"knob", IsKnobColumn(sampler.columns[c])},
+                                {"x", xs},
+                                {"y", ys}});
   }
   json data = {{"plot", plot}, {"snapshots", snapshots}};
 

@@ -95,8 +95,8 @@ std::vector<double> NiceTicks(double lo, double hi, int target) {
     if (step >= raw) break;
   }
   std::vector<double> out;
-  for (double v = std::ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step)
-    out.push_back(std::abs(v) < step * 1e-9 ? 0 : v);
+  double first = std::floor(lo / step + 1e-9), last = std::ceil(hi / step - 1e-9);
+  for (double k = first; k <= last; ++k) out.push_back(k == 0 ? 0 : k * step);
   return out;
 }
 
@@ -128,7 +128,9 @@ std::string PlotSvg(const std::string& csv, const std::vector<std::string>& only
   // A little room right of the last row, so that a change at the very end shows as a
   // vertical step inside the panel.
   double xmax = xend + (xend - xmin) * 0.02;
-  std::vector<double> xticks = NiceTicks(xmin, xend, 8);
+  std::vector<double> xticks;
+  for (double v : NiceTicks(xmin, xend, 8))
+    if (v >= xmin && v <= xmax) xticks.push_back(v);
   auto X = [&](double x) { return kL + (x - xmin) / (xmax - xmin) * kPw; };
 
   size_t panels = counters.size() + knobs.size();
@@ -141,7 +143,7 @@ std::string PlotSvg(const std::string& csv, const std::vector<std::string>& only
     const std::string& name = t.header[i + 1];
     auto [mn, mx] = std::minmax_element(ys.begin(), ys.end());
     std::vector<double> yticks = NiceTicks(std::min(0.0, *mn), std::max(*mx, 1.0), 3);
-    double ylo = yticks.front(), yhi = std::max(yticks.back(), *mx);
+    double ylo = yticks.front(), yhi = yticks.back();
     double top = y0 + 16;
     auto Y = [&](double y) { return top + kPlotH - (y - ylo) / (yhi - ylo) * kPlotH; };
     const char* color = kColors[n++ % 10];

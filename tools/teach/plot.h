@@ -21,8 +21,8 @@ bool ParseTimelineCsv(const std::string& csv, TimelineTable* t, std::string* err
 // sleep_millisecs, ...) rather than a counter; knobs get their own panel.
 bool IsKnobColumn(const std::string& name);
 
-// About `target` round tick values (1, 2 or 5 times a power of ten apart) covering
-// [lo, hi], and a label for each ("250k", "1.5M", "0.25").
+// About `target` round tick values (1, 2 or 5 times a power of ten apart), the first at or
+// below lo and the last at or above hi; and a tick's label ("250k", "1.5M", "0.25").
 std::vector<double> NiceTicks(double lo, double hi, int target);
 std::string TickLabel(double v);
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ksmsim::tools::teach {
@@ -24,18 +25,23 @@ class EventLog {
  public:
   // At most `max_rows` rows in all; each (pass, kind) keeps its first `per_group` rows.
   EventLog(uint64_t max_rows, uint64_t per_group) : max_rows_(max_rows), per_group_(per_group) {}
-  // Counts the event; calls `make` for its row only when the row is kept.
-  void Add(uint64_t pass, const std::string& kind, const std::function<EventRow()>& make);
+  // Counts one event of `kind` in `pass`.
+  void Count(uint64_t pass, std::string_view kind);
+  // True when (pass, kind) already keeps its rows: a row offered now would be dropped.
+  bool Full(uint64_t pass, std::string_view kind) const;
+  // Keeps the row that `make` builds unless (pass, kind) is full (`make` is then not called).
+  void Keep(uint64_t pass, std::string_view kind, const std::function<EventRow()>& make);
   // The rows kept, in run order, thinned evenly within each group down to max_rows.
   std::vector<EventRow> Rows() const;
-  const std::map<uint64_t, std::map<std::string, uint64_t>>& counts() const { return counts_; }
-  uint64_t total() const { return seq_; }
+  using Counts = std::map<uint64_t, std::map<std::string, uint64_t, std::less<>>>;
+  const Counts& counts() const { return counts_; }
+  uint64_t total() const { return total_; }  // events counted
 
  private:
   uint64_t max_rows_, per_group_;
-  uint64_t seq_ = 0;
-  std::map<uint64_t, std::map<std::string, uint64_t>> counts_;    // pass -> kind -> count
-  std::map<std::pair<uint64_t, std::string>, std::vector<EventRow>> kept_;
+  uint64_t seq_ = 0, total_ = 0;
+  Counts counts_;  // pass -> kind -> count
+  std::map<uint64_t, std::map<std::string, std::vector<EventRow>, std::less<>>> kept_;
 };
 
 }  // namespace ksmsim::tools::teach

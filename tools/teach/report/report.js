@@ -28,15 +28,15 @@
   }
   function drawPlots() {
     var p = data.plot;
-    if (!p || !p.x.length || typeof uPlot === 'undefined') return;
-    var x0 = p.x[0], x1 = p.x[p.x.length - 1];
+    if (!p || !p.series.length || typeof uPlot === 'undefined') return;
+    var x0 = 0, x1 = p.end;
     var pad = Math.max((x1 - x0) * 0.02, 1e-6);
     var syncing = false;
     p.series.forEach(function (s) {
       var box = document.getElementById(s.knob ? 'plots-knobs' : 'plots-counters');
       var opts = {
         width: plotWidth(box),
-        height: 130,
+        height: 120,
         title: s.name,
         cursor: {sync: {key: 'ksm'}, drag: {x: true, y: false}},
         scales: {x: {time: false, range: [x0, x1 + pad]}, y: {
@@ -49,7 +49,7 @@
         series: [{label: 'ms', value: function (u, v) { return v === null ? '' : v.toFixed(3); }},
                  {label: s.name, stroke: s.knob ? '#8c564b' : '#1f77b4', width: 1.8,
                   paths: uPlot.paths.stepped({align: 1}),
-                  points: {show: p.x.length <= 200},
+                  points: {show: s.x.length <= 200},
                   value: function (u, v) { return v === null ? '' : String(v); }}],
         hooks: {setScale: [function (u, key) {
           if (key !== 'x' || syncing) return;
@@ -62,12 +62,12 @@
       var div = el('div', 'plot');
       div.setAttribute('data-name', s.name);
       box.appendChild(div);
-      charts.push(new uPlot(opts, [p.x, s.y], div));
+      charts.push(new uPlot(opts, [s.x, s.y], div));
     });
     if (!document.getElementById('plots-knobs').childNodes.length)
       document.getElementById('plots-knobs').textContent = '(no knob changed during the run)';
     window.addEventListener('resize', function () {
-      charts.forEach(function (c) { c.setSize({width: plotWidth(c.root.parentNode), height: 130}); });
+      charts.forEach(function (c) { c.setSize({width: plotWidth(c.root.parentNode), height: 120}); });
     });
   }
 
@@ -130,6 +130,9 @@
 
   function drawTrees(i) {
     current = snaps[i];
+    document.querySelectorAll('details.snap').forEach(function (d) {
+      d.open = d.id === 'snap-' + i;
+    });
     ['stable', 'unstable'].forEach(function (kind) {
       var box = document.getElementById('view-' + kind);
       box.textContent = '';
