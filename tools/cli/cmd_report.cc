@@ -41,27 +41,27 @@ int Report(const ReportArgs& a) {
   return report.exit_status;
 }
 
-RegisterCommand reg{{"report",
-                     "Run a workload and write one self-contained HTML report (counters per "
-                     "snapshot, plots, trees, event log)",
-                     [](CLI::App* sub) {
-                       auto a = std::make_shared<ReportArgs>();
-                       sub->add_option("file", a->file, "the workload (JSON, WORKLOAD-FORMAT v1)")
-                           ->required();
-                       sub->add_option("--out,-o", a->out, "the HTML file to write")->required();
-                       sub->add_option("--max-events", a->o.max_events,
-                                       "at most this many rows in the event log, sampled "
-                                       "across every pass (default 10000)");
-                       sub->add_option("--tree-levels", a->o.tree_levels,
-                                       "red-black levels of each tree kept for the tree view "
-                                       "(default 7)")
-                           ->check(CLI::Range(1, 16));
-                       sub->add_option("--search-runs", a->o.search_runs,
-                                       "size budget of the search-by-page index, in runs of "
-                                       "pages over the whole report (default 200000)");
-                       a->limits.AddOptions(sub, /*work_limits=*/false);
-                       return [a] { return Report(*a); };
-                     }}};
+RegisterCommand reg{
+    {"report",
+     "Run a workload and write one self-contained HTML report (counters per "
+     "snapshot, plots, trees, event log)",
+     [](CLI::App* sub) {
+       auto a = std::make_shared<ReportArgs>();
+       sub->add_option("file", a->file, "the workload (JSON, WORKLOAD-FORMAT v1)")->required();
+       sub->add_option("--out,-o", a->out, "the HTML file to write")->required();
+       sub->add_option("--max-events", a->o.max_events,
+                       "at most this many rows in the event log, sampled "
+                       "across every pass (default 10000)");
+       sub->add_option("--tree-levels", a->o.tree_levels,
+                       "red-black levels of each tree kept for the tree view "
+                       "(default 7)")
+           ->check(CLI::Range(1, 16));
+       sub->add_option("--search-runs", a->o.search_runs,
+                       "size budget of the search-by-page index, in runs of "
+                       "pages over the whole report (default 200000)");
+       a->limits.AddOptions(sub, /*work_limits=*/false);
+       return [a] { return Report(*a); };
+     }}};
 
 }  // namespace
 }  // namespace ksmsim::tools

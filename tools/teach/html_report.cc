@@ -59,20 +59,19 @@ std::string SnapshotTable(const ordered_json& results) {
       if (e.contains(group)) Flatten(e[group], group, &flat);
     std::map<std::string, std::string> col;
     for (auto& [k, v] : flat) {
-      if (!col.count(k) && std::find(keys.begin(), keys.end(), k) == keys.end())
-        keys.push_back(k);
+      if (!col.count(k) && std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
       col[k] = v;
     }
     cols.push_back(std::move(col));
   }
   std::string s = "<div class=\"scroll\"><table id=\"snapshots\"><thead><tr><th>counter</th>";
   for (const auto& e : results)
-    s += fmt::format("<th data-step=\"{}\">step {} {}<br><span class=\"label\">{}</span><br>"
-                     "<span class=\"label\">{:.3f} ms</span></th>",
-                     e["step"].get<uint64_t>(), e["step"].get<uint64_t>(),
-                     HtmlEscape(e["op"].get<std::string>()),
-                     HtmlEscape(e.value("label", std::string())),
-                     e["time_ns"].get<uint64_t>() / 1e6);
+    s += fmt::format(
+        "<th data-step=\"{}\">step {} {}<br><span class=\"label\">{}</span><br>"
+        "<span class=\"label\">{:.3f} ms</span></th>",
+        e["step"].get<uint64_t>(), e["step"].get<uint64_t>(),
+        HtmlEscape(e["op"].get<std::string>()), HtmlEscape(e.value("label", std::string())),
+        e["time_ns"].get<uint64_t>() / 1e6);
   s += "</tr></thead><tbody>\n";
   for (const auto& k : keys) {
     s += fmt::format("<tr data-key=\"{0}\"><th>{0}</th>", HtmlEscape(k));
@@ -88,34 +87,38 @@ std::string SnapshotTable(const ordered_json& results) {
 }
 
 std::string TreeSummaryHtml(const json& t) {
-  std::string s = "<table class=\"summary\"><tr><th>tree</th><th>nodes</th><th>depth</th>"
-                  "<th>chains</th><th>dups</th></tr>\n";
+  std::string s =
+      "<table class=\"summary\"><tr><th>tree</th><th>nodes</th><th>depth</th>"
+      "<th>chains</th><th>dups</th></tr>\n";
   for (size_t nid = 0; nid < t["stable"].size(); ++nid) {
     const json& st = t["stable"][nid];
-    s += fmt::format("<tr><td>root_stable_tree[{}]</td><td>{}</td><td>{}</td><td>{}</td>"
-                     "<td>{}</td></tr>\n",
-                     nid, st["nodes"].get<uint64_t>(), st["depth"].get<int>(),
-                     st["chains"].get<uint64_t>(), st["dups"].get<uint64_t>());
+    s += fmt::format(
+        "<tr><td>root_stable_tree[{}]</td><td>{}</td><td>{}</td><td>{}</td>"
+        "<td>{}</td></tr>\n",
+        nid, st["nodes"].get<uint64_t>(), st["depth"].get<int>(), st["chains"].get<uint64_t>(),
+        st["dups"].get<uint64_t>());
   }
   for (size_t nid = 0; nid < t["unstable"].size(); ++nid) {
     const json& ut = t["unstable"][nid];
-    s += fmt::format("<tr><td>root_unstable_tree[{}]</td><td>{}</td><td>{}</td><td></td>"
-                     "<td></td></tr>\n",
-                     nid, ut["nodes"].get<uint64_t>(), ut["depth"].get<int>());
+    s += fmt::format(
+        "<tr><td>root_unstable_tree[{}]</td><td>{}</td><td>{}</td><td></td>"
+        "<td></td></tr>\n",
+        nid, ut["nodes"].get<uint64_t>(), ut["depth"].get<int>());
   }
   s += "</table>\n";
-  s += fmt::format("<p>{} KSM pages (stable nodes that are not chains, dups included; {} on "
-                   "migrate_nodes).</p>\n",
-                   t["ksm_pages"].get<uint64_t>(), t["migrate"].get<uint64_t>());
+  s += fmt::format(
+      "<p>{} KSM pages (stable nodes that are not chains, dups included; {} on "
+      "migrate_nodes).</p>\n",
+      t["ksm_pages"].get<uint64_t>(), t["migrate"].get<uint64_t>());
   s += "<div class=\"row\"><div><h4>sharers per KSM page</h4><table class=\"hist\"><tr><th>"
        "sharers</th><th>KSM pages</th><th></th></tr>\n";
   uint64_t most = 1;
   for (const auto& h : t["hist"]) most = std::max(most, h[1].get<uint64_t>());
   for (const auto& h : t["hist"])
-    s += fmt::format("<tr><td>{}</td><td>{}</td><td><div class=\"bar\" style=\"width:{}px\">"
-                     "</div></td></tr>\n",
-                     h[0].get<std::string>(), h[1].get<uint64_t>(),
-                     1 + h[1].get<uint64_t>() * 200 / most);
+    s += fmt::format(
+        "<tr><td>{}</td><td>{}</td><td><div class=\"bar\" style=\"width:{}px\">"
+        "</div></td></tr>\n",
+        h[0].get<std::string>(), h[1].get<uint64_t>(), 1 + h[1].get<uint64_t>() * 200 / most);
   s += "</table></div><div><h4>top KSM pages by sharers</h4><table class=\"top\"><tr><th>"
        "stable node</th><th>kpfn</th><th>sharers</th><th>one sharer</th><th>where</th></tr>\n";
   for (const auto& r : t["top"])
@@ -211,13 +214,13 @@ HtmlReport RunHtmlReport(const workloads::Workload& w, const std::string& file,
   opt.after_step = [&](const workloads::FlatStep& fs) {
     if (fs.step->op != workloads::Op::kSnapshot && fs.step->op != workloads::Op::kExpect) return;
     json t = TreeSummaryJson(*dp, to, &budget);
-    std::string title = fmt::format("step {} ({}{}{}), {:.3f} ms", fs.index,
-                                    workloads::OpName(fs.step->op),
-                                    fs.step->label.empty() ? "" : ": ", fs.step->label,
-                                    dp->queue().now() / 1e6);
-    trees_html += fmt::format("<details class=\"snap\" id=\"snap-{}\"><summary>{}</summary>\n{}"
-                              "</details>\n",
-                              snapshots.size(), HtmlEscape(title), TreeSummaryHtml(t));
+    std::string title =
+        fmt::format("step {} ({}{}{}), {:.3f} ms", fs.index, workloads::OpName(fs.step->op),
+                    fs.step->label.empty() ? "" : ": ", fs.step->label, dp->queue().now() / 1e6);
+    trees_html += fmt::format(
+        "<details class=\"snap\" id=\"snap-{}\"><summary>{}</summary>\n{}"
+        "</details>\n",
+        snapshots.size(), HtmlEscape(title), TreeSummaryHtml(t));
     t["title"] = title;
     snapshots.push_back(std::move(t));
   };
@@ -258,47 +261,51 @@ HtmlReport RunHtmlReport(const workloads::Workload& w, const std::string& file,
   }
   json data = {{"plot", plot}, {"snapshots", snapshots}};
 
-  std::string html = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n"
-                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                     "<title>ksmsim report: " +
-                     HtmlEscape(doc["workload"].get<std::string>()) + "</title>\n<style>\n" +
-                     assets::kUplotCss + "\n" + assets::kReportCss + "</style></head><body>\n";
+  std::string html =
+      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+      "<title>ksmsim report: " +
+      HtmlEscape(doc["workload"].get<std::string>()) + "</title>\n<style>\n" + assets::kUplotCss +
+      "\n" + assets::kReportCss + "</style></head><body>\n";
   html += fmt::format("<h1>ksmsim report: {}</h1>\n<p>{}; file {}</p>\n",
                       HtmlEscape(doc["workload"].get<std::string>()),
                       HtmlEscape(doc["engine"].get<std::string>()), HtmlEscape(file));
   html += doc["errors"].empty() ? "<p class=\"ok\">every expect and verify held</p>\n"
                                 : "<p class=\"bad\">FAILED:</p><ul>\n";
-  for (const auto& e : doc["errors"])
-    html += "<li>" + HtmlEscape(e.get<std::string>()) + "</li>\n";
+  for (const auto& e : doc["errors"]) html += "<li>" + HtmlEscape(e.get<std::string>()) + "</li>\n";
   if (!doc["errors"].empty()) html += "</ul>\n";
-  html += "<nav><a href=\"#counters\">counters</a> <a href=\"#plots\">plots</a> <a "
-          "href=\"#trees\">trees</a> <a href=\"#events\">event log</a> <a "
-          "href=\"#workload\">workload</a></nav>\n";
-  html += "<h2 id=\"counters\">Counters at each snapshot</h2>\n<p>The entries of the result "
-          "document (<code>run --out</code>), one column per snapshot and expect step; a value "
-          "that changed since the column before is <span class=\"chg\">marked</span>.</p>\n" +
-          SnapshotTable(doc["results"]);
-  html += "<h2 id=\"plots\">Counters over simulated time</h2>\n<p>Each value is drawn from the "
-          "simulated time it changed (the ksmd batch or the step that changed it) until the "
-          "next change; one panel per counter, each with its own scale, and the knobs apart. "
-          "Drag across a panel to zoom (all panels follow), double-click to zoom out; hover "
-          "to read the values.</p>\n<div id=\"plots-counters\" class=\"plots\"></div>\n"
-          "<h3>knobs (sysfs settings)</h3>\n<div id=\"plots-knobs\" class=\"plots\"></div>\n";
+  html +=
+      "<nav><a href=\"#counters\">counters</a> <a href=\"#plots\">plots</a> <a "
+      "href=\"#trees\">trees</a> <a href=\"#events\">event log</a> <a "
+      "href=\"#workload\">workload</a></nav>\n";
+  html +=
+      "<h2 id=\"counters\">Counters at each snapshot</h2>\n<p>The entries of the result "
+      "document (<code>run --out</code>), one column per snapshot and expect step; a value "
+      "that changed since the column before is <span class=\"chg\">marked</span>.</p>\n" +
+      SnapshotTable(doc["results"]);
+  html +=
+      "<h2 id=\"plots\">Counters over simulated time</h2>\n<p>Each value is drawn from the "
+      "simulated time it changed (the ksmd batch or the step that changed it) until the "
+      "next change; one panel per counter, each with its own scale, and the knobs apart. "
+      "Drag across a panel to zoom (all panels follow), double-click to zoom out; hover "
+      "to read the values.</p>\n<div id=\"plots-counters\" class=\"plots\"></div>\n"
+      "<h3>knobs (sysfs settings)</h3>\n<div id=\"plots-knobs\" class=\"plots\"></div>\n";
   html += "<h2 id=\"trees\">Trees at each snapshot</h2>\n";
   if (snapshots.empty()) {
     html += "<p>(the workload has no snapshot or expect step)</p>\n";
   } else {
-    html += "<p>Click a node to open its children (the top levels of each red-black tree are "
-            "kept). Search a page by its name in the workload, e.g. <code>a:heap[3]</code>: "
-            "the search tells which stable node or tree holds it at that snapshot and opens "
-            "the path to it when the node is among the levels kept.</p>\n"
-            "<p><label>snapshot <select id=\"tree-snap\"></select></label> <label>page "
-            "<input id=\"tree-search\" size=\"24\" placeholder=\"proc:region[index]\">"
-            "</label> <span id=\"search-result\"></span></p>\n"
-            "<div class=\"row\"><div class=\"treebox\"><h4>stable tree</h4><div "
-            "id=\"view-stable\" class=\"tree\"></div></div><div class=\"treebox\"><h4>unstable "
-            "tree</h4><div id=\"view-unstable\" class=\"tree\"></div></div></div>\n" +
-            trees_html;
+    html +=
+        "<p>Click a node to open its children (the top levels of each red-black tree are "
+        "kept). Search a page by its name in the workload, e.g. <code>a:heap[3]</code>: "
+        "the search tells which stable node or tree holds it at that snapshot and opens "
+        "the path to it when the node is among the levels kept.</p>\n"
+        "<p><label>snapshot <select id=\"tree-snap\"></select></label> <label>page "
+        "<input id=\"tree-search\" size=\"24\" placeholder=\"proc:region[index]\">"
+        "</label> <span id=\"search-result\"></span></p>\n"
+        "<div class=\"row\"><div class=\"treebox\"><h4>stable tree</h4><div "
+        "id=\"view-stable\" class=\"tree\"></div></div><div class=\"treebox\"><h4>unstable "
+        "tree</h4><div id=\"view-unstable\" class=\"tree\"></div></div></div>\n" +
+        trees_html;
   }
   std::vector<EventRow> rows = log.Rows();
   html += fmt::format(
@@ -309,16 +316,18 @@ HtmlReport RunHtmlReport(const workloads::Workload& w, const std::string& file,
       "each kind.</p>\n",
       log.total(), rows.size());
   html += EventCountsHtml(log);
-  html += "<p>Filter: <input id=\"filter\" size=\"40\" placeholder=\"e.g. a:heap[3], "
-          "stable_tree_search or pass 2\"> <span id=\"count\"></span></p>\n"
-          "<div class=\"scroll tall\"><table id=\"log\"><thead><tr><th>step</th><th>pass</th>"
-          "<th>time ms</th><th>page</th><th>kind</th><th>decision / event</th></tr></thead>"
-          "<tbody>\n";
+  html +=
+      "<p>Filter: <input id=\"filter\" size=\"40\" placeholder=\"e.g. a:heap[3], "
+      "stable_tree_search or pass 2\"> <span id=\"count\"></span></p>\n"
+      "<div class=\"scroll tall\"><table id=\"log\"><thead><tr><th>step</th><th>pass</th>"
+      "<th>time ms</th><th>page</th><th>kind</th><th>decision / event</th></tr></thead>"
+      "<tbody>\n";
   for (const EventRow& r : rows)
-    html += fmt::format("<tr data-pass=\"{1}\"><td>{0}</td><td>{1}</td><td>{2:.3f}</td><td>{3}"
-                        "</td><td>{4}</td><td>{5}</td></tr>\n",
-                        r.step, r.pass, r.time_ns / 1e6, HtmlEscape(r.page), HtmlEscape(r.kind),
-                        HtmlEscape(r.text));
+    html += fmt::format(
+        "<tr data-pass=\"{1}\"><td>{0}</td><td>{1}</td><td>{2:.3f}</td><td>{3}"
+        "</td><td>{4}</td><td>{5}</td></tr>\n",
+        r.step, r.pass, r.time_ns / 1e6, HtmlEscape(r.page), HtmlEscape(r.kind),
+        HtmlEscape(r.text));
   html += "</tbody></table></div>\n";
   html += "<h2 id=\"workload\">Workload</h2>\n<pre>" + HtmlEscape(source) + "</pre>\n";
   html += "<script type=\"application/json\" id=\"report-data\">" + ScriptSafe(data.dump()) +

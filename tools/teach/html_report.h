@@ -14,10 +14,10 @@
 namespace ksmsim::tools::teach {
 
 struct HtmlReportOptions {
-  uint64_t max_events = 10000;     // at most this many rows in the event log
-  uint64_t rows_per_group = 50;    // the first rows of each pass and kind of event kept
-  uint64_t search_runs = 200000;   // the page index's size budget (runs, whole report)
-  int tree_levels = 7;             // red-black levels kept for the tree view
+  uint64_t max_events = 10000;    // at most this many rows in the event log
+  uint64_t rows_per_group = 50;   // the first rows of each pass and kind of event kept
+  uint64_t search_runs = 200000;  // the page index's size budget (runs, whole report)
+  int tree_levels = 7;            // red-black levels kept for the tree view
 };
 
 struct HtmlReport {

@@ -134,8 +134,9 @@ std::string PlotSvg(const std::string& csv, const std::vector<std::string>& only
   auto X = [&](double x) { return kL + (x - xmin) / (xmax - xmin) * kPw; };
 
   size_t panels = counters.size() + knobs.size();
-  std::string s = fmt::format("<text x=\"{}\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">{}</text>\n",
-                   kL + kPw / 2, HtmlEscape(title));
+  std::string s =
+      fmt::format("<text x=\"{}\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">{}</text>\n",
+                  kL + kPw / 2, HtmlEscape(title));
   double y0 = kTop;
   int n = 0;
   auto panel = [&](size_t i) {
@@ -158,9 +159,10 @@ std::string PlotSvg(const std::string& csv, const std::vector<std::string>& only
           "<text x=\"{3}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}</text>\n",
           kL, Y(v), kL + kPw, kL - 6, Y(v) + 4, TickLabel(v));
     for (double v : xticks)
-      s += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" "
-                       "stroke=\"#eee\"/>\n",
-                       X(v), top, top + kPlotH);
+      s += fmt::format(
+          "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" "
+          "stroke=\"#eee\"/>\n",
+          X(v), top, top + kPlotH);
     s += fmt::format(
         "<rect x=\"{}\" y=\"{:.1f}\" width=\"{}\" height=\"{}\" fill=\"none\" "
         "stroke=\"#999\"/>\n",
@@ -190,9 +192,10 @@ std::string PlotSvg(const std::string& csv, const std::vector<std::string>& only
   };
   for (size_t i : counters) panel(i);
   if (!knobs.empty()) {
-    s += fmt::format("<text x=\"{}\" y=\"{:.0f}\" font-size=\"13\" fill=\"#333\">knobs (sysfs "
-                     "settings)</text>\n",
-                     kL, y0 + 16);
+    s += fmt::format(
+        "<text x=\"{}\" y=\"{:.0f}\" font-size=\"13\" fill=\"#333\">knobs (sysfs "
+        "settings)</text>\n",
+        kL, y0 + 16);
     y0 += 24;
     for (size_t i : knobs) panel(i);
   }

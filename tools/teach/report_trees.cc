@@ -147,9 +147,11 @@ json TreeSummaryJson(workloads::Driver& d, const TreeSummaryOptions& o, size_t* 
     w.pages = &pages;
     json view;
     uint64_t n = w.Visit(k.stable_root(nid).rb_node, 0, &view);
-    out["stable"].push_back(
-        {{"nodes", n}, {"depth", w.max_depth}, {"chains", w.chains}, {"dups", w.dups},
-         {"view", view}});
+    out["stable"].push_back({{"nodes", n},
+                             {"depth", w.max_depth},
+                             {"chains", w.chains},
+                             {"dups", w.dups},
+                             {"view", view}});
     Walker u{d, o, false};
     json uview;
     uint64_t un = u.Visit(k.unstable_root(nid).rb_node, 0, &uview);
@@ -202,8 +204,7 @@ json TreeSummaryJson(workloads::Driver& d, const TreeSummaryOptions& o, size_t* 
     const ksm::StableNode* n = top[i].node;
     const ksm::RmapItem* r = n->hlist.first;
     tj.push_back({n->id, n->kpfn, n->rmap_hlist_len,
-                  r ? d.DescribeAddress(r->mm, r->address & ksm::PAGE_MASK) : "",
-                  top[i].where});
+                  r ? d.DescribeAddress(r->mm, r->address & ksm::PAGE_MASK) : "", top[i].where});
   }
   out["top"] = tj;
 

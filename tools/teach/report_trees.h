@@ -12,8 +12,8 @@
 namespace ksmsim::tools::teach {
 
 struct TreeSummaryOptions {
-  int view_depth = 7;         // red-black levels kept for the view (the rest only counted)
-  size_t top_nodes = 20;      // KSM pages listed by sharers
+  int view_depth = 7;           // red-black levels kept for the view (the rest only counted)
+  size_t top_nodes = 20;        // KSM pages listed by sharers
   size_t search_runs = 200000;  // most index runs kept; past it the search is left out
 };
 
@@ -24,7 +24,6 @@ struct TreeSummaryOptions {
 //   index: {"proc:region": [start, len, node, dnode, ...]} (index start+i is in stable node
 //   node+i*dnode), unstable_index: {"proc:region": [start, len, ...]}, index_note
 // `budget` is the number of index runs left for the whole report; it is decreased.
-nlohmann::json TreeSummaryJson(workloads::Driver& d, const TreeSummaryOptions& o,
-                               size_t* budget);
+nlohmann::json TreeSummaryJson(workloads::Driver& d, const TreeSummaryOptions& o, size_t* budget);
 
 }  // namespace ksmsim::tools::teach

@@ -25,7 +25,7 @@ class TimelineSampler {
  public:
   explicit TimelineSampler(uint64_t every_ns) : every_(every_ns) {}
   void Before(workloads::Driver& d, uint64_t time_ns);  // called before time moves to time_ns
-  void Finish(workloads::Driver& d);                     // a last row at the end
+  void Finish(workloads::Driver& d);                    // a last row at the end
   std::string Csv() const;
   std::vector<std::string> columns;
   std::vector<std::pair<uint64_t, std::vector<int64_t>>> rows;  // time_ns, values

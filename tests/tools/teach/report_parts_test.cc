@@ -71,9 +71,10 @@ TEST(PlotTest, KnobsHaveTheirOwnPanelAfterTheCounters) {
   EXPECT_FALSE(IsKnobColumn("pages_shared"));
   EXPECT_FALSE(IsKnobColumn("vmstat.cow_ksm"));
   std::string error;
-  std::string svg = PlotSvg("time_ms,pages_to_scan,pages_sharing,pages_shared\n0,100,0,0\n"
-                            "5,1000,1000000,2\n",
-                            {}, "t", &error);
+  std::string svg = PlotSvg(
+      "time_ms,pages_to_scan,pages_sharing,pages_shared\n0,100,0,0\n"
+      "5,1000,1000000,2\n",
+      {}, "t", &error);
   size_t knobs = svg.find("knobs (sysfs settings)");
   size_t knob = svg.find("data-name=\"pages_to_scan\"");
   size_t shared = svg.find("data-name=\"pages_shared\"");
@@ -93,8 +94,7 @@ TEST(PlotTest, AChangeAtTheLastRowIsAVisibleStep) {
   std::string svg = PlotSvg("time_ms,pages_unshared\n0,0\n100,0\n200,20\n", {}, "t", &error);
   // x 0..200 is 80..854.5 (2% room on the right); the step at 200 goes from 0 (y 114) to
   // 20 (y 56) inside the panel, and gets its dot.
-  EXPECT_NE(svg.find("points=\"80.0,114.0 854.5,114.0 854.5,56.0 854.5,56.0\""),
-            std::string::npos)
+  EXPECT_NE(svg.find("points=\"80.0,114.0 854.5,114.0 854.5,56.0 854.5,56.0\""), std::string::npos)
       << svg;
   EXPECT_NE(svg.find("<circle cx=\"854.5\" cy=\"56.0\""), std::string::npos);
 }
