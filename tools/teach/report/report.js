@@ -21,6 +21,16 @@
     return String(+v.toPrecision(6));
   }
 
+  // The top of a y axis: the smallest of 2, 4, 6, 8 or 10 times a power of ten at or above
+  // hi (1 for hi <= 1), so that the axis's three ticks 0, top/2 and top are round.
+  function niceTop(hi) {
+    if (!(hi > 1)) return 1;
+    var mag = Math.pow(10, Math.floor(Math.log10(hi)));
+    var m = [1, 2, 4, 6, 8, 10];
+    for (var i = 0; i < m.length; i++) if (m[i] * mag >= hi) return m[i] * mag;
+    return 10 * mag;
+  }
+
   // ---- plots: one uPlot per series, cursors and zoom kept in step ----
   var charts = [];
   function plotWidth(box) {
@@ -39,14 +49,16 @@
         height: 120,
         title: s.name,
         cursor: {sync: {key: 'ksm'}, drag: {x: true, y: false}},
-        scales: {x: {time: false, range: [x0, x1 + pad]}, y: {
-          range: function (u, lo, hi) {
-            var top = hi > 0 ? hi * 1.08 : 1;
-            return [Math.min(0, lo), top];
-          }}},
+        scales: {x: {time: false, range: [x0, x1 + pad]},
+                 y: {range: function (u, lo, hi) { return [Math.min(0, lo), niceTop(hi)]; }}},
         axes: [{values: function (u, ticks) { return ticks.map(compact); }},
-               {size: 60, values: function (u, ticks) { return ticks.map(compact); }}],
-        series: [{label: 'ms', value: function (u, v) { return v === null ? '' : v.toFixed(3); }},
+               {size: 60, values: function (u, ticks) { return ticks.map(compact); },
+                splits: function (u) {
+                  var top = u.scales.y.max, lo = u.scales.y.min;
+                  if (lo < 0) return [lo, 0, top];
+                  return top <= 1 ? [0, top] : [0, top / 2, top];
+                }}],
+        series: [{label: 'time ms', value: function (u, v) { return v === null ? '' : v.toFixed(3); }},
                  {label: s.name, stroke: s.knob ? '#8c564b' : '#1f77b4', width: 1.8,
                   paths: uPlot.paths.stepped({align: 1}),
                   points: {show: s.x.length <= 200},
