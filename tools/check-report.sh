@@ -117,7 +117,8 @@ for width in 1280 800; do
     cat "${tmp}/chromium-dom.log" >&2
     fail "chromium --dump-dom did not finish (log above)"
   fi
-  verdict="$(grep -oE 'CHECK-(OK|FAIL)[^<]*' "${tmp}/dom.html" | head -n1 || true)"
+  verdict="$(grep -oE '<pre id="check-result">CHECK-(OK|FAIL)[^<]*' "${tmp}/dom.html" |
+    head -n1 | sed 's/^<pre id="check-result">//' || true)"
   [[ -n "${verdict}" ]] || fail "the checks did not run at ${width} px (no verdict in the DOM)"
   [[ "${verdict}" == CHECK-OK* ]] || fail "at ${width} px: ${verdict}"
   echo "check-report: ${width} px: ${verdict}"
