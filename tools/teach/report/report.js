@@ -38,7 +38,10 @@
   }
   function drawPlots() {
     var p = data.plot;
-    if (!p || !p.series.length || typeof uPlot === 'undefined') return;
+    if (!p || !p.series.length || typeof uPlot === 'undefined') {
+      document.getElementById('plots-counters').textContent = '(no counter changed during the run)';
+      return;
+    }
     var x0 = 0, x1 = p.end;
     var pad = Math.max((x1 - x0) * 0.02, 1e-6);
     var syncing = false;
