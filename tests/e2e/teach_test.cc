@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "nlohmann/json.hpp"
 #include "tests/e2e/e2e_util.h"
 
 namespace {
@@ -171,26 +172,64 @@ TEST(TeachE2eTest, ReportIsSelfContained) {
   ASSERT_EQ(run.status, 0) << run.output;
   std::string h = ReadFile(html);
   EXPECT_EQ(h.rfind("<!DOCTYPE html>", 0), 0u);
-  EXPECT_EQ(h.find("http://"), std::string::npos);
-  EXPECT_EQ(h.find("https://"), std::string::npos);
-  EXPECT_NE(h.find("<svg"), std::string::npos);
-  EXPECT_NE(h.find("<script>"), std::string::npos);
+  // Nothing is loaded: no src= or href= to anything but the page's own anchors, no url().
+  EXPECT_EQ(h.find("src="), std::string::npos);
+  EXPECT_EQ(h.find("href=\"http"), std::string::npos);
+  EXPECT_EQ(h.find("url("), std::string::npos);
+  EXPECT_EQ(h.find("<link"), std::string::npos);
+  // uPlot is inlined with its licence banner, then the report's own script.
+  EXPECT_NE(h.find("uPlot (v1.6.32)"), std::string::npos);
+  EXPECT_NE(h.find("id=\"report-data\""), std::string::npos);
+  EXPECT_NE(h.find("<table id=\"snapshots\">"), std::string::npos);
+  EXPECT_NE(h.find("<table id=\"event-counts\">"), std::string::npos);
   EXPECT_NE(h.find("try_to_merge_two_pages"), std::string::npos);
   EXPECT_NE(h.find("root_stable_tree[0]"), std::string::npos);
-  EXPECT_EQ(h.find("src="), std::string::npos);
   std::filesystem::remove_all(dir);
 }
 
 TEST(TeachE2eTest, EveryLabWorkloadHolds) {
-  std::string dir = std::string(KSMSIM_SOURCE_DIR) + "/workloads/labs";
   int checked = 0;
+  for (const char* sub : {"/workloads/labs", "/workloads/labs/answers"}) {
+    for (const auto& entry :
+         std::filesystem::directory_iterator(std::string(KSMSIM_SOURCE_DIR) + sub)) {
+      if (entry.path().extension() != ".json") continue;
+      ++checked;
+      RunResult run = RunKsmsim("run --check '" + entry.path().string() + "'");
+      EXPECT_EQ(run.status, 0) << entry.path() << "\n" << run.output;
+    }
+  }
+  EXPECT_GE(checked, 12);
+}
+
+// A lab's workload and its answers are the same script: where the lab has a snapshot the
+// answers have an expect with the same label (holding the values), every other step is
+// equal; and the lab itself expects no counter, so running it gives nothing away before
+// the student predicts.
+TEST(TeachE2eTest, LabsAndTheirAnswersAreTheSameScript) {
+  std::string dir = std::string(KSMSIM_SOURCE_DIR) + "/workloads/labs";
+  int labs = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().extension() != ".json") continue;
-    ++checked;
-    RunResult run = RunKsmsim("run --check '" + entry.path().string() + "'");
-    EXPECT_EQ(run.status, 0) << entry.path() << "\n" << run.output;
+    ++labs;
+    auto lab = nlohmann::json::parse(ReadFile(entry.path()));
+    auto ans =
+        nlohmann::json::parse(ReadFile(dir + "/answers/" + entry.path().filename().string()));
+    ASSERT_EQ(lab["steps"].size(), ans["steps"].size()) << entry.path();
+    EXPECT_EQ(lab["ksm"], ans["ksm"]) << entry.path();
+    EXPECT_EQ(lab["machine"], ans["machine"]) << entry.path();
+    for (size_t i = 0; i < lab["steps"].size(); ++i) {
+      const auto& l = lab["steps"][i];
+      const auto& a = ans["steps"][i];
+      EXPECT_NE(l["op"], "expect") << entry.path() << " step " << i;
+      if (l["op"] == "snapshot") {
+        EXPECT_EQ(a["op"], "expect") << entry.path() << " step " << i;
+        EXPECT_EQ(a["label"], l["label"]) << entry.path() << " step " << i;
+      } else {
+        EXPECT_EQ(a, l) << entry.path() << " step " << i;
+      }
+    }
   }
-  EXPECT_GE(checked, 6);
+  EXPECT_GE(labs, 6);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// `ksmsim plot FILE.csv -o FILE.svg`: a --timeline CSV drawn as an SVG line chart, written
-// directly (no plotting runtime).
+// `ksmsim plot FILE.csv -o FILE.svg`: a --timeline CSV drawn as SVG step lines, one panel
+// per counter and the knobs apart, written directly (no plotting runtime).
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -40,7 +40,7 @@ int Plot(const PlotArgs& a) {
 }
 
 RegisterCommand reg{{"plot",
-                     "Draw a --timeline CSV as an SVG line chart (counters over simulated time)",
+                     "Draw a --timeline CSV as SVG step lines (one panel per counter, knobs apart)",
                      [](CLI::App* sub) {
                        auto a = std::make_shared<PlotArgs>();
                        sub->add_option("file", a->file, "the CSV written by run --timeline")

@@ -1,6 +1,6 @@
 // `ksmsim report FILE.json -o report.html`: one self-contained HTML page (no network): the
-// workload, the final counters, the counter plot, the trees at each snapshot and expect
-// step, and a filterable log of ksmd's decisions and the KSM events.
+// counters at each snapshot, interactive counter plots, the trees summarised with a view
+// of their top levels and a search by page, and the event log of the whole run.
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -16,8 +16,7 @@ namespace {
 
 struct ReportArgs {
   std::string file, out;
-  uint64_t timeline_ms = 100;
-  uint64_t max_events = 20000;
+  teach::HtmlReportOptions o;
   RunLimits limits;
 };
 
@@ -32,10 +31,7 @@ int Report(const ReportArgs& a) {
     ss << in.rdbuf();
     source = ss.str();
   }
-  teach::HtmlReportOptions o;
-  o.timeline_ms = a.timeline_ms;
-  o.max_events = a.max_events;
-  teach::HtmlReport report = teach::RunHtmlReport(*loaded, a.file, source, o);
+  teach::HtmlReport report = teach::RunHtmlReport(*loaded, a.file, source, a.o);
   std::ofstream out(a.out);
   out << report.html;
   if (!out) {
@@ -45,22 +41,27 @@ int Report(const ReportArgs& a) {
   return report.exit_status;
 }
 
-RegisterCommand reg{{"report",
-                     "Run a workload and write one self-contained HTML report (counters, plot, "
-                     "trees, filterable event log)",
-                     [](CLI::App* sub) {
-                       auto a = std::make_shared<ReportArgs>();
-                       sub->add_option("file", a->file, "the workload (JSON, WORKLOAD-FORMAT v1)")
-                           ->required();
-                       sub->add_option("--out,-o", a->out, "the HTML file to write")->required();
-                       sub->add_option("--timeline-ms", a->timeline_ms,
-                                       "counter sampling period in simulated ms (default 100)")
-                           ->check(CLI::PositiveNumber);
-                       sub->add_option("--max-events", a->max_events,
-                                       "at most this many rows in the event log (default 20000)");
-                       a->limits.AddOptions(sub, /*work_limits=*/false);
-                       return [a] { return Report(*a); };
-                     }}};
+RegisterCommand reg{
+    {"report",
+     "Run a workload and write one self-contained HTML report (counters per "
+     "snapshot, plots, trees, event log)",
+     [](CLI::App* sub) {
+       auto a = std::make_shared<ReportArgs>();
+       sub->add_option("file", a->file, "the workload (JSON, WORKLOAD-FORMAT v1)")->required();
+       sub->add_option("--out,-o", a->out, "the HTML file to write")->required();
+       sub->add_option("--max-events", a->o.max_events,
+                       "at most this many rows in the event log, sampled "
+                       "across every pass (default 10000)");
+       sub->add_option("--tree-levels", a->o.tree_levels,
+                       "red-black levels of each tree kept for the tree view "
+                       "(default 7)")
+           ->check(CLI::Range(1, 16));
+       sub->add_option("--search-runs", a->o.search_runs,
+                       "size budget of the search-by-page index, in runs of "
+                       "pages over the whole report (default 200000)");
+       a->limits.AddOptions(sub, /*work_limits=*/false);
+       return [a] { return Report(*a); };
+     }}};
 
 }  // namespace
 }  // namespace ksmsim::tools

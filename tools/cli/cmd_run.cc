@@ -28,7 +28,7 @@ struct RunArgs {
   bool force = false;
   std::optional<uint64_t> seed;
   std::string timeline;
-  uint64_t timeline_ms = 100;
+  uint64_t timeline_ms = 0;
   std::string dump_trees;
   std::string record;
   RunLimits limits;
@@ -176,13 +176,12 @@ RegisterCommand reg{{"run",
                        sub->add_option("--seed", a->seed, "override the workload's seed");
                        sub->add_flag("--quiet,-q", a->quiet, "print no summary");
                        sub->add_option("--timeline", a->timeline,
-                                       "write every counter (sysfs and KSM vmstat) as CSV, "
-                                       "sampled every --timeline-ms of simulated time");
+                                       "write every counter (sysfs and KSM vmstat) as CSV: a row "
+                                       "at each change, at its simulated time");
                        sub->add_option("--timeline-ms", a->timeline_ms,
-                                       "timeline sampling period in simulated ms (default "
-                                       "100); a sample shows the counters at that instant, "
-                                       "a last row is written at the end of the run")
-                           ->check(CLI::PositiveNumber);
+                                       "sample on a grid of N simulated ms instead (default 0: "
+                                       "a row at each change); a last row is written at the "
+                                       "end of the run");
                        sub->add_option("--dump-trees", a->dump_trees,
                                        "at each snapshot and expect step, write the stable and "
                                        "unstable trees as DIR/step-NNNN-{stable,unstable}.dot "

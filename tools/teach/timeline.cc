@@ -24,8 +24,25 @@ std::vector<int64_t> TimelineRow(workloads::Driver& d) {
   return row;
 }
 
+void TimelineSampler::Observe(workloads::Driver& d) {
+  uint64_t now = d.queue().now();
+  std::vector<int64_t> row = TimelineRow(d);
+  if (!rows.empty() && rows.back().second == row) return;
+  if (!rows.empty() && rows.back().first == now) {
+    rows.back().second = std::move(row);  // a later change at the same instant
+    // Two rows at one instant collapse; drop this one if it now repeats the row before.
+    if (rows.size() >= 2 && rows[rows.size() - 2].second == rows.back().second) rows.pop_back();
+    return;
+  }
+  rows.emplace_back(now, std::move(row));
+}
+
 void TimelineSampler::Before(workloads::Driver& d, uint64_t time_ns) {
   if (columns.empty()) columns = TimelineColumns(d);
+  if (every_ == 0) {
+    Observe(d);
+    return;
+  }
   while (next_ < time_ns) {
     rows.emplace_back(next_, TimelineRow(d));
     next_ += every_;

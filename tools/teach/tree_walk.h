@@ -1,4 +1,4 @@
-// Walking KSM's trees for the pictures (tree_dot.cc, tree_svg.cc): a stable_node_chain's
+// Walking KSM's trees for the pictures and the report (tree_dot.cc, report_trees.cc): a stable_node_chain's
 // dups, and an in-order walk of a red-black tree with each node's depth and position.
 #pragma once
 
@@ -15,7 +15,7 @@ inline std::vector<const ksm::StableNode*> Dups(const ksm::StableNode* chain) {
   return out;
 }
 
-// In-order walk with depth (for the SVG layout and DOT edges).
+// In-order walk with depth (for DOT edges and the report's index).
 template <class F>
 void Walk(const ksm::RbNode* n, int depth, int& order, F&& f) {
   if (!n) return;

@@ -1,5 +1,5 @@
-// Pictures of KSM's trees: Graphviz DOT (tree_dot.cc), SVG drawn directly (tree_svg.cc)
-// and indented text (tree_text.cc), for `run --dump-trees`, the report and `ksmsim step`.
+// Pictures of KSM's trees: Graphviz DOT (tree_dot.cc) and indented text (tree_text.cc),
+// for `run --dump-trees` and `ksmsim step` (the report summarises them: report_trees.h).
 #pragma once
 
 #include <string>
@@ -13,9 +13,6 @@ namespace ksmsim::tools::teach {
 // graph nodes drawn.
 std::string StableTreesDot(workloads::Driver& d, int* nodes = nullptr);
 std::string UnstableTreesDot(workloads::Driver& d, int* nodes = nullptr);
-// The same trees drawn directly as SVG (no Graphviz needed), for the report.
-std::string StableTreesSvg(workloads::Driver& d);
-std::string UnstableTreesSvg(workloads::Driver& d);
 // The same trees as indented text (red-black children marked L/R, chains with their dups,
 // each KSM page's sharers), for `ksmsim step` (tools/teach/tree_text.cc).
 std::string StableTreesText(workloads::Driver& d);

@@ -84,11 +84,12 @@ TEST(PlotTest, TwoPointsDrawAStepLine) {
   std::string error;
   std::string svg = PlotSvg("time_ms,pages\n0,0\n10,4\n", {}, "t", &error);
   EXPECT_EQ(error, "");
-  // 80..670 horizontally (x 0..10), 420..40 vertically (y 0..4); a counter holds its value
-  // until the next sample, so the line goes right, then up.
+  // One panel: x 0..10 is 80..854.5 (2% room right of the last row), y 0..4 is 114..56.
+  // A counter holds its value until the row that changes it, so the line goes right at 0,
+  // then up at x 10, and holds to the end of the run.
   EXPECT_NE(svg.find("<polyline class=\"series\" data-name=\"pages\" fill=\"none\" "
                      "stroke=\"#1f77b4\" stroke-width=\"1.8\" "
-                     "points=\"80.0,420.0 670.0,420.0 670.0,40.0 \"/>"),
+                     "points=\"80.0,114.0 854.5,114.0 854.5,56.0 854.5,56.0\"/>"),
             std::string::npos)
       << svg;
 }
@@ -125,7 +126,6 @@ TEST(TreesTest, AfterTwoIdenticalProcessesMergeTheStableTreeHasNodes) {
   EXPECT_GT(nodes, 0);
   EXPECT_EQ(dot.rfind("digraph stable_tree {", 0), 0u);
   EXPECT_NE(StableTreesText(driver).find("root_stable_tree[0]"), std::string::npos);
-  EXPECT_NE(StableTreesSvg(driver).find("<rect class=\"node\""), std::string::npos);
 }
 
 TEST(TimelineTest, CsvHasTheCountersAndALastRowAtTheEnd) {
