@@ -120,6 +120,12 @@ bool Machine::folio_free_swap(Page* page) {
 AnonVma* Machine::anon_vma_prepare(Vma* vma) {
   if (vma->anon_vma) return vma->anon_vma;
   changes_.anon_vma_assigned();
+  if (AnonVma* reuse = find_mergeable_anon_vma(vma)) {  // __anon_vma_prepare()
+    reuse->vmas.push_back(vma);
+    vma->anon_vma = reuse;
+    vma->chain.push_back(reuse);
+    return reuse;
+  }
   auto av = std::make_unique<AnonVma>();
   av->id = next_anon_vma_id_++;
   av->root = av.get();
@@ -317,33 +323,35 @@ std::optional<MachineError> Machine::Fork(Mm* parent, Mm** child_out,
 }
 
 std::optional<MachineError> Machine::Madvise(Mm* mm, uint64_t start, uint64_t end, Advice advice) {
+  // madvise_walk_vmas(): prev is the VMA before the range, or the first VMA itself when the
+  // range starts inside it.
   bool hole = false;
   uint64_t covered = start;
-  for (Vma* v = mm->find_vma(start); v && v->start < end; v = mm->find_vma(v->end)) {
+  Vma* v = mm->find_vma(start);
+  Vma* prev = v && start > v->start ? v : (v ? vma_prev(mm, v) : nullptr);
+  for (; v && v->start < end; v = mm->find_vma(covered)) {
     if (v->start > covered) hole = true;
-    covered = v->end;
     uint64_t s = std::max(start, v->start), e = std::min(end, v->end);
     if (advice == Advice::kMergeable || advice == Advice::kUnmergeable) {
       uint64_t flags = v->flags;
       int err = ksm_->ksm_madvise(*v, s, e, advice, &flags);
       if (err) return MachineError{-err, "ksm_madvise failed"};
-      if (flags != v->flags) {
-        // madvise_update_vma(): split so that only [s, e) changes.
-        std::vector<Vma*> parts = SplitRange(mm, s, e);
-        changes_.vma_changed();
-        for (Vma* p : parts) p->flags = flags;
-        v = parts.back();
-      }
+      v = madvise_update_vma(v, &prev, s, e, flags);
+      covered = std::max(e, prev->end);
     } else if (advice == Advice::kDontneed) {
       if (v->flags & VM_LOCKED)
         return MachineError{EINVAL, "madvise(MADV_DONTNEED) on a locked region"};
       zap_range(v, s, e);
+      prev = v;
+      covered = v->end;
     } else {
       if (v->flags & VM_LOCKED)
         return MachineError{EINVAL, "madvise(MADV_PAGEOUT) on a locked region"};
       if (auto err = Pageout(mm, s, e)) return err;
+      prev = v;
+      covered = v->end;
     }
-    if (v->end >= end) break;
+    if (covered >= end) break;
   }
   if (hole || covered < end)
     return MachineError{ENOMEM, "the range includes addresses that are not mapped"};

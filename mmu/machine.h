@@ -202,6 +202,15 @@ class Machine {
   void zap_pte(Vma* vma, uint64_t addr, Pte* pte);
   void zap_range(Vma* vma, uint64_t start, uint64_t end);
   void unlink_vma(Vma* vma);
+  // VMA merging (mmu/vma_merge.cc).
+  Vma* vma_prev(Mm* mm, const Vma* vma);
+  AnonVma* find_mergeable_anon_vma(Vma* vma);
+  Vma* vma_merge(Mm* mm, Vma* prev, uint64_t addr, uint64_t end, uint64_t vm_flags,
+                 AnonVma* anon_vma, int policy);
+  Vma* madvise_update_vma(Vma* vma, Vma** prev, uint64_t start, uint64_t end, uint64_t new_flags);
+  void set_vma_start(Vma* vma, uint64_t start);
+  void remove_merged_vma(Vma* vma);
+  void import_anon_vma(Vma* importer, const Vma* exporter);
   bool try_to_unmap(Page* page);
   // Reclaims up to n pages (oldest allocated first) to make room; true if any was freed.
   bool ReclaimSome(int n);
