@@ -10,6 +10,7 @@
 
 #include "fmt/format.h"
 #include "traces/trace_codec.h"
+#include "workloads/step_json.h"
 
 namespace ksmsim::traces {
 
@@ -75,12 +76,6 @@ void CheckFieldType(const Field& f, const Json& v, const std::string& where) {
   }
 }
 
-Json CountersJson(const workloads::CounterMap& m) {
-  Json o = Json::object();
-  for (const auto& [k, v] : m) o[k] = v;
-  return o;
-}
-
 }  // namespace
 
 // ---- from workloads ----------------------------------------------------------------------
@@ -102,37 +97,9 @@ TraceHeader HeaderOf(const workloads::Workload& w) {
 }
 
 Json StepFields(const workloads::Step& s, const std::string& path) {
-  Json j;
-  j["op"] = std::string(workloads::OpName(s.op));
+  Json j = workloads::StepToJson(s);
+  j.erase("data");  // a write's contents are its trace record's own
   j["path"] = path;
-  if (!s.proc.empty()) j["proc"] = s.proc;
-  if (!s.child.empty()) j["child"] = s.child;
-  if (!s.region.empty()) j["region"] = s.region;
-  if (s.pages) j["pages"] = *s.pages;
-  if (s.node) j["node"] = *s.node;
-  if (s.locked) j["locked"] = true;
-  if (s.range) j["range"] = {s.range->first, s.range->end};
-  if (s.advice) j["advice"] = std::string(workloads::AdviceName(*s.advice));
-  if (s.block) j["block"] = *s.block;
-  if (s.expect_error) j["expect_error"] = std::string(workloads::ExpectedErrorName(*s.expect_error));
-  if (s.op == Op::kKsm) {
-    Json set = Json::object();
-    for (const auto& [k, v] : s.set) set[k] = v;
-    j["set"] = set;
-  }
-  if (s.wait) {
-    j[s.wait->unit == workloads::WaitSpec::Unit::kMs ? "ms" : "full_scans"] = s.wait->amount;
-  }
-  if (s.expect) {
-    if (!s.expect->ksm.empty()) j["ksm"] = CountersJson(s.expect->ksm);
-    if (!s.expect->procs.empty()) {
-      Json p = Json::object();
-      for (const auto& [name, m] : s.expect->procs) p[name] = CountersJson(m);
-      j["procs"] = p;
-    }
-    if (!s.expect->vmstat.empty()) j["vmstat"] = CountersJson(s.expect->vmstat);
-  }
-  if (!s.label.empty()) j["label"] = s.label;
   return Canonical(j, "");
 }
 

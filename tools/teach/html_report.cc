@@ -61,15 +61,16 @@ HtmlReport RunHtmlReport(const workloads::Workload& w, const std::string& file,
   };
   opt.before_time = [&](uint64_t t) { sampler.Before(*dp, t); };
   opt.after_step = [&](const workloads::FlatStep& fs) {
-    if (fs.step->op != workloads::Op::kSnapshot && fs.step->op != workloads::Op::kExpect) return;
+    if (fs.step->op() != workloads::Op::kSnapshot && fs.step->op() != workloads::Op::kExpect)
+      return;
     // (" " + label built in two steps: GCC 12 warns falsely on operator+ here.)
     std::string label = fs.step->label.empty() ? "" : HtmlEscape(fs.step->label);
     if (!label.empty()) label.insert(0, 1, ' ');
-    trees += fmt::format("<h3>step {} ({}{})</h3>\n<div class=\"trees\"><div><h4>stable "
-                         "tree</h4>{}</div><div><h4>unstable tree</h4>{}</div></div>\n",
-                         fs.index, workloads::OpName(fs.step->op), label,
-                         Inline(StableTreesSvg(*dp)),
-                         Inline(UnstableTreesSvg(*dp)));
+    trees += fmt::format(
+        "<h3>step {} ({}{})</h3>\n<div class=\"trees\"><div><h4>stable "
+        "tree</h4>{}</div><div><h4>unstable tree</h4>{}</div></div>\n",
+        fs.index, workloads::OpName(fs.step->op()), label, Inline(StableTreesSvg(*dp)),
+        Inline(UnstableTreesSvg(*dp)));
   };
   workloads::Driver driver(w, opt);
   dp = &driver;
