@@ -4,12 +4,14 @@
 // binary encoding (traces/trace_binary.cc).
 #include "traces/trace.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "fmt/format.h"
 #include "traces/trace_codec.h"
+#include "workloads/ops.h"
 #include "workloads/step_json.h"
 
 namespace ksmsim::traces {
@@ -24,6 +26,57 @@ namespace internal {
 }
 
 bool IsInt(const Json& v) { return v.is_number_integer(); }
+
+// How a trace holds each JSON type of the workload format.
+FieldType TraceType(workloads::FieldType type) {
+  using T = workloads::FieldType;
+  switch (type) {
+    case T::kName:
+    case T::kString:
+    case T::kAdvice:
+    case T::kExpectedError:
+      return FieldType::kStr;
+    case T::kUint:
+      return FieldType::kUint;
+    case T::kBool:
+      return FieldType::kBool;
+    case T::kRange:
+      return FieldType::kRange;
+    case T::kKnobWrites:
+      return FieldType::kKnobs;
+    case T::kCounters:
+      return FieldType::kCounters;
+    case T::kProcCounters:
+      return FieldType::kProcs;
+    case T::kData:   // a write's contents instead
+    case T::kSteps:  // repeat is flattened
+      break;
+  }
+  Bad("",
+      fmt::format("internal error: a field of JSON type {} in a trace", static_cast<int>(type)));
+}
+
+const std::vector<Field>& TraceFields() {
+  static const std::vector<Field> fields = [] {
+    std::vector<Field> v = {{"path", FieldType::kStr, 0}};
+    for (const workloads::FieldSpec* f : workloads::AllFields()) {
+      if (f->trace_id != workloads::kNotInTraces) {
+        v.push_back({f->name, TraceType(f->type), f->trace_id});
+      }
+    }
+    return v;
+  }();
+  return fields;
+}
+
+int NumFieldIds() {
+  static const int n = [] {
+    int max = kFieldScans;
+    for (const Field& f : TraceFields()) max = std::max(max, f.id);
+    return max + 1;
+  }();
+  return n;
+}
 
 std::optional<Op> OpOf(const Json& fields) {
   auto it = fields.find("op");
@@ -113,16 +166,16 @@ Json Canonical(const Json& fields, const std::string& where) {
   for (const auto& [k, v] : fields.items()) {
     if (k == "op") continue;
     bool known = false;
-    for (const Field& f : kFields) known |= k == f.name;
+    for (const Field& f : TraceFields()) known |= k == f.name;
     if (!known) Bad(where, fmt::format("unknown field \"{}\"", k));
   }
   Json out;
   out["op"] = fields["op"];
-  for (const Field& f : kFields) {
-    auto it = fields.find(f.name);
+  for (const Field& f : TraceFields()) {
+    auto it = fields.find(std::string(f.name));
     if (it == fields.end()) continue;
     CheckFieldType(f, *it, where);
-    out[f.name] = *it;
+    out[std::string(f.name)] = *it;
   }
   if (!out.contains("path")) Bad(where, "missing \"path\"");
   return out;
