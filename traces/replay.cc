@@ -38,7 +38,7 @@ Recorder::Recorder(const workloads::Workload& w) : seed_(w.seed) { trace_.header
 mmu::ContentId Recorder::Resolve(const FlatStep& fs, uint64_t index, mmu::ContentId current) {
   using sim::Fnv1a64;
   using sim::Mix64;
-  const DataSpec& d = *fs.step->data;
+  const DataSpec& d = fs.step->as<workloads::WriteStep>().data;
   ContentRef c;
   c.kind = ContentRef::Kind::kGen;
   switch (d.kind) {
@@ -86,9 +86,9 @@ void Recorder::Install(workloads::DriverOptions& opt) {
   opt.after_step = [this, prev_after](const FlatStep& fs) {
     TraceOp op;
     op.fields = StepFields(*fs.step, fs.path);
-    if (fs.step->op == Op::kWrite) op.contents = std::move(pending_);
+    if (fs.step->op() == Op::kWrite) op.contents = std::move(pending_);
     pending_.clear();
-    if (fs.step->op == Op::kWait) {
+    if (fs.step->op() == Op::kWait) {
       op.scans = {starts_, stops_};
       starts_ = stops_ = 0;
     }
@@ -138,13 +138,26 @@ workloads::Workload TraceWorkload(const Trace& t, const workloads::KnobList& set
   for (size_t i = 0; i < t.ops.size(); ++i) {
     workloads::Step& s = w.steps[i];
     s.path = t.ops[i].fields["path"].get<std::string>();
-    switch (s.op) {
-      case Op::kSpawn: regions[s.proc].clear(); break;
-      case Op::kFork: regions[s.child] = regions[s.proc]; break;
-      case Op::kExit: regions.erase(s.proc); break;
-      case Op::kMmap: regions[s.proc][s.region] = *s.pages; break;
+    switch (s.op()) {
+      case Op::kSpawn:
+        regions[s.as<workloads::SpawnStep>().proc].clear();
+        break;
+      case Op::kFork: {
+        const auto& fork = s.as<workloads::ForkStep>();
+        regions[fork.child] = regions[fork.proc];
+        break;
+      }
+      case Op::kExit:
+        regions.erase(s.as<workloads::ExitStep>().proc);
+        break;
+      case Op::kMmap: {
+        const auto& mmap = s.as<workloads::MmapStep>();
+        regions[mmap.proc][mmap.region] = *mmap.pages;
+        break;
+      }
       case Op::kWrite: {
-        uint64_t want = s.range ? s.range->size() : regions[s.proc][s.region];
+        const auto& write = s.as<workloads::WriteStep>();
+        uint64_t want = write.range ? write.range->size() : regions[write.proc][write.region];
         uint64_t have = 0;
         for (const auto& r : t.ops[i].contents) have += r.count;
         if (have != want)
@@ -189,7 +202,7 @@ ReplayOutcome Replay(const Trace& t, const workloads::KnobList& set, bool check)
     if (IsScanEvent(e, &start)) ++(start ? starts : stops);
   };
   opt.after_step = [&](const FlatStep& fs) {
-    if (fs.step->op != Op::kWait) return;
+    if (fs.step->op() != Op::kWait) return;
     const TraceOp& op = t.ops[fs.index];
     if (op.scans && (op.scans->first != starts || op.scans->second != stops)) {
       out.divergences.push_back(fmt::format(

@@ -4,12 +4,15 @@
 // binary encoding (traces/trace_binary.cc).
 #include "traces/trace.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "fmt/format.h"
 #include "traces/trace_codec.h"
+#include "workloads/ops.h"
+#include "workloads/step_json.h"
 
 namespace ksmsim::traces {
 
@@ -23,6 +26,57 @@ namespace internal {
 }
 
 bool IsInt(const Json& v) { return v.is_number_integer(); }
+
+// How a trace holds each JSON type of the workload format.
+FieldType TraceType(workloads::FieldType type) {
+  using T = workloads::FieldType;
+  switch (type) {
+    case T::kName:
+    case T::kString:
+    case T::kAdvice:
+    case T::kExpectedError:
+      return FieldType::kStr;
+    case T::kUint:
+      return FieldType::kUint;
+    case T::kBool:
+      return FieldType::kBool;
+    case T::kRange:
+      return FieldType::kRange;
+    case T::kKnobWrites:
+      return FieldType::kKnobs;
+    case T::kCounters:
+      return FieldType::kCounters;
+    case T::kProcCounters:
+      return FieldType::kProcs;
+    case T::kData:   // a write's contents instead
+    case T::kSteps:  // repeat is flattened
+      break;
+  }
+  Bad("",
+      fmt::format("internal error: a field of JSON type {} in a trace", static_cast<int>(type)));
+}
+
+const std::vector<Field>& TraceFields() {
+  static const std::vector<Field> fields = [] {
+    std::vector<Field> v = {{"path", FieldType::kStr, 0}};
+    for (const workloads::FieldSpec* f : workloads::AllFields()) {
+      if (f->trace_id != workloads::kNotInTraces) {
+        v.push_back({f->name, TraceType(f->type), f->trace_id});
+      }
+    }
+    return v;
+  }();
+  return fields;
+}
+
+int NumFieldIds() {
+  static const int n = [] {
+    int max = kFieldScans;
+    for (const Field& f : TraceFields()) max = std::max(max, f.id);
+    return max + 1;
+  }();
+  return n;
+}
 
 std::optional<Op> OpOf(const Json& fields) {
   auto it = fields.find("op");
@@ -75,12 +129,6 @@ void CheckFieldType(const Field& f, const Json& v, const std::string& where) {
   }
 }
 
-Json CountersJson(const workloads::CounterMap& m) {
-  Json o = Json::object();
-  for (const auto& [k, v] : m) o[k] = v;
-  return o;
-}
-
 }  // namespace
 
 // ---- from workloads ----------------------------------------------------------------------
@@ -102,37 +150,9 @@ TraceHeader HeaderOf(const workloads::Workload& w) {
 }
 
 Json StepFields(const workloads::Step& s, const std::string& path) {
-  Json j;
-  j["op"] = std::string(workloads::OpName(s.op));
+  Json j = workloads::StepToJson(s);
+  j.erase("data");  // a write's contents are its trace record's own
   j["path"] = path;
-  if (!s.proc.empty()) j["proc"] = s.proc;
-  if (!s.child.empty()) j["child"] = s.child;
-  if (!s.region.empty()) j["region"] = s.region;
-  if (s.pages) j["pages"] = *s.pages;
-  if (s.node) j["node"] = *s.node;
-  if (s.locked) j["locked"] = true;
-  if (s.range) j["range"] = {s.range->first, s.range->end};
-  if (s.advice) j["advice"] = std::string(workloads::AdviceName(*s.advice));
-  if (s.block) j["block"] = *s.block;
-  if (s.expect_error) j["expect_error"] = std::string(workloads::ExpectedErrorName(*s.expect_error));
-  if (s.op == Op::kKsm) {
-    Json set = Json::object();
-    for (const auto& [k, v] : s.set) set[k] = v;
-    j["set"] = set;
-  }
-  if (s.wait) {
-    j[s.wait->unit == workloads::WaitSpec::Unit::kMs ? "ms" : "full_scans"] = s.wait->amount;
-  }
-  if (s.expect) {
-    if (!s.expect->ksm.empty()) j["ksm"] = CountersJson(s.expect->ksm);
-    if (!s.expect->procs.empty()) {
-      Json p = Json::object();
-      for (const auto& [name, m] : s.expect->procs) p[name] = CountersJson(m);
-      j["procs"] = p;
-    }
-    if (!s.expect->vmstat.empty()) j["vmstat"] = CountersJson(s.expect->vmstat);
-  }
-  if (!s.label.empty()) j["label"] = s.label;
   return Canonical(j, "");
 }
 
@@ -146,16 +166,16 @@ Json Canonical(const Json& fields, const std::string& where) {
   for (const auto& [k, v] : fields.items()) {
     if (k == "op") continue;
     bool known = false;
-    for (const Field& f : kFields) known |= k == f.name;
+    for (const Field& f : TraceFields()) known |= k == f.name;
     if (!known) Bad(where, fmt::format("unknown field \"{}\"", k));
   }
   Json out;
   out["op"] = fields["op"];
-  for (const Field& f : kFields) {
-    auto it = fields.find(f.name);
+  for (const Field& f : TraceFields()) {
+    auto it = fields.find(std::string(f.name));
     if (it == fields.end()) continue;
     CheckFieldType(f, *it, where);
-    out[f.name] = *it;
+    out[std::string(f.name)] = *it;
   }
   if (!out.contains("path")) Bad(where, "missing \"path\"");
   return out;

@@ -134,15 +134,15 @@ void PutRecord(std::string& out, Tables& tb, const TraceOp& op) {
   auto type = *OpOf(op.fields);
   out.push_back(static_cast<char>(static_cast<int>(type) + 1));
   uint64_t mask = 0;
-  for (size_t i = 0; i < kFields.size(); ++i)
-    if (op.fields.contains(kFields[i].name)) mask |= uint64_t{1} << i;
+  for (const Field& f : TraceFields())
+    if (op.fields.contains(std::string(f.name))) mask |= uint64_t{1} << f.id;
   if (type == Op::kWrite) mask |= uint64_t{1} << kFieldContents;
   if (op.scans) mask |= uint64_t{1} << kFieldScans;
   PutVarint(out, mask);
-  for (size_t i = 0; i < kFields.size(); ++i) {
-    if (!(mask >> i & 1)) continue;
-    const Json& v = op.fields[kFields[i].name];
-    switch (kFields[i].type) {
+  for (const Field& f : TraceFields()) {
+    if (!(mask >> f.id & 1)) continue;
+    const Json& v = op.fields[std::string(f.name)];
+    switch (f.type) {
       case FieldType::kStr: PutVarint(out, tb.Str(v.get<std::string>())); break;
       case FieldType::kUint: PutVarint(out, v.get<uint64_t>()); break;
       case FieldType::kBool: out.push_back(v.get<bool>() ? 1 : 0); break;
@@ -204,12 +204,11 @@ struct BinaryDecoder {
     Op o = ops[type - 1];
     op.fields["op"] = std::string(workloads::OpName(o));
     uint64_t mask = r.Varint();
-    if (mask >> kNumFieldIds)
-      r.Fail(fmt::format("unknown field in field mask {:#x}", mask));
-    for (size_t i = 0; i < kFields.size(); ++i) {
-      if (!(mask >> i & 1)) continue;
-      Json& v = op.fields[kFields[i].name];
-      switch (kFields[i].type) {
+    if (mask >> NumFieldIds()) r.Fail(fmt::format("unknown field in field mask {:#x}", mask));
+    for (const Field& f : TraceFields()) {
+      if (!(mask >> f.id & 1)) continue;
+      Json& v = op.fields[std::string(f.name)];
+      switch (f.type) {
         case FieldType::kStr: v = Str(r); break;
         case FieldType::kUint: v = r.Varint(); break;
         case FieldType::kBool: {

@@ -1,13 +1,14 @@
 // Internal to traces/: the parts of the trace encodings (docs/TRACE-FORMAT.md) that both
-// readers share: the op field table (canonical key order and binary field ids), the binary
-// magic, the error helper and the two decoders that Decode (traces/trace.cc) dispatches to.
+// readers share: the op field table (canonical key order and binary field ids, from the
+// workload format's op table), the binary magic, the error helper and the two decoders
+// that Decode (traces/trace.cc) dispatches to.
 // Not a public interface; the layers above include traces/trace.h.
 #pragma once
 
-#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "nlohmann/json.hpp"
 #include "traces/trace.h"
@@ -15,27 +16,21 @@
 
 namespace ksmsim::traces::internal {
 
+// How a trace encodes a field's value (binary: a string-table index, a varint, ...).
 enum class FieldType { kStr, kUint, kBool, kRange, kKnobs, kCounters, kProcs };
 struct Field {
-  const char* name;
+  std::string_view name;
   FieldType type;
+  int id;  // the binary field id, a bit of a record's field mask
 };
-// Canonical key order of an op's fields after "op"; the index is the binary field id.
-// Ids 18 (contents) and 19 (scans) are TraceOp's own members.
-inline constexpr std::array<Field, 18> kFields = {{
-    {"path", FieldType::kStr},         {"proc", FieldType::kStr},
-    {"child", FieldType::kStr},        {"region", FieldType::kStr},
-    {"pages", FieldType::kUint},       {"node", FieldType::kUint},
-    {"locked", FieldType::kBool},      {"range", FieldType::kRange},
-    {"advice", FieldType::kStr},       {"block", FieldType::kUint},
-    {"expect_error", FieldType::kStr}, {"set", FieldType::kKnobs},
-    {"ms", FieldType::kUint},          {"full_scans", FieldType::kUint},
-    {"ksm", FieldType::kCounters},     {"procs", FieldType::kProcs},
-    {"vmstat", FieldType::kCounters},  {"label", FieldType::kStr},
-}};
+// The fields of trace records in canonical key order after "op": "path" (id 0), then every
+// field of the workload format's op table that traces carry (workloads/fields.h
+// `trace_id`), by id. Ids 18 (contents) and 19 (scans) are TraceOp's own members.
+const std::vector<Field>& TraceFields();
 inline constexpr int kFieldContents = 18;
 inline constexpr int kFieldScans = 19;
-inline constexpr int kNumFieldIds = 20;
+// One more than the largest field id.
+int NumFieldIds();
 
 inline constexpr char kMagic[8] = {'K', 'S', 'M', 'T', 'R', 'A', 'C', 'E'};
 

@@ -22,12 +22,6 @@ constexpr uint64_t kBaseBytes = 8ull << 20;  // machine, KSM, tables of an empty
 uint64_t Add(uint64_t a, uint64_t b) { return a > kMax - b ? kMax : a + b; }
 uint64_t Mul(uint64_t a, uint64_t b) { return a != 0 && b > kMax / a ? kMax : a * b; }
 
-uint64_t FlatSize(const std::vector<Step>& steps) {
-  uint64_t n = 0;
-  for (const Step& s : steps) n = Add(n, s.op == Op::kRepeat ? Mul(s.times, FlatSize(s.steps)) : 1);
-  return n;
-}
-
 class Estimator {
  public:
   Estimator(const Workload& w, uint64_t limit) : limit_(limit) {
@@ -40,17 +34,17 @@ class Estimator {
 
   void Walk(const std::vector<Step>& steps, uint64_t mult, uint64_t& index) {
     for (const Step& s : steps) {
-      if (s.op == Op::kRepeat) {
-        uint64_t body = FlatSize(s.steps);
+      if (const RepeatStep* r = s.get_if<RepeatStep>()) {
+        uint64_t body = FlattenedSize(r->steps);
         uint64_t first = index;
-        Walk(s.steps, Mul(mult, s.times), index);
-        index = Add(first, Mul(body, s.times));
+        Walk(r->steps, Mul(mult, r->times), index);
+        index = Add(first, Mul(body, r->times));
         continue;
       }
-      Visit(s, mult);
+      std::visit([&](const auto& payload) { Visit(payload, mult); }, s.payload);
       if (!result_.over_step && total_ > limit_) {
         result_.over_step = index;
-        result_.over_op = s.op;
+        result_.over_op = s.op();
         result_.over_path = s.path;
         result_.over_bytes = total_;
       }
@@ -79,53 +73,64 @@ class Estimator {
     total_ = Add(total_, Mul(after - before, kHostBytesPerTouchedPage));
   }
 
-  void Visit(const Step& s, uint64_t mult) {
-    switch (s.op) {
-      case Op::kMmap: {
-        Region& r = regions_[{s.proc, s.region}];
-        if (s.pages && *s.pages > r.cap) {
-          // A larger mapping under the same name: what was touched may now count more.
-          uint64_t before = std::min(r.cap, r.touched);
-          r.cap = *s.pages;
-          total_ = Add(total_, Mul(std::min(r.cap, r.touched) - before, kHostBytesPerTouchedPage));
-        }
-        total_ = Add(total_, std::min(mult, uint64_t{1024}) * kBytesPerRegion);
-        break;
-      }
-      case Op::kWrite:
-      case Op::kRead:
-      case Op::kVerify:
-      case Op::kPin: {
-        Key key{s.proc, s.region};
-        uint64_t pages = s.range ? s.range->size() : regions_[key].cap;
-        Touch(key, Mul(pages, mult));
-        break;
-      }
-      case Op::kFork: {
-        // The child maps (and page-table-copies) what the parent touched.
-        std::vector<std::pair<Key, Region>> parent;
-        for (const auto& [key, r] : regions_)
-          if (key.first == s.proc) parent.emplace_back(key, r);
-        for (const auto& [key, r] : parent) {
-          Key child{s.child, key.second};
-          regions_[child].cap = std::max(regions_[child].cap, r.cap);
-          Touch(child, Mul(std::min(r.cap, r.touched), mult));
-        }
-        break;
-      }
-      case Op::kExpect:
-      case Op::kSnapshot:
-        total_ = Add(total_, Mul(mult, kBytesPerEntry));
-        break;
-      case Op::kKsm:
-      case Op::kOffline:
-      case Op::kOnline:
-        total_ = Add(total_, Mul(mult, kBytesPerOutcome));
-        break;
-      default:
-        break;
+  void Visit(const MmapStep& s, uint64_t mult) {
+    Region& r = regions_[{s.proc, s.region}];
+    if (s.pages && *s.pages > r.cap) {
+      // A larger mapping under the same name: what was touched may now count more.
+      uint64_t before = std::min(r.cap, r.touched);
+      r.cap = *s.pages;
+      total_ = Add(total_, Mul(std::min(r.cap, r.touched) - before, kHostBytesPerTouchedPage));
+    }
+    total_ = Add(total_, std::min(mult, uint64_t{1024}) * kBytesPerRegion);
+  }
+
+  // Pages the step touches: write, read, verify, pin.
+  void TouchRange(const RangeFields& s, uint64_t mult) {
+    Key key{s.proc, s.region};
+    uint64_t pages = s.range ? s.range->size() : regions_[key].cap;
+    Touch(key, Mul(pages, mult));
+  }
+  void Visit(const WriteStep& s, uint64_t mult) { TouchRange(s, mult); }
+  void Visit(const ReadStep& s, uint64_t mult) { TouchRange(s, mult); }
+  void Visit(const VerifyStep& s, uint64_t mult) { TouchRange(s, mult); }
+  void Visit(const PinStep& s, uint64_t mult) { TouchRange(s, mult); }
+
+  void Visit(const ForkStep& s, uint64_t mult) {
+    // The child maps (and page-table-copies) what the parent touched.
+    std::vector<std::pair<Key, Region>> parent;
+    for (const auto& [key, r] : regions_)
+      if (key.first == s.proc) parent.emplace_back(key, r);
+    for (const auto& [key, r] : parent) {
+      Key child{s.child, key.second};
+      regions_[child].cap = std::max(regions_[child].cap, r.cap);
+      Touch(child, Mul(std::min(r.cap, r.touched), mult));
     }
   }
+
+  // A result entry.
+  void Visit(const ExpectStep&, uint64_t mult) { total_ = Add(total_, Mul(mult, kBytesPerEntry)); }
+  void Visit(const SnapshotStep&, uint64_t mult) {
+    total_ = Add(total_, Mul(mult, kBytesPerEntry));
+  }
+
+  // An outcomes entry.
+  void Visit(const KsmStep&, uint64_t mult) { total_ = Add(total_, Mul(mult, kBytesPerOutcome)); }
+  void Visit(const OfflineStep&, uint64_t mult) {
+    total_ = Add(total_, Mul(mult, kBytesPerOutcome));
+  }
+  void Visit(const OnlineStep&, uint64_t mult) {
+    total_ = Add(total_, Mul(mult, kBytesPerOutcome));
+  }
+
+  // Nothing the estimate counts (repeat is walked above).
+  void Visit(const SpawnStep&, uint64_t) {}
+  void Visit(const ExitStep&, uint64_t) {}
+  void Visit(const MunmapStep&, uint64_t) {}
+  void Visit(const MadviseStep&, uint64_t) {}
+  void Visit(const MigrateStep&, uint64_t) {}
+  void Visit(const UnpinStep&, uint64_t) {}
+  void Visit(const WaitStep&, uint64_t) {}
+  void Visit(const RepeatStep&, uint64_t) {}
 
   uint64_t limit_;
   uint64_t total_ = 0;

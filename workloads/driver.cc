@@ -43,7 +43,7 @@ mmu::Advice ToMmu(Advice a) {
 // Whether any step, repeat bodies included, offlines or onlines memory.
 bool UsesHotplug(const std::vector<Step>& steps) {
   for (const Step& s : steps)
-    if (s.op == Op::kOffline || s.op == Op::kOnline || UsesHotplug(s.steps)) return true;
+    if (s.op() == Op::kOffline || s.op() == Op::kOnline || UsesHotplug(BodyOf(s))) return true;
   return false;
 }
 constexpr uint64_t kDefaultHotplugReserveMib = 64;
@@ -88,8 +88,8 @@ void Driver::ReleaseExpected(Process& p) {
 
 void Driver::Fail(const FlatStep& fs, const std::string& what) {
   failed_ = true;
-  errors_.push_back(fmt::format("step {} ({}, {}): {}", fs.index, OpName(fs.step->op), fs.path,
-                                what));
+  errors_.push_back(
+      fmt::format("step {} ({}, {}): {}", fs.index, OpName(fs.step->op()), fs.path, what));
 }
 
 void Driver::CannotRun(const FlatStep& fs, const std::string& what) {
@@ -130,7 +130,7 @@ std::string Driver::DescribeAddress(const mmu::Mm* mm, uint64_t addr) const {
   return fmt::format("{}:{:#x}", mm->name, addr);
 }
 
-std::string Driver::PageName(const Step& s, uint64_t i) const {
+std::string Driver::PageName(const RangeFields& s, uint64_t i) const {
   return fmt::format("{}:{}[{}]", s.proc, s.region, i);
 }
 
@@ -174,7 +174,7 @@ void Driver::RecordEntry(const FlatStep& fs) {
   ordered_json c = Counters();
   ordered_json e;
   e["step"] = fs.index;
-  e["op"] = std::string(OpName(s.op));
+  e["op"] = std::string(OpName(s.op()));
   e["label"] = s.label;
   e["time_ns"] = queue_.now();
   e["ksm"] = c["ksm"];
@@ -182,7 +182,7 @@ void Driver::RecordEntry(const FlatStep& fs) {
   e["vmstat"] = c["vmstat"];
   e["machine"] = c["machine"];
   ordered_json mism = ordered_json::array();
-  if (s.op == Op::kExpect && s.expect) {
+  if (const ExpectStep* expect = s.get_if<ExpectStep>()) {
     auto check = [&](const std::string& counter, const ordered_json& actual, int64_t expected) {
       if (actual.is_null()) {
         mism.push_back({{"counter", counter}, {"expected", expected}, {"actual", nullptr}});
@@ -190,17 +190,16 @@ void Driver::RecordEntry(const FlatStep& fs) {
         mism.push_back({{"counter", counter}, {"expected", expected}, {"actual", actual}});
       }
     };
-    for (const auto& [name, v] : s.expect->ksm)
+    for (const auto& [name, v] : expect->ksm)
       check("ksm." + name, c["ksm"].contains(name) ? c["ksm"][name] : ordered_json(), v);
-    for (const auto& [proc, counters] : s.expect->procs) {
+    for (const auto& [proc, counters] : expect->procs) {
       for (const auto& [name, v] : counters) {
         const ordered_json& p = c["procs"];
         check("procs." + proc + "." + name,
               p.contains(proc) ? p[proc][name] : ordered_json(), v);
       }
     }
-    for (const auto& [name, v] : s.expect->vmstat)
-      check("vmstat." + name, c["vmstat"][name], v);
+    for (const auto& [name, v] : expect->vmstat) check("vmstat." + name, c["vmstat"][name], v);
     if (!mism.empty()) {
       failed_ = true;
       for (const auto& m : mism)
@@ -253,7 +252,7 @@ bool Driver::DoWait(const FlatStep& fs, const WaitSpec& wait) {
 }
 
 void Driver::DoKsm(const FlatStep& fs) {
-  const Step& s = *fs.step;
+  const KsmStep& s = fs.step->as<KsmStep>();
   int first_err = 0;
   ordered_json writes = ordered_json::array();
   for (const auto& [knob, value] : s.set) {
@@ -271,13 +270,16 @@ void Driver::DoKsm(const FlatStep& fs) {
   }
 }
 
-void Driver::DoHotplug(const FlatStep& fs) {
-  const Step& s = *fs.step;
-  int node = static_cast<int>(*s.node);
-  int err = s.op == Op::kOffline ? machine_->OfflineBlock(node, *s.block)
-                                 : machine_->OnlineBlock(node, *s.block);
-  outcomes_.push_back({{"step", fs.index}, {"op", std::string(OpName(s.op))},
-                       {"node", node}, {"block", *s.block}, {"error", ErrnoName(err)}});
+void Driver::DoHotplug(const FlatStep& fs, const HotplugFields& s) {
+  const Op op = fs.step->op();
+  int node = static_cast<int>(s.node);
+  int err = op == Op::kOffline ? machine_->OfflineBlock(node, s.block)
+                               : machine_->OnlineBlock(node, s.block);
+  outcomes_.push_back({{"step", fs.index},
+                       {"op", std::string(OpName(op))},
+                       {"node", node},
+                       {"block", s.block},
+                       {"error", ErrnoName(err)}});
   if (s.expect_error) {
     std::string want(ExpectedErrorName(*s.expect_error));
     if (want != ErrnoName(err))
@@ -285,27 +287,29 @@ void Driver::DoHotplug(const FlatStep& fs) {
   }
 }
 
-bool Driver::DoPages(const FlatStep& fs) {
-  const Step& s = *fs.step;
+bool Driver::DoPages(const FlatStep& fs, const RangeFields& s) {
+  const Op op = fs.step->op();
   Process& p = procs_.at(s.proc);
   Region& r = p.regions.at(s.region);
   PageRange range = s.range.value_or(PageRange{0, r.pages});
   uint64_t first = range.first, end = range.end;
   uint64_t a0 = r.start + first * mmu::kPageSize, a1 = r.start + end * mmu::kPageSize;
   auto& cs = machine_->contents();
-  switch (s.op) {
+  switch (op) {
     case Op::kMunmap:
       machine_->Munmap(p.mm, a0, a1);
       return true;
     case Op::kMadvise: {
-      auto err = machine_->Madvise(p.mm, a0, a1, ToMmu(*s.advice));
-      if (*s.advice == Advice::kDontneed && !err) r.expected.Reset(first, end);
+      const Advice advice = fs.step->as<MadviseStep>().advice;
+      auto err = machine_->Madvise(p.mm, a0, a1, ToMmu(advice));
+      if (advice == Advice::kDontneed && !err) r.expected.Reset(first, end);
       ksmd_->Kick();
       if (err) Fail(fs, fmt::format("madvise failed: {} ({})", err->message, ErrnoName(err->err)));
       return true;
     }
     case Op::kMigrate:
-      if (auto err = machine_->Migrate(p.mm, a0, a1, static_cast<int>(*s.node)))
+      if (auto err =
+              machine_->Migrate(p.mm, a0, a1, static_cast<int>(fs.step->as<MigrateStep>().node)))
         Fail(fs, err->message);
       return true;
     default:
@@ -315,7 +319,7 @@ bool Driver::DoPages(const FlatStep& fs) {
     if (opt_.on_work && (i - first) % 4096 == 4095) opt_.on_work();
     uint64_t addr = r.start + i * mmu::kPageSize;
     std::optional<mmu::MachineError> err;
-    if (s.op == Op::kWrite) {
+    if (op == Op::kWrite) {
       mmu::ContentId current = cs.Fill(0);  // what the page holds now (patch reads it)
       if (mmu::Pte* pte = machine_->pte_of(p.mm, addr)) {
         mmu::ContentId c = pte->present() ? machine_->pfn_to_page(pte->pfn())->content
@@ -325,8 +329,9 @@ bool Driver::DoPages(const FlatStep& fs) {
         cs.Unref(current);
         current = c;
       }
-      mmu::ContentId next = opt_.content_source ? opt_.content_source(fs, i, current)
-                                                : gen_->Next(*s.data, i, current);
+      mmu::ContentId next = opt_.content_source
+                                ? opt_.content_source(fs, i, current)
+                                : gen_->Next(fs.step->as<WriteStep>().data, i, current);
       cs.Unref(current);
       cs.Ref(next);
       err = machine_->WritePage(p.mm, addr, next);
@@ -343,16 +348,16 @@ bool Driver::DoPages(const FlatStep& fs) {
         }
         return false;
       }
-    } else if (s.op == Op::kRead || s.op == Op::kVerify) {
+    } else if (op == Op::kRead || op == Op::kVerify) {
       mmu::ContentId got = 0;
       err = machine_->ReadPage(p.mm, addr, &got);
-      if (!err && s.op == Op::kVerify && cs.MemcmpPages(got, r.expected.Get(i)) != 0) {
+      if (!err && op == Op::kVerify && cs.MemcmpPages(got, r.expected.Get(i)) != 0) {
         Fail(fs, fmt::format("verify failed: {} does not hold what the process last wrote",
                              PageName(s, i)));
       }
-    } else if (s.op == Op::kPin) {
+    } else if (op == Op::kPin) {
       err = machine_->Pin(p.mm, addr);
-    } else if (s.op == Op::kUnpin) {
+    } else if (op == Op::kUnpin) {
       err = machine_->Unpin(p.mm, addr);
     }
     if (err) {
@@ -372,17 +377,19 @@ bool Driver::RunStep(const FlatStep& fs) {
   const Step& s = *fs.step;
   ksm_->set_now_ns(queue_.now());
   bool ok = true;
-  switch (s.op) {
+  switch (s.op()) {
     case Op::kSpawn: {
+      const SpawnStep& spawn = s.as<SpawnStep>();
       Process p;
-      p.mm = machine_->CreateMm(s.proc, static_cast<int>(s.node.value_or(0)));
-      procs_[s.proc] = std::move(p);
+      p.mm = machine_->CreateMm(spawn.proc, static_cast<int>(spawn.node.value_or(0)));
+      procs_[spawn.proc] = std::move(p);
       break;
     }
     case Op::kFork: {
-      Process& parent = procs_.at(s.proc);
+      const ForkStep& fork = s.as<ForkStep>();
+      Process& parent = procs_.at(fork.proc);
       mmu::Mm* child = nullptr;
-      if (auto err = machine_->Fork(parent.mm, &child, s.child)) {
+      if (auto err = machine_->Fork(parent.mm, &child, fork.child)) {
         if (err->err == ENOMEM) {
           CannotRun(fs, err->message);
         } else {
@@ -394,23 +401,25 @@ bool Driver::RunStep(const FlatStep& fs) {
       c.mm = child;
       for (const auto& [name, r] : parent.regions)
         c.regions[name] = Region{r.start, r.pages, r.expected.Clone()};
-      procs_[s.child] = std::move(c);
+      procs_[fork.child] = std::move(c);
       ksmd_->Kick();
       break;
     }
     case Op::kExit: {
-      Process& p = procs_.at(s.proc);
+      const std::string& proc = s.as<ExitStep>().proc;
+      Process& p = procs_.at(proc);
       machine_->Exit(p.mm);
       ReleaseExpected(p);
-      procs_.erase(s.proc);
+      procs_.erase(proc);
       break;
     }
     case Op::kMmap: {
-      Process& p = procs_.at(s.proc);
+      const MmapStep& mmap = s.as<MmapStep>();
+      Process& p = procs_.at(mmap.proc);
       Region r;
-      r.pages = *s.pages;
+      r.pages = *mmap.pages;
       // mbind() only when the step names a node; otherwise the faulting task's policy applies.
-      int node = s.node ? static_cast<int>(*s.node) : -1;
+      int node = mmap.node ? static_cast<int>(*mmap.node) : -1;
       // mmap() fails with ENOMEM when the 128 TiB user address space (TASK_SIZE) has no room
       // (validate refuses such a script where it can follow it; this guards the rest).
       constexpr uint64_t kTaskSize = 0x7ffffffff000ULL;
@@ -421,8 +430,8 @@ bool Driver::RunStep(const FlatStep& fs) {
         return false;
       }
       r.expected = ExpectedPages(machine_->contents(), r.pages);
-      r.start = machine_->Mmap(p.mm, s.region, r.pages, node, s.locked);
-      p.regions[s.region] = std::move(r);
+      r.start = machine_->Mmap(p.mm, mmap.region, r.pages, node, mmap.locked);
+      p.regions[mmap.region] = std::move(r);
       break;
     }
     case Op::kMunmap:
@@ -433,17 +442,19 @@ bool Driver::RunStep(const FlatStep& fs) {
     case Op::kMigrate:
     case Op::kPin:
     case Op::kUnpin:
-      ok = DoPages(fs);
+      ok = DoPages(fs, *RangeOf(s));
       break;
     case Op::kOffline:
+      DoHotplug(fs, s.as<OfflineStep>());
+      break;
     case Op::kOnline:
-      DoHotplug(fs);
+      DoHotplug(fs, s.as<OnlineStep>());
       break;
     case Op::kKsm:
       DoKsm(fs);
       break;
     case Op::kWait:
-      ok = DoWait(fs, *s.wait);
+      ok = DoWait(fs, s.as<WaitStep>().spec());
       break;
     case Op::kExpect:
     case Op::kSnapshot:

@@ -100,12 +100,12 @@ class Driver {
   // False (after CannotRun) when ksmd has run max_batches batches.
   bool WithinBatchLimit(const FlatStep& fs);
   bool DoWait(const FlatStep& fs, const WaitSpec& w);
-  bool DoPages(const FlatStep& fs);
+  bool DoPages(const FlatStep& fs, const RangeFields& s);
   void DoKsm(const FlatStep& fs);
-  void DoHotplug(const FlatStep& fs);
+  void DoHotplug(const FlatStep& fs, const HotplugFields& s);
   void RecordEntry(const FlatStep& fs);
   void ReleaseExpected(Process& p);
-  std::string PageName(const Step& s, uint64_t i) const;
+  std::string PageName(const RangeFields& s, uint64_t i) const;
 
   const Workload& w_;
   DriverOptions opt_;

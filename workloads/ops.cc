@@ -1,73 +1,39 @@
-// The op table (see ops.h) and the op names derived from it.
+// The op table (see ops.h), built from the payloads of step.h.
 #include "workloads/ops.h"
+
+#include <algorithm>
 
 namespace ksmsim::workloads {
 namespace {
 
-using T = FieldType;
-
-FieldSpec F(std::string_view name, FieldType type) { return FieldSpec{name, type, 0, 0, ""}; }
-FieldSpec U(std::string_view name, uint64_t min, uint64_t max, std::string_view note) {
-  return FieldSpec{name, T::kUint, min, max, note};
+template <class P>
+OpSpec SpecOfPayload() {
+  OpSpec spec{OpOf<P>(), P::kName, {}, {}};
+  if constexpr (LabelRequired<P>()) spec.required.push_back(&kLabelField);
+  ForEachFieldOf<P>([&spec](const auto& field) {
+    (field.required ? spec.required : spec.optional).push_back(field.spec);
+  });
+  return spec;
 }
 
-const FieldSpec kProc = F("proc", T::kName);
-const FieldSpec kRegion = F("region", T::kName);
-const FieldSpec kRange = F("range", T::kRange);
-const FieldSpec kNode = U("node", 0, kMaxNodes - 1, "a NUMA node index");
-const FieldSpec kBlock =
-    U("block", 0, std::numeric_limits<uint64_t>::max(), "a memory block index within the node");
-const FieldSpec kExpectError = F("expect_error", T::kExpectedError);
-
-std::vector<OpSpec> MakeTable() {
-  return {
-      {Op::kSpawn, "spawn", {kProc}, {kNode}},
-      {Op::kFork, "fork", {kProc, F("child", T::kName)}, {}},
-      {Op::kExit, "exit", {kProc}, {}},
-      {Op::kMmap,
-       "mmap",
-       {kProc, kRegion,
-        U("pages", 1, kMaxRegionPages,
-          "pages of 4 KiB; 34359738368 fill the 128 TiB user address space")},
-       {kNode, F("locked", T::kBool)}},
-      {Op::kMunmap, "munmap", {kProc, kRegion}, {kRange}},
-      {Op::kMadvise, "madvise", {kProc, kRegion, F("advice", T::kAdvice)}, {kRange}},
-      {Op::kWrite, "write", {kProc, kRegion, F("data", T::kData)}, {kRange}},
-      {Op::kRead, "read", {kProc, kRegion}, {kRange}},
-      {Op::kVerify, "verify", {kProc, kRegion}, {kRange}},
-      {Op::kMigrate, "migrate", {kProc, kRegion, kNode}, {kRange}},
-      {Op::kPin, "pin", {kProc, kRegion}, {kRange}},
-      {Op::kUnpin, "unpin", {kProc, kRegion}, {kRange}},
-      {Op::kOffline, "offline", {kNode, kBlock}, {kExpectError}},
-      {Op::kOnline, "online", {kNode, kBlock}, {kExpectError}},
-      {Op::kKsm, "ksm", {F("set", T::kKnobWrites)}, {kExpectError}},
-      {Op::kWait,
-       "wait",
-       {},
-       {U("ms", 0, kMaxWaitMs, "milliseconds"),
-        U("full_scans", 1, kMaxCount, "completed passes of ksmd to wait for")}},
-      {Op::kExpect,
-       "expect",
-       {},
-       {F("ksm", T::kCounters), F("procs", T::kProcCounters), F("vmstat", T::kCounters)}},
-      {Op::kSnapshot, "snapshot", {F("label", T::kString)}, {}},
-      {Op::kRepeat, "repeat", {U("times", 1, kMaxCount, "repetitions"), F("steps", T::kSteps)}, {}},
-  };
+template <size_t... I>
+std::vector<OpSpec> MakeTable(std::index_sequence<I...>) {
+  return {SpecOfPayload<std::variant_alternative_t<I, StepPayload>>()...};
 }
 
 }  // namespace
 
 const FieldSpec* OpSpec::Find(std::string_view field) const {
   for (const auto* list : {&required, &optional}) {
-    for (const FieldSpec& f : *list) {
-      if (f.name == field) return &f;
+    for (const FieldSpec* f : *list) {
+      if (f->name == field) return f;
     }
   }
   return nullptr;
 }
 
 const std::vector<OpSpec>& OpTable() {
-  static const std::vector<OpSpec> table = MakeTable();
+  static const std::vector<OpSpec> table = MakeTable(std::make_index_sequence<kNumOps>());
   return table;
 }
 
@@ -92,6 +58,30 @@ const std::vector<Op>& AllOps() {
     return v;
   }();
   return ops;
+}
+
+const std::vector<const FieldSpec*>& AllFields() {
+  static const std::vector<const FieldSpec*> fields = [] {
+    std::vector<const FieldSpec*> v;
+    auto add = [&v](const FieldSpec* f) {
+      if (std::find(v.begin(), v.end(), f) == v.end()) v.push_back(f);
+    };
+    for (const OpSpec& s : OpTable()) {
+      for (const auto* list : {&s.required, &s.optional}) {
+        for (const FieldSpec* f : *list) add(f);
+      }
+    }
+    add(&kLabelField);
+    // Fields with a trace id first, by id; the others keep their order.
+    std::stable_sort(v.begin(), v.end(), [](const FieldSpec* a, const FieldSpec* b) {
+      auto key = [](const FieldSpec* f) {
+        return f->trace_id == kNotInTraces ? 1 << 30 : f->trace_id;
+      };
+      return key(a) < key(b);
+    });
+    return v;
+  }();
+  return fields;
 }
 
 }  // namespace ksmsim::workloads

@@ -1,51 +1,23 @@
-// The op table of the workload format (WORKLOAD-FORMAT.md "Steps"): each op's name, its
-// required and optional fields, each field's JSON type and, for integers, the accepted
-// range. The parser (parse_step.cc) takes the fields of a step from here, and a test keeps
-// docs/workload.schema.json's per-op field lists equal to it.
+// The op table of the workload format (WORKLOAD-FORMAT.md "Steps"), derived from the
+// payloads of step.h: each op's name and its required and optional fields (fields.h: JSON
+// type, range, trace id). The parser takes the fields a step may have from here, the trace
+// encodings their field table, and tests keep docs/workload.schema.json equal to it.
 #pragma once
 
-#include <cstdint>
-#include <limits>
+#include <optional>
 #include <string_view>
 #include <vector>
 
-#include "workloads/workload.h"
+#include "workloads/fields.h"
+#include "workloads/step.h"
 
 namespace ksmsim::workloads {
 
-inline constexpr uint64_t kMaxNodes = 1024;  // MAX_NUMNODES of x86-64 (NODES_SHIFT 10)
-inline constexpr uint64_t kMaxWaitMs = 1'000'000'000'000;  // about 31 years of simulated time
-inline constexpr uint64_t kMaxCount = std::numeric_limits<uint32_t>::max();  // times, full_scans
-
-// The JSON shape of a field's value.
-enum class FieldType {
-  kName,           // a non-empty string naming a process or region
-  kString,         // any string (label)
-  kUint,           // an integer in [min, max]
-  kBool,           // true or false
-  kRange,          // [first, end) page indices
-  kAdvice,         // "mergeable", "unmergeable", "dontneed", "pageout"
-  kData,           // {"fill": B} and the other data kinds
-  kExpectedError,  // "none", "EBUSY", "EINVAL"
-  kKnobWrites,     // {"knob": integer, ...}
-  kCounters,       // {"counter": integer, ...}
-  kProcCounters,   // {"proc": {"counter": integer, ...}, ...}
-  kSteps,          // an array of steps
-};
-
-struct FieldSpec {
-  std::string_view name;
-  FieldType type;
-  uint64_t min = 0;       // kUint
-  uint64_t max = 0;       // kUint
-  std::string_view note;  // kUint: what the number means, appended to range errors
-};
-
 struct OpSpec {
   Op op;
-  std::string_view name;            // the `op` string of the file
-  std::vector<FieldSpec> required;  // in the order the parser reads them
-  std::vector<FieldSpec> optional;  // besides "label", which every op accepts
+  std::string_view name;                   // the `op` string of the file
+  std::vector<const FieldSpec*> required;  // in the order the parser reads them
+  std::vector<const FieldSpec*> optional;  // besides "label", which every op accepts
 
   // The field called `name` (required or optional), or null.
   const FieldSpec* Find(std::string_view name) const;
@@ -54,5 +26,13 @@ struct OpSpec {
 // Every op, in the order of the Op enum (the record types of binary traces follow it).
 const std::vector<OpSpec>& OpTable();
 const OpSpec& SpecOf(Op op);
+
+std::string_view OpName(Op op);  // the `op` string of the file, e.g. "mmap"
+std::optional<Op> OpFromName(std::string_view name);
+const std::vector<Op>& AllOps();
+
+// Every field of any op, label included, each once, in the order of their trace ids (the
+// canonical key order of trace records) and then of first appearance in the table.
+const std::vector<const FieldSpec*>& AllFields();
 
 }  // namespace ksmsim::workloads

@@ -69,22 +69,22 @@ class NameChecker {
     return fmt::format("no process \"{}\": no earlier step spawns or forks it", name);
   }
 
-  ProcState* Proc(const Step& s) {
-    if (s.proc.empty()) return nullptr;  // already reported by the field parser
-    auto it = state_.live.find(s.proc);
+  ProcState* Proc(const std::string& path, const std::string& name) {
+    if (name.empty()) return nullptr;  // already reported by the field parser
+    auto it = state_.live.find(name);
     if (it != state_.live.end()) return &it->second;
-    Report(JoinKey(s.path, "proc"), MissingProcess(s.proc));
+    Report(JoinKey(path, "proc"), MissingProcess(name));
     return nullptr;
   }
 
   // The region the step names, after checking that its range fits; null if unknown.
-  const RegionState* Region(const Step& s, ProcState* proc) {
+  const RegionState* Region(const std::string& path, const RangeFields& s, ProcState* proc) {
     if (proc == nullptr || s.region.empty()) return nullptr;
     auto it = proc->regions.find(s.region);
     if (it == proc->regions.end()) {
       std::vector<std::string_view> names;
       for (const auto& [name, region] : proc->regions) names.push_back(name);
-      Report(JoinKey(s.path, "region"),
+      Report(JoinKey(path, "region"),
              fmt::format("process \"{}\" has no region \"{}\"; {}", s.proc, s.region,
                          names.empty() ? std::string("it has no regions")
                                        : fmt::format("its regions: {}", JoinNames(names))));
@@ -92,7 +92,7 @@ class NameChecker {
     }
     const RegionState& region = it->second;
     if (s.range && region.pages && s.range->end > *region.pages) {
-      Report(JoinKey(s.path, "range"),
+      Report(JoinKey(path, "range"),
              fmt::format("range [{}, {}) ends past region \"{}\" of process \"{}\", which has "
                          "{} pages (indices 0..{})",
                          s.range->first, s.range->end, s.region, s.proc, *region.pages,
@@ -103,85 +103,75 @@ class NameChecker {
   }
 
   void RunStep(const Step& s) {
-    switch (s.op) {
-      case Op::kSpawn:
-        if (s.proc.empty()) return;
-        if (state_.live.count(s.proc) != 0) {
-          Report(JoinKey(s.path, "proc"),
-                 fmt::format("process \"{}\" already exists; a name can be used again only "
-                             "after its exit",
-                             s.proc));
-          return;
-        }
-        state_.live[s.proc] = ProcState{};
-        state_.exited.erase(s.proc);
-        return;
-      case Op::kFork: {
-        ProcState* parent = Proc(s);
-        if (s.child.empty()) return;
-        if (state_.live.count(s.child) != 0) {
-          Report(
-              JoinKey(s.path, "child"),
-              fmt::format("process \"{}\" already exists; fork needs a new child name", s.child));
-          return;
-        }
-        ProcState copy = parent != nullptr ? *parent : ProcState{};
-        state_.live[s.child] = std::move(copy);
-        state_.exited.erase(s.child);
-        return;
-      }
-      case Op::kExit:
-        if (Proc(s) != nullptr) {
-          state_.live.erase(s.proc);
-          state_.exited.insert(s.proc);
-        }
-        return;
-      case Op::kMmap:
-        Mmap(s);
-        return;
-      case Op::kMunmap: {
-        ProcState* proc = Proc(s);
-        const RegionState* region = Region(s, proc);
-        if (region == nullptr) return;
-        bool whole =
-            !s.range || (s.range->first == 0 && region->pages && s.range->end == *region->pages);
-        if (whole) proc->regions.erase(s.region);
-        return;
-      }
-      case Op::kMadvise:
-      case Op::kWrite:
-      case Op::kRead:
-      case Op::kVerify:
-      case Op::kMigrate:
-      case Op::kPin:
-      case Op::kUnpin:
-        Region(s, Proc(s));
-        return;
-      case Op::kExpect:
-        if (!s.expect) return;
-        for (const auto& [name, counters] : s.expect->procs) {
-          if (state_.live.count(name) == 0) {
-            Report(JoinKey(JoinKey(s.path, "procs"), name), MissingProcess(name));
-          }
-        }
-        return;
-      case Op::kRepeat:
-        Repeat(s);
-        return;
-      case Op::kOffline:
-      case Op::kOnline:
-      case Op::kKsm:
-      case Op::kWait:
-      case Op::kSnapshot:
-        return;
+    std::visit([&](const auto& payload) { Run(s.path, payload); }, s.payload);
+  }
+
+  // ---- one overload per op (a new op does not compile until it says what names it uses) --
+
+  void Run(const std::string& path, const SpawnStep& s) {
+    if (s.proc.empty()) return;
+    if (state_.live.count(s.proc) != 0) {
+      Report(JoinKey(path, "proc"),
+             fmt::format("process \"{}\" already exists; a name can be used again only "
+                         "after its exit",
+                         s.proc));
+      return;
+    }
+    state_.live[s.proc] = ProcState{};
+    state_.exited.erase(s.proc);
+  }
+
+  void Run(const std::string& path, const ForkStep& s) {
+    ProcState* parent = Proc(path, s.proc);
+    if (s.child.empty()) return;
+    if (state_.live.count(s.child) != 0) {
+      Report(JoinKey(path, "child"),
+             fmt::format("process \"{}\" already exists; fork needs a new child name", s.child));
+      return;
+    }
+    ProcState copy = parent != nullptr ? *parent : ProcState{};
+    state_.live[s.child] = std::move(copy);
+    state_.exited.erase(s.child);
+  }
+
+  void Run(const std::string& path, const ExitStep& s) {
+    if (Proc(path, s.proc) != nullptr) {
+      state_.live.erase(s.proc);
+      state_.exited.insert(s.proc);
     }
   }
 
-  void Mmap(const Step& s) {
-    ProcState* proc = Proc(s);
+  void Run(const std::string& path, const MunmapStep& s) {
+    ProcState* proc = Proc(path, s.proc);
+    const RegionState* region = Region(path, s, proc);
+    if (region == nullptr) return;
+    bool whole =
+        !s.range || (s.range->first == 0 && region->pages && s.range->end == *region->pages);
+    if (whole) proc->regions.erase(s.region);
+  }
+
+  // madvise, write, read, verify, migrate, pin, unpin.
+  void Run(const std::string& path, const RangeFields& s) { Region(path, s, Proc(path, s.proc)); }
+
+  void Run(const std::string& path, const ExpectStep& s) {
+    for (const auto& [name, counters] : s.procs) {
+      if (state_.live.count(name) == 0) {
+        Report(JoinKey(JoinKey(path, "procs"), name), MissingProcess(name));
+      }
+    }
+  }
+
+  void Run(const std::string&, const OfflineStep&) {}
+  void Run(const std::string&, const OnlineStep&) {}
+  void Run(const std::string&, const KsmStep&) {}
+  void Run(const std::string&, const WaitStep&) {}
+  void Run(const std::string&, const SnapshotStep&) {}
+
+  void Run(const std::string& path, const MmapStep& s) {
+    ProcState* proc = Proc(path, s.proc);
     if (proc == nullptr || s.region.empty()) return;
     if (proc->regions.count(s.region) != 0) {
-      Report(JoinKey(s.path, "region"),
+      Report(JoinKey(path, "region"),
              fmt::format("region \"{}\" already exists in process \"{}\"; region names are "
                          "unique within a process",
                          s.region, s.proc));
@@ -192,7 +182,7 @@ class NameChecker {
     uint64_t bytes = *s.pages * kPageSize;
     uint64_t start = proc->next_address;
     if (start > kTaskSize || bytes > kTaskSize - start) {
-      Report(JoinKey(s.path, "pages"),
+      Report(JoinKey(path, "pages"),
              fmt::format("region \"{}\" of {} pages does not fit in the 128 TiB user address "
                          "space of process \"{}\": it would span {:#x}..{:#x}, past {:#x} "
                          "(regions are placed upward from {:#x} with 2 MiB gaps and addresses "
@@ -204,12 +194,12 @@ class NameChecker {
     proc->next_address = start + AlignUp2MiB(bytes) + k2MiB;
   }
 
-  void Repeat(const Step& s) {
+  void Run(const std::string& path, const RepeatStep& s) {
     for (uint64_t done = 0; done < s.times && done < kMaxFollowedRepetitions; ++done) {
       NameState before = state_;
       Run(s.steps);
       if (SameNames(before, state_)) {
-        ExtrapolateAddresses(s, before, s.times - done - 1);
+        ExtrapolateAddresses(path, s, before, s.times - done - 1);
         return;
       }
     }
@@ -217,7 +207,8 @@ class NameChecker {
 
   // Once a repetition leaves the names as they were, the rest repeat it exactly, except
   // that each may move processes' next region address further up: check where that ends.
-  void ExtrapolateAddresses(const Step& s, const NameState& before, uint64_t remaining) {
+  void ExtrapolateAddresses(const std::string& path, const RepeatStep& s, const NameState& before,
+                            uint64_t remaining) {
     for (auto& [name, proc] : state_.live) {
       auto it = before.live.find(name);
       if (it == before.live.end() || proc.next_address <= it->second.next_address) continue;
@@ -227,10 +218,10 @@ class NameChecker {
                            : step * remaining;
       uint64_t final_next = SaturatingAdd(proc.next_address, extra);
       if (final_next - k2MiB > AlignUp2MiB(kTaskSize)) {
-        Report(s.path, fmt::format("repeating {} times exhausts the 128 TiB user address space of "
-                                   "process \"{}\": each repetition maps {} MiB of new addresses "
-                                   "(addresses are never reused)",
-                                   s.times, name, step >> 20));
+        Report(path, fmt::format("repeating {} times exhausts the 128 TiB user address space of "
+                                 "process \"{}\": each repetition maps {} MiB of new addresses "
+                                 "(addresses are never reused)",
+                                 s.times, name, step >> 20));
       }
       proc.next_address = final_next;
     }

@@ -1,4 +1,4 @@
-// The parsing of each op's fields (the op table of ops.h) into Step.
+// The parsing of each op's fields (the op table of ops.h) into its typed payload (step.h).
 #include "workloads/parse_step.h"
 
 #include <fmt/format.h>
@@ -44,14 +44,13 @@ class StepParser {
       return std::nullopt;
     }
     Step step;
-    step.op = *op;
     step.path = path;
-    if (step.op == Op::kRepeat) step.times = 1;  // body still checked if times is bad
-    const OpSpec& spec = SpecOf(step.op);
+    step.payload = PayloadOf(*op);  // repeat's times defaults to 1: body still checked if bad
+    const OpSpec& spec = SpecOf(*op);
     Names required, allowed = {"op"};
-    for (const FieldSpec& f : spec.required) required.push_back(f.name);
+    for (const FieldSpec* f : spec.required) required.push_back(f->name);
     allowed.insert(allowed.end(), required.begin(), required.end());
-    for (const FieldSpec& f : spec.optional) allowed.push_back(f.name);
+    for (const FieldSpec* f : spec.optional) allowed.push_back(f->name);
     if (spec.Find("label") == nullptr) allowed.push_back("label");
     r_.CheckKnownKeys(v, path, allowed, fmt::format("a \"{}\" step", *op_name));
     for (std::string_view name : required) {
@@ -59,10 +58,18 @@ class StepParser {
                  fmt::format(" (a \"{}\" step needs {})", *op_name, JoinNames(required)));
     }
     // Fields in the table's order, so that node is known before block.
+    node_.reset();
     for (std::string_view name : allowed) {
-      if (name != "op" && v.contains(name)) Field(step, name, v[std::string(name)], path);
+      if (name == "op" || !v.contains(name)) continue;
+      const Json& value = v[std::string(name)];
+      std::string field_path = JoinKey(path, name);
+      if (name == "label") {
+        if (auto str = r_.String(value, field_path, *op == Op::kSnapshot)) step.label = *str;
+        continue;
+      }
+      std::visit([&](auto& payload) { Field(payload, name, value, field_path); }, step.payload);
     }
-    if (step.op == Op::kWait && v.contains("ms") == v.contains("full_scans")) {
+    if (*op == Op::kWait && v.contains("ms") == v.contains("full_scans")) {
       r_.Error(path, fmt::format("a wait takes exactly one of \"ms\" or \"full_scans\", got {}",
                                  v.contains("ms") ? "both" : "neither"));
     }
@@ -70,79 +77,112 @@ class StepParser {
   }
 
  private:
-  void Field(Step& s, std::string_view name, const Json& v, const std::string& step_path) {
-    std::string path = JoinKey(step_path, name);
-    if (name == "proc" || name == "child" || name == "region") {
-      auto str = r_.String(v, path, true);
-      if (!str) return;
-      (name == "proc" ? s.proc : name == "child" ? s.child : s.region) = *str;
-    } else if (name == "pages") {
-      s.pages = TableUint(s.op, name, v, path);
-    } else if (name == "node") {
-      s.node = Node(s.op, v, path);
-    } else if (name == "locked") {
-      s.locked = r_.Bool(v, path).value_or(false);
-    } else if (name == "range") {
-      s.range = Range(v, path);
-    } else if (name == "advice") {
-      auto str = r_.String(v, path, true);
-      if (!str) return;
-      s.advice = AdviceFromName(*str);
-      if (!s.advice) {
-        r_.Error(path, Reader::UnknownName("advice", *str,
-                                           {"mergeable", "unmergeable", "dontneed", "pageout"}));
-      }
-    } else if (name == "data") {
-      s.data = Data(v, path);
-    } else if (name == "block") {
-      s.block = Block(s.op, v, path, s.node);
-    } else if (name == "expect_error") {
-      auto str = r_.String(v, path, true);
-      if (!str) return;
-      s.expect_error = ExpectedErrorFromName(*str);
-      if (!s.expect_error) {
-        r_.Error(path,
-                 Reader::UnknownName("expect_error value", *str, {"none", "EBUSY", "EINVAL"}));
-      }
-    } else if (name == "set") {
-      s.set = KnobWrites(v, path);
-    } else if (name == "ms") {
-      if (auto ms = TableUint(s.op, name, v, path)) {
-        s.wait = WaitSpec{WaitSpec::Unit::kMs, *ms};
-      }
-    } else if (name == "full_scans") {
-      if (auto n = TableUint(s.op, name, v, path)) {
-        s.wait = WaitSpec{WaitSpec::Unit::kFullScans, *n};
-      }
-    } else if (name == "ksm" || name == "procs" || name == "vmstat") {
-      if (!s.expect) s.expect = ExpectSpec{};
-      if (name == "ksm") s.expect->ksm = Counters(v, path, KsmNames(), "ksm counter");
-      if (name == "vmstat") {
-        s.expect->vmstat = Counters(v, path, VmstatCounterNames(), "vmstat counter");
-      }
-      if (name == "procs") s.expect->procs = ProcCounters(v, path);
-    } else if (name == "label") {
-      if (auto str = r_.String(v, path, s.op == Op::kSnapshot)) s.label = *str;
-    } else if (name == "times") {
-      if (auto n = TableUint(s.op, name, v, path)) s.times = *n;
-    } else if (name == "steps") {
-      if (!v.is_array()) {
-        r_.Error(path, fmt::format("expected an array of steps, got {}", DescribeJson(v)));
-        return;
-      }
-      s.steps = ParseSteps(r_, v, path, ctx_);
+  // A default payload of `op`.
+  template <size_t I = 0>
+  static StepPayload PayloadOf(Op op) {
+    if constexpr (I < kNumOps) {
+      if (static_cast<size_t>(op) == I) return StepPayload(std::in_place_index<I>);
+      return PayloadOf<I + 1>(op);
+    } else {
+      return StepPayload{};
     }
   }
 
-  // An integer field with the range and note of the op table.
-  std::optional<uint64_t> TableUint(Op op, std::string_view name, const Json& v,
-                                    const std::string& path) {
-    const FieldSpec& f = *SpecOf(op).Find(name);
+  // Parses field `name` of payload P into its member (step.h binds fields to members).
+  template <class P>
+  void Field(P& payload, std::string_view name, const Json& v, const std::string& path) {
+    ForEachFieldOf<P>([&](const auto& field) {
+      if (field.spec->name == name) Value(*field.spec, payload.*field.member, v, path);
+    });
+  }
+
+  // ---- one overload per member type --------------------------------------------------------
+
+  void Value(const FieldSpec& f, std::string& out, const Json& v, const std::string& path) {
+    if (auto str = r_.String(v, path, f.type == FieldType::kName)) out = *str;
+  }
+
+  void Value(const FieldSpec& f, std::optional<uint64_t>& out, const Json& v,
+             const std::string& path) {
+    out = Uint(f, v, path);
+  }
+
+  void Value(const FieldSpec& f, uint64_t& out, const Json& v, const std::string& path) {
+    if (auto n = Uint(f, v, path)) out = *n;
+  }
+
+  void Value(const FieldSpec&, bool& out, const Json& v, const std::string& path) {
+    out = r_.Bool(v, path).value_or(false);
+  }
+
+  void Value(const FieldSpec&, std::optional<PageRange>& out, const Json& v,
+             const std::string& path) {
+    out = Range(v, path);
+  }
+
+  void Value(const FieldSpec&, Advice& out, const Json& v, const std::string& path) {
+    auto str = r_.String(v, path, true);
+    if (!str) return;
+    auto advice = AdviceFromName(*str);
+    if (advice) {
+      out = *advice;
+    } else {
+      r_.Error(path, Reader::UnknownName("advice", *str,
+                                         {"mergeable", "unmergeable", "dontneed", "pageout"}));
+    }
+  }
+
+  void Value(const FieldSpec&, DataSpec& out, const Json& v, const std::string& path) {
+    if (auto d = Data(v, path)) out = std::move(*d);
+  }
+
+  void Value(const FieldSpec&, std::optional<ExpectedError>& out, const Json& v,
+             const std::string& path) {
+    auto str = r_.String(v, path, true);
+    if (!str) return;
+    out = ExpectedErrorFromName(*str);
+    if (!out) {
+      r_.Error(path, Reader::UnknownName("expect_error value", *str, {"none", "EBUSY", "EINVAL"}));
+    }
+  }
+
+  void Value(const FieldSpec&, KnobList& out, const Json& v, const std::string& path) {
+    out = KnobWrites(v, path);
+  }
+
+  void Value(const FieldSpec& f, CounterMap& out, const Json& v, const std::string& path) {
+    if (&f == &kKsmCountersField) {
+      out = Counters(v, path, KsmNames(), "ksm counter");
+    } else {
+      out = Counters(v, path, VmstatCounterNames(), "vmstat counter");
+    }
+  }
+
+  void Value(const FieldSpec&, ProcCounterMap& out, const Json& v, const std::string& path) {
+    out = ProcCounters(v, path);
+  }
+
+  void Value(const FieldSpec&, std::vector<Step>& out, const Json& v, const std::string& path) {
+    if (!v.is_array()) {
+      r_.Error(path, fmt::format("expected an array of steps, got {}", DescribeJson(v)));
+      return;
+    }
+    out = ParseSteps(r_, v, path, ctx_);
+  }
+
+  // An integer field with the range and note of its FieldSpec; a node must exist on the
+  // machine, and a block on the step's node.
+  std::optional<uint64_t> Uint(const FieldSpec& f, const Json& v, const std::string& path) {
+    if (&f == &kNodeField) {
+      node_ = Node(v, path);
+      return node_;
+    }
+    if (&f == &kBlockField) return Block(v, path, node_);
     return r_.Uint(v, path, f.min, f.max, f.note);
   }
 
-  std::optional<uint64_t> Node(Op op, const Json& v, const std::string& path) {
-    auto node = TableUint(op, "node", v, path);
+  std::optional<uint64_t> Node(const Json& v, const std::string& path) {
+    auto node = r_.Uint(v, path, kNodeField.min, kNodeField.max, kNodeField.note);
     if (!node || ctx_.machine == nullptr) return node;
     uint64_t n = ctx_.machine->nodes.size();
     if (*node >= n) {
@@ -153,9 +193,9 @@ class StepParser {
     return node;
   }
 
-  std::optional<uint64_t> Block(Op op, const Json& v, const std::string& path,
+  std::optional<uint64_t> Block(const Json& v, const std::string& path,
                                 std::optional<uint64_t> node) {
-    auto block = TableUint(op, "block", v, path);
+    auto block = r_.Uint(v, path, kBlockField.min, kBlockField.max, kBlockField.note);
     if (!block || !node || ctx_.machine == nullptr) return block;
     uint64_t blocks = ctx_.machine->BlocksOnNode(*node);
     if (*block >= blocks) {
@@ -309,6 +349,7 @@ class StepParser {
 
   Reader& r_;
   const StepContext& ctx_;
+  std::optional<uint64_t> node_;  // the node of the step being parsed, once it checked out
 };
 
 }  // namespace

@@ -1,42 +1,10 @@
-// Names of the workload enums (op names: ops.cc), and the expansion of `repeat` into the flattened
-// script.
+// The expansion of `repeat` into the flattened script, and the kernel profile names.
 #include "workloads/workload.h"
 
-#include <array>
 #include <limits>
 
 namespace ksmsim::workloads {
 namespace {
-
-constexpr std::array<std::pair<Advice, std::string_view>, 4> kAdviceNames = {{
-    {Advice::kMergeable, "mergeable"},
-    {Advice::kUnmergeable, "unmergeable"},
-    {Advice::kDontneed, "dontneed"},
-    {Advice::kPageout, "pageout"},
-}};
-
-constexpr std::array<std::pair<ExpectedError, std::string_view>, 3> kErrorNames = {{
-    {ExpectedError::kNone, "none"},
-    {ExpectedError::kEBUSY, "EBUSY"},
-    {ExpectedError::kEINVAL, "EINVAL"},
-}};
-
-template <typename E, size_t N>
-std::string_view NameOf(const std::array<std::pair<E, std::string_view>, N>& table, E value) {
-  for (const auto& [v, name] : table) {
-    if (v == value) return name;
-  }
-  return "?";
-}
-
-template <typename E, size_t N>
-std::optional<E> ValueOf(const std::array<std::pair<E, std::string_view>, N>& table,
-                         std::string_view name) {
-  for (const auto& [v, n] : table) {
-    if (n == name) return v;
-  }
-  return std::nullopt;
-}
 
 uint64_t SaturatingAdd(uint64_t a, uint64_t b) {
   return a > std::numeric_limits<uint64_t>::max() - b ? std::numeric_limits<uint64_t>::max()
@@ -53,15 +21,15 @@ uint64_t SaturatingMul(uint64_t a, uint64_t b) {
 uint64_t FlattenedSizeOf(const std::vector<Step>& steps) {
   uint64_t n = 0;
   for (const Step& s : steps) {
-    n = SaturatingAdd(n,
-                      s.op == Op::kRepeat ? SaturatingMul(s.times, FlattenedSizeOf(s.steps)) : 1);
+    const RepeatStep* r = s.get_if<RepeatStep>();
+    n = SaturatingAdd(n, r != nullptr ? SaturatingMul(r->times, FlattenedSizeOf(r->steps)) : 1);
   }
   return n;
 }
 
 uint64_t NestedSizeOf(const std::vector<Step>& steps) {
   uint64_t n = 0;
-  for (const Step& s : steps) n += 1 + NestedSizeOf(s.steps);
+  for (const Step& s : steps) n += 1 + NestedSizeOf(BodyOf(s));
   return n;
 }
 
@@ -69,11 +37,11 @@ uint64_t NestedSizeOf(const std::vector<Step>& steps) {
 bool Visit(const std::vector<Step>& steps, uint64_t& index,
            const std::function<bool(const FlatStep&)>& visit) {
   for (const Step& s : steps) {
-    if (s.op == Op::kRepeat) {
+    if (const RepeatStep* r = s.get_if<RepeatStep>()) {
       // A body with no step (only empty repeats) contributes nothing however often it runs.
-      if (FlattenedSizeOf(s.steps) == 0) continue;
-      for (uint64_t i = 0; i < s.times; ++i) {
-        if (!Visit(s.steps, index, visit)) return false;
+      if (FlattenedSizeOf(r->steps) == 0) continue;
+      for (uint64_t i = 0; i < r->times; ++i) {
+        if (!Visit(r->steps, index, visit)) return false;
       }
       continue;
     }
@@ -99,32 +67,6 @@ uint64_t MachineSpec::BlocksOnNode(uint64_t node) const {
   return (nodes[node].memory_mib + memory_block_mib - 1) / memory_block_mib;
 }
 
-std::string_view AdviceName(Advice advice) { return NameOf(kAdviceNames, advice); }
-std::optional<Advice> AdviceFromName(std::string_view name) { return ValueOf(kAdviceNames, name); }
-
-std::string_view ExpectedErrorName(ExpectedError error) { return NameOf(kErrorNames, error); }
-std::optional<ExpectedError> ExpectedErrorFromName(std::string_view name) {
-  return ValueOf(kErrorNames, name);
-}
-
-std::string_view DataKindName(DataSpec::Kind kind) {
-  switch (kind) {
-    case DataSpec::Kind::kFill:
-      return "fill";
-    case DataSpec::Kind::kUnique:
-      return "unique";
-    case DataSpec::Kind::kKey:
-      return "key";
-    case DataSpec::Kind::kCycle:
-      return "cycle";
-    case DataSpec::Kind::kPool:
-      return "pool";
-    case DataSpec::Kind::kPatch:
-      return "patch";
-  }
-  return "?";
-}
-
 std::vector<FlatStep> Flatten(const Workload& workload) {
   std::vector<FlatStep> out;
   ForEachFlatStep(workload, [&out](const FlatStep& s) {
@@ -140,6 +82,13 @@ bool ForEachFlatStep(const Workload& workload, const std::function<bool(const Fl
 }
 
 uint64_t FlattenedSize(const Workload& workload) { return FlattenedSizeOf(workload.steps); }
+uint64_t FlattenedSize(const std::vector<Step>& steps) { return FlattenedSizeOf(steps); }
+
+const std::vector<Step>& BodyOf(const Step& step) {
+  static const std::vector<Step> kNone;
+  const RepeatStep* r = step.get_if<RepeatStep>();
+  return r != nullptr ? r->steps : kNone;
+}
 
 uint64_t NestedSize(const Workload& workload) { return NestedSizeOf(workload.steps); }
 

@@ -30,7 +30,7 @@ TEST(FlattenTest, ExpandsNestedRepeatsWithIndicesAndPaths) {
   for (size_t i = 0; i < flat.size(); ++i) {
     EXPECT_EQ(flat[i].index, i);
     ASSERT_NE(flat[i].step, nullptr);
-    EXPECT_NE(flat[i].step->op, Op::kRepeat);
+    EXPECT_NE(flat[i].step->op(), Op::kRepeat);
     EXPECT_EQ(flat[i].path, flat[i].step->path);
     paths.push_back(flat[i].path);
   }
@@ -43,7 +43,7 @@ TEST(FlattenTest, ExpandsNestedRepeatsWithIndicesAndPaths) {
   EXPECT_EQ(NestedSize(w), 6u);
   // The pointers refer to the workload's own steps.
   EXPECT_EQ(flat[0].step, &w.steps[0]);
-  EXPECT_EQ(flat[2].step, &w.steps[1].steps[1].steps[0]);
+  EXPECT_EQ(flat[2].step, &BodyOf(BodyOf(w.steps[1])[1])[0]);
 }
 
 TEST(FlattenTest, ForEachStopsWhenAsked) {

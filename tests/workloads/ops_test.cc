@@ -21,10 +21,10 @@ TEST(OpTableTest, InOpOrderWithUniqueNames) {
     EXPECT_EQ(OpFromName(spec.name), spec.op);
     EXPECT_EQ(OpName(spec.op), spec.name);
     for (const auto* list : {&spec.required, &spec.optional}) {
-      for (const FieldSpec& f : *list) {
-        EXPECT_NE(f.name, "op");
-        if (f.type == FieldType::kUint) {
-          EXPECT_LE(f.min, f.max) << spec.name << "." << f.name;
+      for (const FieldSpec* f : *list) {
+        EXPECT_NE(f->name, "op");
+        if (f->type == FieldType::kUint) {
+          EXPECT_LE(f->min, f->max) << spec.name << "." << f->name;
         }
       }
     }
@@ -46,9 +46,9 @@ TEST(OpTableTest, SchemaListsTheSameFieldsPerOp) {
     seen.insert(op);
     const auto& then = branch.at("then");
     std::set<std::string> required = {"op"}, all = {"op", "label"};
-    for (const FieldSpec& f : spec.required) required.insert(std::string(f.name));
+    for (const FieldSpec* f : spec.required) required.insert(std::string(f->name));
     for (const auto* list : {&spec.required, &spec.optional}) {
-      for (const FieldSpec& f : *list) all.insert(std::string(f.name));
+      for (const FieldSpec* f : *list) all.insert(std::string(f->name));
     }
     std::set<std::string> schema_required, schema_all;
     for (const auto& r : then.value("required", nlohmann::json::array())) schema_required.insert(r);

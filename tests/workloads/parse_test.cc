@@ -50,19 +50,19 @@ TEST(ParseTest, TwoProcsIdenticalIsTheFormatDocumentExample) {
   EXPECT_EQ(w.machine.nodes[0].memory_mib, 256u);
   EXPECT_EQ(w.ksm, (KnobList{{"pages_to_scan", 10000}, {"sleep_millisecs", 200}}));
   ASSERT_EQ(w.steps.size(), 11u);
-  EXPECT_EQ(w.steps[2].op, Op::kMmap);
-  EXPECT_EQ(w.steps[2].pages, 1000u);
-  ASSERT_TRUE(w.steps[4].data.has_value());
-  EXPECT_EQ(w.steps[4].data->kind, DataSpec::Kind::kFill);
-  EXPECT_EQ(w.steps[4].data->fill, 65);
-  EXPECT_EQ(w.steps[6].advice, Advice::kMergeable);
-  EXPECT_EQ(w.steps[8].set, (KnobList{{"run", 1}}));
-  EXPECT_EQ(w.steps[9].wait, (WaitSpec{WaitSpec::Unit::kFullScans, 3}));
-  ASSERT_TRUE(w.steps[10].expect.has_value());
-  EXPECT_EQ(w.steps[10].expect->ksm, (CounterMap{{"pages_shared", 8},
-                                                 {"pages_sharing", 1992},
-                                                 {"stable_node_chains", 1},
-                                                 {"stable_node_dups", 8}}));
+  EXPECT_EQ(w.steps[2].op(), Op::kMmap);
+  EXPECT_EQ(w.steps[2].as<MmapStep>().pages, 1000u);
+  ASSERT_EQ(w.steps[4].op(), Op::kWrite);
+  EXPECT_EQ(w.steps[4].as<WriteStep>().data.kind, DataSpec::Kind::kFill);
+  EXPECT_EQ(w.steps[4].as<WriteStep>().data.fill, 65);
+  EXPECT_EQ(w.steps[6].as<MadviseStep>().advice, Advice::kMergeable);
+  EXPECT_EQ(w.steps[8].as<KsmStep>().set, (KnobList{{"run", 1}}));
+  EXPECT_EQ(w.steps[9].as<WaitStep>().spec(), (WaitSpec{WaitSpec::Unit::kFullScans, 3}));
+  ASSERT_EQ(w.steps[10].op(), Op::kExpect);
+  EXPECT_EQ(w.steps[10].as<ExpectStep>().ksm, (CounterMap{{"pages_shared", 8},
+                                                          {"pages_sharing", 1992},
+                                                          {"stable_node_chains", 1},
+                                                          {"stable_node_dups", 8}}));
   EXPECT_EQ(w.steps[10].path, "steps[10]");
 }
 
@@ -131,33 +131,33 @@ TEST(ParseTest, EveryStepFieldIsTyped) {
       {"op": "repeat", "times": 2, "steps": [{"op": "read", "proc": "a", "region": "r"}]}
     ]})");
   ASSERT_EQ(w.steps.size(), 16u);
-  EXPECT_EQ(w.steps[0].node, 1u);
-  EXPECT_TRUE(w.steps[1].locked);
-  EXPECT_EQ(w.steps[2].range, (PageRange{0, 8}));
-  EXPECT_EQ(w.steps[2].data->kind, DataSpec::Kind::kUnique);
-  EXPECT_EQ(w.steps[3].data->key, "k");
-  EXPECT_EQ(w.steps[4].data->kind, DataSpec::Kind::kCycle);
-  EXPECT_EQ(w.steps[4].data->k, 3u);
-  EXPECT_EQ(w.steps[5].data->kind, DataSpec::Kind::kPool);
-  EXPECT_EQ(w.steps[5].data->k, 5u);
-  EXPECT_EQ(w.steps[6].data->patch_offset, 4095);
-  EXPECT_EQ(w.steps[6].data->patch_value, 255);
-  EXPECT_EQ(w.steps[7].advice, Advice::kPageout);
-  EXPECT_FALSE(w.steps[8].range.has_value());
-  EXPECT_EQ(w.steps[10].block, 1u);
-  EXPECT_EQ(w.steps[10].expect_error, ExpectedError::kEBUSY);
+  EXPECT_EQ(w.steps[0].as<SpawnStep>().node, 1u);
+  EXPECT_TRUE(w.steps[1].as<MmapStep>().locked);
+  EXPECT_EQ(w.steps[2].as<WriteStep>().range, (PageRange{0, 8}));
+  EXPECT_EQ(w.steps[2].as<WriteStep>().data.kind, DataSpec::Kind::kUnique);
+  EXPECT_EQ(w.steps[3].as<WriteStep>().data.key, "k");
+  EXPECT_EQ(w.steps[4].as<WriteStep>().data.kind, DataSpec::Kind::kCycle);
+  EXPECT_EQ(w.steps[4].as<WriteStep>().data.k, 3u);
+  EXPECT_EQ(w.steps[5].as<WriteStep>().data.kind, DataSpec::Kind::kPool);
+  EXPECT_EQ(w.steps[5].as<WriteStep>().data.k, 5u);
+  EXPECT_EQ(w.steps[6].as<WriteStep>().data.patch_offset, 4095);
+  EXPECT_EQ(w.steps[6].as<WriteStep>().data.patch_value, 255);
+  EXPECT_EQ(w.steps[7].as<MadviseStep>().advice, Advice::kPageout);
+  EXPECT_FALSE(RangeOf(w.steps[8])->range.has_value());
+  EXPECT_EQ(w.steps[10].as<OfflineStep>().block, 1u);
+  EXPECT_EQ(w.steps[10].as<OfflineStep>().expect_error, ExpectedError::kEBUSY);
   // Knob writes keep file order; out-of-range values are left to run time (EINVAL).
-  EXPECT_EQ(w.steps[11].set,
+  EXPECT_EQ(w.steps[11].as<KsmStep>().set,
             (KnobList{{"sleep_millisecs", 5}, {"run", 3}, {"merge_across_nodes", 0}}));
-  EXPECT_EQ(w.steps[11].expect_error, ExpectedError::kEINVAL);
-  EXPECT_EQ(w.steps[12].wait, (WaitSpec{WaitSpec::Unit::kMs, 0}));
+  EXPECT_EQ(w.steps[11].as<KsmStep>().expect_error, ExpectedError::kEINVAL);
+  EXPECT_EQ(w.steps[12].as<WaitStep>().spec(), (WaitSpec{WaitSpec::Unit::kMs, 0}));
   EXPECT_EQ(w.steps[13].label, "e");
-  EXPECT_EQ(w.steps[13].expect->procs.at("a").at("ksm_rmap_items"), 64);
-  EXPECT_EQ(w.steps[13].expect->vmstat.at("cow_ksm"), -1);
+  EXPECT_EQ(w.steps[13].as<ExpectStep>().procs.at("a").at("ksm_rmap_items"), 64);
+  EXPECT_EQ(w.steps[13].as<ExpectStep>().vmstat.at("cow_ksm"), -1);
   EXPECT_EQ(w.steps[14].label, "s");
-  EXPECT_EQ(w.steps[15].times, 2u);
-  ASSERT_EQ(w.steps[15].steps.size(), 1u);
-  EXPECT_EQ(w.steps[15].steps[0].path, "steps[15].steps[0]");
+  EXPECT_EQ(w.steps[15].as<RepeatStep>().times, 2u);
+  ASSERT_EQ(w.steps[15].as<RepeatStep>().steps.size(), 1u);
+  EXPECT_EQ(w.steps[15].as<RepeatStep>().steps[0].path, "steps[15].steps[0]");
 }
 
 TEST(ParseTest, ForkedChildInheritsRegionsWithTheirSizes) {

@@ -105,7 +105,7 @@ int Run(const RunArgs& a) {
       return 2;
     }
     opt.after_step = [&](const workloads::FlatStep& fs) {
-      if (fs.step->op != workloads::Op::kSnapshot && fs.step->op != workloads::Op::kExpect)
+      if (fs.step->op() != workloads::Op::kSnapshot && fs.step->op() != workloads::Op::kExpect)
         return;
       for (bool stable : {true, false}) {
         std::string base = fmt::format("{}/step-{:04}-{}", a.dump_trees, fs.index,

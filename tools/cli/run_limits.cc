@@ -84,8 +84,8 @@ void RunLimits::Tick(bool force) {
   double in_step = std::chrono::duration<double>(now - step_start_).count();
   double frac = -1;
   const workloads::FlatStep* fs = d.current();
-  if (fs && fs->step->op == workloads::Op::kWait && fs->step->wait) {
-    const workloads::WaitSpec& w = *fs->step->wait;
+  if (const auto* wait = fs ? fs->step->get_if<workloads::WaitStep>() : nullptr) {
+    const workloads::WaitSpec w = wait->spec();
     if (w.unit == workloads::WaitSpec::Unit::kMs && w.amount > 0)
       frac = static_cast<double>(d.queue().now() - step_start_ns_) / (w.amount * 1e6);
     else if (w.amount > 0)

@@ -212,10 +212,10 @@ HtmlReport RunHtmlReport(const workloads::Workload& w, const std::string& file,
   };
   opt.before_time = [&](uint64_t t) { sampler.Before(*dp, t); };
   opt.after_step = [&](const workloads::FlatStep& fs) {
-    if (fs.step->op != workloads::Op::kSnapshot && fs.step->op != workloads::Op::kExpect) return;
+    if (fs.step->op() != workloads::Op::kSnapshot && fs.step->op() != workloads::Op::kExpect) return;
     json t = TreeSummaryJson(*dp, to, &budget);
     std::string title =
-        fmt::format("step {} ({}{}{}), {:.3f} ms", fs.index, workloads::OpName(fs.step->op),
+        fmt::format("step {} ({}{}{}), {:.3f} ms", fs.index, workloads::OpName(fs.step->op()),
                     fs.step->label.empty() ? "" : ": ", fs.step->label, dp->queue().now() / 1e6);
     trees_html += fmt::format(
         "<details class=\"snap\" id=\"snap-{}\"><summary>{}</summary>\n{}"

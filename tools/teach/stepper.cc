@@ -7,6 +7,7 @@
 
 #include "fmt/format.h"
 #include "tools/teach/trees.h"
+#include "workloads/step_json.h"
 
 namespace ksmsim::tools {
 namespace {
@@ -199,12 +200,16 @@ std::string Stepper::Where() const {
 std::string Stepper::StepText(uint64_t index) const {
   if (index >= steps_.size()) return fmt::format("{}", index);
   const workloads::Step& s = *steps_[index].step;
-  std::string t = fmt::format("{} ({}", index, workloads::OpName(s.op));
-  if (!s.proc.empty()) t += " " + s.proc + (s.region.empty() ? "" : ":" + s.region);
-  if (s.wait)
-    t += s.wait->unit == workloads::WaitSpec::Unit::kMs
-             ? fmt::format(" {} ms", s.wait->amount)
-             : fmt::format(" full_scans {}", s.wait->amount);
+  std::string t = fmt::format("{} ({}", index, workloads::OpName(s.op()));
+  // Any op naming a process (and a region): its fields as the file has them.
+  nlohmann::ordered_json fields = workloads::StepToJson(s);
+  std::string proc = fields.value("proc", ""), region = fields.value("region", "");
+  if (!proc.empty()) t += " " + proc + (region.empty() ? "" : ":" + region);
+  if (const auto* wait = s.get_if<workloads::WaitStep>()) {
+    const workloads::WaitSpec w = wait->spec();
+    t += w.unit == workloads::WaitSpec::Unit::kMs ? fmt::format(" {} ms", w.amount)
+                                                  : fmt::format(" full_scans {}", w.amount);
+  }
   if (!s.label.empty()) t += " \"" + s.label + "\"";
   return t + ")";
 }

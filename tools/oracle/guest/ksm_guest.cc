@@ -1,6 +1,7 @@
 // ksmsim-guest: the /init of the kernel oracle's initramfs. Mounts the basics, reads
-// /workload.json, runs it as real processes and system calls, reports counters as
-// "@@KSMSIM {json}" lines on the second serial port, and powers the machine off.
+// /workload.json with the workload parser (workloads/parse.h), runs it as real processes
+// and system calls, reports counters as "@@KSMSIM {json}" lines on the second serial port,
+// and powers the machine off.
 #include <fcntl.h>
 #include <sys/reboot.h>
 #include <sys/resource.h>
@@ -16,6 +17,7 @@
 #include "tools/oracle/guest/executor.h"
 #include "tools/oracle/guest/kernel_io.h"
 #include "tools/oracle/guest/plan.h"
+#include "workloads/parse.h"
 
 namespace {
 
@@ -59,10 +61,16 @@ int main() {
     uname(&u);
     int ksmd_pid = ksmsim::oracle::PinToCpuZero();
     out.Emit(Json{{"type", "start"}, {"uname", u.release}, {"ksmd_pid", ksmd_pid}});
-    Json workload = Json::parse(ksmsim::oracle::ReadFile("/workload.json"));
+    // The host validated the workload with the same parser; an error here is a broken copy.
+    ksmsim::workloads::ParseOutcome parsed = ksmsim::workloads::ParseWorkloadText(
+        ksmsim::oracle::ReadFile("/workload.json"), "/workload.json");
+    if (!parsed.ok()) {
+      out.Emit(Json{{"type", "invalid"}, {"message", parsed.errors.front().ToString()}});
+      PowerOff(fd);
+    }
     ksmsim::oracle::Plan plan;
     try {
-      plan = ksmsim::oracle::MakePlan(workload);
+      plan = ksmsim::oracle::MakePlan(*parsed.workload);
     } catch (const ksmsim::oracle::PlanError& e) {
       out.Emit(Json{{"type", "invalid"}, {"message", e.what()}});
       PowerOff(fd);

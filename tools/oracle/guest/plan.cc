@@ -1,8 +1,7 @@
-// Turns a workload into the oracle's flat action list. The host has validated the workload
-// with `ksmsim validate`'s parser (tools/oracle/host/admit.cc) before the guest gets it, so
-// this file checks no field names, types or ranges: it refuses only what the kernel oracle
-// cannot run (docs/ORACLE.md "Limitations"), and a malformed value it meets anyway throws
-// nlohmann's exception, which the guest reports as fatal.
+// Turns a workload into the oracle's flat action list. The workload comes typed from
+// `ksmsim validate`'s parser (workloads/parse.h; in the guest too), so this file checks no
+// field names, types or ranges: it refuses only what the kernel oracle cannot run
+// (docs/ORACLE.md "Limitations").
 #include "tools/oracle/guest/plan.h"
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include <map>
 
 #include "sim/hash.h"
+#include "workloads/ops.h"
 
 namespace ksmsim::oracle {
 namespace {
@@ -32,22 +32,23 @@ uint64_t SatMul(uint64_t a, uint64_t b) {
   return a != 0 && b > ~uint64_t{0} / a ? ~uint64_t{0} : a * b;
 }
 
-// Steps of a JSON step list with repeat expanded (saturating).
-uint64_t FlatCount(const Json& steps) {
-  uint64_t n = 0;
-  for (const Json& s : steps) {
-    bool repeat = s.at("op") == "repeat";
-    n = SatAdd(n, repeat ? SatMul(s.at("times").get<uint64_t>(), FlatCount(s.at("steps"))) : 1);
-  }
-  return n;
+using workloads::FlattenedSize;
+using workloads::Step;
+
+std::string ExpectErrorText(const std::optional<workloads::ExpectedError>& e) {
+  return e ? std::string(workloads::ExpectedErrorName(*e)) : "";
 }
 
-uint64_t U64(const Json& obj, const char* field, uint64_t def) {
-  return obj.contains(field) ? obj.at(field).get<uint64_t>() : def;
+std::vector<std::pair<std::string, Json>> Knobs(const workloads::KnobList& set) {
+  std::vector<std::pair<std::string, Json>> out;
+  for (const auto& [k, v] : set) out.emplace_back(k, v);
+  return out;
 }
 
-std::string Str(const Json& obj, const char* field) {
-  return obj.contains(field) ? obj.at(field).get<std::string>() : "";
+Json CountersJson(const workloads::CounterMap& m) {
+  Json o = Json::object();
+  for (const auto& [k, v] : m) o[k] = v;
+  return o;
 }
 
 struct RegionState {
@@ -89,25 +90,23 @@ class Planner {
  public:
   explicit Planner(Plan& plan) : plan_(plan) {}
 
-  void Steps(const Json& steps, const std::string& where) {
-    for (size_t i = 0; i < steps.size(); ++i) {
-      Step(steps[i], where + "[" + std::to_string(i) + "]");
-    }
+  void Steps(const std::vector<Step>& steps) {
+    for (const Step& s : steps) PlanStep(s);
   }
 
  private:
-  void Step(const Json& s, const std::string& where) {
-    std::string op = s.at("op").get<std::string>();
-    if (op == "repeat") {
-      uint64_t times = s.at("times").get<uint64_t>();
-      uint64_t body = FlatCount(s.at("steps"));
+  void PlanStep(const Step& s) {
+    const std::string& where = s.path;
+    if (const auto* repeat = s.get_if<workloads::RepeatStep>()) {
+      uint64_t times = repeat->times;
+      uint64_t body = FlattenedSize(repeat->steps);
       if (SatAdd(step_, SatMul(times, body)) > kMaxActions) {
         Limitation(where, "it runs at most " + std::to_string(kMaxActions) +
                               " steps with repeat expanded");
       }
       // A body of empty repeats plans nothing: plan it once instead of `times` times.
       if (body == 0) times = std::min<uint64_t>(times, 1);
-      for (uint64_t t = 0; t < times; ++t) Steps(s.at("steps"), where + ".steps");
+      for (uint64_t t = 0; t < times; ++t) Steps(repeat->steps);
       return;
     }
     if (step_ >= kMaxActions) {
@@ -116,114 +115,163 @@ class Planner {
     }
     Action a;
     a.step = step_++;
-    a.op = op;
+    a.op = std::string(workloads::OpName(s.op()));
     a.path = where;
-    a.label = Str(s, "label");
-    if (op == "spawn") {
-      a.kind = ActionKind::kSpawn;
-      std::string name = Str(s, "proc");
-      if (procs_.count(name)) {
-        Limitation(where + ".proc", "process \"" + name + "\" already exists" + kNamesAhead);
-      }
-      a.node = static_cast<int>(U64(s, "node", 0));
-      a.proc = NewProc(name);
-    } else if (op == "fork") {
-      a.kind = ActionKind::kFork;
-      ProcState& parent = Proc(s, where);
-      a.proc = parent.id;
-      std::string child = Str(s, "child");
-      if (procs_.count(child)) {
-        Limitation(where + ".child", "process \"" + child + "\" already exists" + kNamesAhead);
-      }
-      ProcState copy = parent;
-      a.child = NewProc(child);
-      copy.id = a.child;
-      procs_[child] = copy;
-    } else if (op == "exit") {
-      a.kind = ActionKind::kExit;
-      a.proc = Proc(s, where).id;
-      procs_.erase(plan_.proc_names[a.proc]);
-    } else if (op == "mmap") {
-      a.kind = ActionKind::kMmap;
-      ProcState& p = Proc(s, where);
-      a.proc = p.id;
-      a.region = Str(s, "region");
-      if (p.regions.count(a.region)) {
-        Limitation(where + ".region", "region \"" + a.region + "\" already exists" + kNamesAhead);
-      }
-      a.pages = U64(s, "pages", 0);
-      a.node = s.contains("node") ? static_cast<int>(U64(s, "node", 0)) : -1;
-      a.locked = s.contains("locked") && s.at("locked").get<bool>();
-      a.addr = p.next_addr;
-      constexpr uint64_t kTaskSize = 0x7ffffffff000ULL;  // as validate: addresses never reused
-      if (a.pages > (kTaskSize - std::min(kTaskSize, a.addr)) / kPageSize) {
-        Limitation(where + ".pages",
-                   "the region does not fit in the process's 128 TiB address space" +
-                       std::string(kNamesAhead));
-      }
-      uint64_t size = a.pages * kPageSize;
-      p.next_addr = a.addr + (size + kRegionAlign - 1) / kRegionAlign * kRegionAlign + kRegionAlign;
-      p.regions[a.region] = RegionState{a.addr, a.pages, {}};
-      Note(a);
-    } else if (op == "munmap") {
-      a.kind = ActionKind::kMunmap;
-      RegionState& r = Range(s, where, a, /*need_mapped=*/false);
-      r.Unmap(a.region_first, a.region_first + a.pages);
-      if (r.FirstUnmapped(0, r.pages) == 0 && r.unmapped.begin()->second >= r.pages) {
-        procs_[plan_.proc_names[a.proc]].regions.erase(a.region);
-      }
-    } else if (op == "madvise") {
-      a.kind = ActionKind::kMadvise;
-      Range(s, where, a, true);
-      std::string adv = Str(s, "advice");
-      a.advice = adv == "unmergeable" ? Advice::kUnmergeable
-                 : adv == "dontneed"  ? Advice::kDontneed
-                 : adv == "pageout"   ? Advice::kPageout
-                                      : Advice::kMergeable;
-    } else if (op == "write") {
-      a.kind = ActionKind::kWrite;
-      Range(s, where, a, true);
-      Data(s.at("data"), a);
-    } else if (op == "read" || op == "verify" || op == "pin" || op == "unpin") {
-      a.kind = op == "read"     ? ActionKind::kRead
-               : op == "verify" ? ActionKind::kVerify
-               : op == "pin"    ? ActionKind::kPin
-                                : ActionKind::kUnpin;
-      Range(s, where, a, true);
-    } else if (op == "migrate") {
-      a.kind = ActionKind::kMigrate;
-      Range(s, where, a, true);
-      a.node = static_cast<int>(U64(s, "node", 0));
-    } else if (op == "offline" || op == "online") {
-      a.kind = op == "offline" ? ActionKind::kOffline : ActionKind::kOnline;
-      a.node = static_cast<int>(U64(s, "node", 0));
-      a.block = static_cast<int>(U64(s, "block", 0));
-      a.expect_error = Str(s, "expect_error");
-      plan_.uses_hotplug = true;
-    } else if (op == "ksm") {
-      a.kind = ActionKind::kKsm;
-      a.knobs = Knobs(s.at("set"));
-      a.expect_error = Str(s, "expect_error");
-    } else if (op == "wait") {
-      a.kind = s.contains("ms") ? ActionKind::kWaitMs : ActionKind::kWaitFullScans;
-      a.amount = s.contains("ms") ? U64(s, "ms", 0) : U64(s, "full_scans", 0);
-    } else if (op == "expect") {
-      a.kind = ActionKind::kExpect;
-      a.expect = Json::object();
-      if (s.contains("ksm")) a.expect["ksm"] = s.at("ksm");
-      if (s.contains("vmstat")) a.expect["vmstat"] = s.at("vmstat");
-      if (s.contains("procs")) {
-        for (const auto& [name, c] : s.at("procs").items()) {
-          if (!procs_.count(name)) {
-            Limitation(where + ".procs." + name, "no live process \"" + name + "\"" + kNamesAhead);
-          }
-        }
-        a.expect["procs"] = s.at("procs");
-      }
-    } else {
-      a.kind = ActionKind::kSnapshot;  // "snapshot": validate knows no other op
-    }
+    a.label = s.label;
+    std::visit([&](const auto& payload) { PlanOp(payload, where, a); }, s.payload);
     plan_.actions.push_back(std::move(a));
+  }
+
+  // ---- one overload per op ---------------------------------------------------------------
+
+  void PlanOp(const workloads::SpawnStep& s, const std::string& where, Action& a) {
+    a.kind = ActionKind::kSpawn;
+    if (procs_.count(s.proc)) {
+      Limitation(where + ".proc", "process \"" + s.proc + "\" already exists" + kNamesAhead);
+    }
+    a.node = static_cast<int>(s.node.value_or(0));
+    a.proc = NewProc(s.proc);
+  }
+
+  void PlanOp(const workloads::ForkStep& s, const std::string& where, Action& a) {
+    a.kind = ActionKind::kFork;
+    ProcState& parent = Proc(s.proc, where);
+    a.proc = parent.id;
+    if (procs_.count(s.child)) {
+      Limitation(where + ".child", "process \"" + s.child + "\" already exists" + kNamesAhead);
+    }
+    ProcState copy = parent;
+    a.child = NewProc(s.child);
+    copy.id = a.child;
+    procs_[s.child] = copy;
+  }
+
+  void PlanOp(const workloads::ExitStep& s, const std::string& where, Action& a) {
+    a.kind = ActionKind::kExit;
+    a.proc = Proc(s.proc, where).id;
+    procs_.erase(plan_.proc_names[a.proc]);
+  }
+
+  void PlanOp(const workloads::MmapStep& s, const std::string& where, Action& a) {
+    a.kind = ActionKind::kMmap;
+    ProcState& p = Proc(s.proc, where);
+    a.proc = p.id;
+    a.region = s.region;
+    if (p.regions.count(a.region)) {
+      Limitation(where + ".region", "region \"" + a.region + "\" already exists" + kNamesAhead);
+    }
+    a.pages = s.pages.value_or(0);
+    a.node = s.node ? static_cast<int>(*s.node) : -1;
+    a.locked = s.locked;
+    a.addr = p.next_addr;
+    constexpr uint64_t kTaskSize = 0x7ffffffff000ULL;  // as validate: addresses never reused
+    if (a.pages > (kTaskSize - std::min(kTaskSize, a.addr)) / kPageSize) {
+      Limitation(where + ".pages",
+                 "the region does not fit in the process's 128 TiB address space" +
+                     std::string(kNamesAhead));
+    }
+    uint64_t size = a.pages * kPageSize;
+    p.next_addr = a.addr + (size + kRegionAlign - 1) / kRegionAlign * kRegionAlign + kRegionAlign;
+    p.regions[a.region] = RegionState{a.addr, a.pages, {}};
+    Note(a);
+  }
+
+  void PlanOp(const workloads::MunmapStep& s, const std::string& where, Action& a) {
+    a.kind = ActionKind::kMunmap;
+    RegionState& r = Range(s, where, a, /*need_mapped=*/false);
+    r.Unmap(a.region_first, a.region_first + a.pages);
+    if (r.FirstUnmapped(0, r.pages) == 0 && r.unmapped.begin()->second >= r.pages) {
+      procs_[plan_.proc_names[a.proc]].regions.erase(a.region);
+    }
+  }
+
+  void PlanOp(const workloads::MadviseStep& s, const std::string& where, Action& a) {
+    a.kind = ActionKind::kMadvise;
+    Range(s, where, a, true);
+    a.advice = s.advice;
+  }
+
+  void PlanOp(const workloads::WriteStep& s, const std::string& where, Action& a) {
+    a.kind = ActionKind::kWrite;
+    Range(s, where, a, true);
+    Data(s.data, a);
+  }
+
+  void PlanOp(const workloads::ReadStep& s, const std::string& where, Action& a) {
+    a.kind = ActionKind::kRead;
+    Range(s, where, a, true);
+  }
+
+  void PlanOp(const workloads::VerifyStep& s, const std::string& where, Action& a) {
+    a.kind = ActionKind::kVerify;
+    Range(s, where, a, true);
+  }
+
+  void PlanOp(const workloads::PinStep& s, const std::string& where, Action& a) {
+    a.kind = ActionKind::kPin;
+    Range(s, where, a, true);
+  }
+
+  void PlanOp(const workloads::UnpinStep& s, const std::string& where, Action& a) {
+    a.kind = ActionKind::kUnpin;
+    Range(s, where, a, true);
+  }
+
+  void PlanOp(const workloads::MigrateStep& s, const std::string& where, Action& a) {
+    a.kind = ActionKind::kMigrate;
+    Range(s, where, a, true);
+    a.node = static_cast<int>(s.node);
+  }
+
+  void PlanOp(const workloads::OfflineStep& s, const std::string&, Action& a) {
+    a.kind = ActionKind::kOffline;
+    Hotplug(s, a);
+  }
+
+  void PlanOp(const workloads::OnlineStep& s, const std::string&, Action& a) {
+    a.kind = ActionKind::kOnline;
+    Hotplug(s, a);
+  }
+
+  void PlanOp(const workloads::KsmStep& s, const std::string&, Action& a) {
+    a.kind = ActionKind::kKsm;
+    a.knobs = Knobs(s.set);
+    a.expect_error = ExpectErrorText(s.expect_error);
+  }
+
+  void PlanOp(const workloads::WaitStep& s, const std::string&, Action& a) {
+    a.kind = s.ms ? ActionKind::kWaitMs : ActionKind::kWaitFullScans;
+    a.amount = s.ms ? *s.ms : s.full_scans.value_or(0);
+  }
+
+  void PlanOp(const workloads::ExpectStep& s, const std::string& where, Action& a) {
+    a.kind = ActionKind::kExpect;
+    a.expect = Json::object();
+    if (!s.ksm.empty()) a.expect["ksm"] = CountersJson(s.ksm);
+    if (!s.vmstat.empty()) a.expect["vmstat"] = CountersJson(s.vmstat);
+    if (!s.procs.empty()) {
+      Json procs = Json::object();
+      for (const auto& [name, counters] : s.procs) {
+        if (!procs_.count(name)) {
+          Limitation(where + ".procs." + name, "no live process \"" + name + "\"" + kNamesAhead);
+        }
+        procs[name] = CountersJson(counters);
+      }
+      a.expect["procs"] = procs;
+    }
+  }
+
+  void PlanOp(const workloads::SnapshotStep&, const std::string&, Action& a) {
+    a.kind = ActionKind::kSnapshot;
+  }
+
+  void PlanOp(const workloads::RepeatStep&, const std::string&, Action&) {}  // expanded above
+
+  void Hotplug(const workloads::HotplugFields& s, Action& a) {
+    a.node = static_cast<int>(s.node);
+    a.block = static_cast<int>(s.block);
+    a.expect_error = ExpectErrorText(s.expect_error);
+    plan_.uses_hotplug = true;
   }
 
   int NewProc(const std::string& name) {
@@ -233,8 +281,7 @@ class Planner {
     return id;
   }
 
-  ProcState& Proc(const Json& s, const std::string& where) {
-    std::string name = Str(s, "proc");
+  ProcState& Proc(const std::string& name, const std::string& where) {
     auto it = procs_.find(name);
     if (it == procs_.end()) {
       Limitation(where + ".proc", "no live process \"" + name + "\"" + kNamesAhead);
@@ -242,19 +289,20 @@ class Planner {
     return it->second;
   }
 
-  RegionState& Range(const Json& s, const std::string& where, Action& a, bool need_mapped) {
-    ProcState& p = Proc(s, where);
+  RegionState& Range(const workloads::RangeFields& s, const std::string& where, Action& a,
+                     bool need_mapped) {
+    ProcState& p = Proc(s.proc, where);
     a.proc = p.id;
-    a.region = Str(s, "region");
+    a.region = s.region;
     auto it = p.regions.find(a.region);
     if (it == p.regions.end()) {
       Limitation(where + ".region", "no region \"" + a.region + "\"" + kNamesAhead);
     }
     RegionState& r = it->second;
     uint64_t first = 0, end = r.pages;
-    if (s.contains("range")) {
-      first = s.at("range").at(0).get<uint64_t>();
-      end = s.at("range").at(1).get<uint64_t>();
+    if (s.range) {
+      first = s.range->first;
+      end = s.range->end;
       if (end > r.pages) {
         Limitation(where + ".range", "the range ends past the region's " + std::to_string(r.pages) +
                                          " pages" + kNamesAhead);
@@ -274,30 +322,37 @@ class Planner {
     return r;
   }
 
-  void Data(const Json& d, Action& a) {
-    const std::string k = d.begin().key();
-    const Json& v = d.begin().value();
-    if (k == "fill") {
-      a.data.kind = DataKind::kFill;
-      a.data.byte = static_cast<uint8_t>(v.get<uint64_t>());
-    } else if (k == "unique") {
-      a.data.kind = DataKind::kUnique;
-      a.data.first_n = unique_n_;
-      unique_n_ += a.pages;
-    } else if (k == "key") {
-      a.data.kind = DataKind::kKey;
-      a.data.key = v.get<std::string>();
-    } else if (k == "cycle" || k == "pool") {
-      a.data.kind = k == "cycle" ? DataKind::kCycle : DataKind::kPool;
-      a.data.k = v.get<uint64_t>();
-      if (k == "pool") {
+  void Data(const workloads::DataSpec& d, Action& a) {
+    using Kind = workloads::DataSpec::Kind;
+    switch (d.kind) {
+      case Kind::kFill:
+        a.data.kind = DataKind::kFill;
+        a.data.byte = d.fill;
+        break;
+      case Kind::kUnique:
+        a.data.kind = DataKind::kUnique;
+        a.data.first_n = unique_n_;
+        unique_n_ += a.pages;
+        break;
+      case Kind::kKey:
+        a.data.kind = DataKind::kKey;
+        a.data.key = d.key;
+        break;
+      case Kind::kCycle:
+        a.data.kind = DataKind::kCycle;
+        a.data.k = d.k;
+        break;
+      case Kind::kPool:
+        a.data.kind = DataKind::kPool;
+        a.data.k = d.k;
         a.data.first_n = pool_n_;
         pool_n_ += a.pages;
-      }
-    } else {  // "patch"
-      a.data.kind = DataKind::kPatch;
-      a.data.offset = static_cast<uint16_t>(v.at("offset").get<uint64_t>());
-      a.data.byte = static_cast<uint8_t>(v.at("value").get<uint64_t>());
+        break;
+      case Kind::kPatch:
+        a.data.kind = DataKind::kPatch;
+        a.data.offset = d.patch_offset;
+        a.data.byte = d.patch_value;
+        break;
     }
   }
 
@@ -305,14 +360,6 @@ class Planner {
     plan_.max_pages_per_action = std::max(plan_.max_pages_per_action, a.pages);
   }
 
- public:
-  static std::vector<std::pair<std::string, Json>> Knobs(const Json& set) {
-    std::vector<std::pair<std::string, Json>> out;
-    for (const auto& [k, v] : set.items()) out.emplace_back(k, v);
-    return out;
-  }
-
- private:
   Plan& plan_;
   std::map<std::string, ProcState> procs_;
   uint64_t step_ = 0;
@@ -322,33 +369,26 @@ class Planner {
 
 }  // namespace
 
-Plan MakePlan(const Json& w) {
+Plan MakePlan(const workloads::Workload& w) {
   Plan plan;
-  plan.name = Str(w, "name");
-  plan.seed = U64(w, "seed", 0);
-  if (w.contains("kernel")) plan.kernel = Str(w, "kernel");
+  plan.name = w.name;
+  plan.seed = w.seed;
+  plan.kernel = std::string(workloads::KernelProfileName(w.kernel));
   if (plan.kernel != "6.1") {
     Limitation("kernel",
                "it runs Debian's Linux 6.1, profile \"6.1\" only (got \"" + plan.kernel + "\")");
   }
-  plan.node_mib = {1024};
-  if (w.contains("machine")) {
-    const Json& m = w.at("machine");
-    if (m.contains("nodes")) {
-      plan.node_mib.clear();
-      for (const Json& node : m.at("nodes")) plan.node_mib.push_back(U64(node, "memory_mib", 0));
-    }
-    plan.swap_mib = U64(m, "swap_mib", 0);
-    plan.block_mib = U64(m, "memory_block_mib", 128);
-    if (plan.block_mib != 128) {
-      Limitation("machine.memory_block_mib",
-                 "its x86-64 guest has 128 MiB memory blocks only (got " +
-                     std::to_string(plan.block_mib) + ")");
-    }
+  plan.node_mib.clear();
+  for (const workloads::NodeSpec& node : w.machine.nodes) plan.node_mib.push_back(node.memory_mib);
+  plan.swap_mib = w.machine.swap_mib;
+  plan.block_mib = w.machine.memory_block_mib;
+  if (plan.block_mib != 128) {
+    Limitation("machine.memory_block_mib", "its x86-64 guest has 128 MiB memory blocks only (got " +
+                                               std::to_string(plan.block_mib) + ")");
   }
-  if (w.contains("ksm")) plan.initial_knobs = Planner::Knobs(w.at("ksm"));
+  plan.initial_knobs = Knobs(w.ksm);
   Planner planner(plan);
-  planner.Steps(w.at("steps"), "steps");
+  planner.Steps(w.steps);
   if (plan.uses_hotplug) {
     for (size_t i = 0; i < plan.node_mib.size(); ++i) {
       if (plan.node_mib[i] % plan.block_mib != 0) {

@@ -1,7 +1,7 @@
-// The kernel oracle's plan: a workload JSON turned into a flat list of concrete actions
-// (repeat expanded, processes and regions resolved to addresses, content counters fixed).
-// Shared by the host (after `ksmsim validate`'s parser, before booting: host/admit.h) and the
-// guest (execution).
+// The kernel oracle's plan: a workload, as `ksmsim validate`'s parser types it, turned into a
+// flat list of concrete actions (repeat expanded, processes and regions resolved to
+// addresses, content counters fixed). Shared by the host (before booting: host/admit.h) and
+// the guest (execution).
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "workloads/workload.h"
 
 namespace ksmsim::oracle {
 
@@ -70,7 +72,7 @@ enum class ActionKind {
   kSnapshot,
 };
 
-enum class Advice { kMergeable, kUnmergeable, kDontneed, kPageout };
+using Advice = workloads::Advice;  // the worker passes it as an int: values are fixed
 
 struct Action {
   ActionKind kind;
@@ -109,9 +111,8 @@ struct Plan {
   uint64_t max_pages_per_action = 0;
 };
 
-// Plans a workload that `ksmsim validate` accepts; throws PlanError for a limitation (and
-// nlohmann's exceptions for a malformed workload, which the host never sends).
-Plan MakePlan(const Json& workload);
+// Plans a workload that `ksmsim validate` accepts; throws PlanError for a limitation.
+Plan MakePlan(const workloads::Workload& workload);
 
 // The content of page `k` (0-based inside the action's range) of a write action.
 PageData PageDataFor(const Plan& plan, const Action& a, uint64_t k);

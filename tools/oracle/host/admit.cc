@@ -3,7 +3,6 @@
 #include "tools/oracle/host/admit.h"
 
 #include "workloads/parse.h"
-#include "workloads/parse_json.h"
 
 namespace ksmsim::oracle {
 
@@ -14,10 +13,8 @@ Admission AdmitWorkload(std::string_view text, const std::string& file) {
     for (const workloads::ValidationError& e : parsed.errors) a.errors.push_back(e.ToString());
     return a;
   }
-  // Valid, so the strict reading has a document (the guest reads the same text).
-  workloads::StrictJson json = workloads::ParseStrictJson(text);
   try {
-    a.plan = MakePlan(*json.value);
+    a.plan = MakePlan(*parsed.workload);
   } catch (const PlanError& e) {
     a.limitation = e.what();
   }

@@ -1,0 +1,67 @@
+// The names the workload file uses for the values of step fields (field_values.h).
+#include "workloads/field_values.h"
+
+#include <array>
+
+namespace ksmsim::workloads {
+namespace {
+
+constexpr std::array<std::pair<Advice, std::string_view>, 4> kAdviceNames = {{
+    {Advice::kMergeable, "mergeable"},
+    {Advice::kUnmergeable, "unmergeable"},
+    {Advice::kDontneed, "dontneed"},
+    {Advice::kPageout, "pageout"},
+}};
+
+constexpr std::array<std::pair<ExpectedError, std::string_view>, 3> kErrorNames = {{
+    {ExpectedError::kNone, "none"},
+    {ExpectedError::kEBUSY, "EBUSY"},
+    {ExpectedError::kEINVAL, "EINVAL"},
+}};
+
+template <typename E, size_t N>
+std::string_view NameOf(const std::array<std::pair<E, std::string_view>, N>& table, E value) {
+  for (const auto& [v, name] : table) {
+    if (v == value) return name;
+  }
+  return "?";
+}
+
+template <typename E, size_t N>
+std::optional<E> ValueOf(const std::array<std::pair<E, std::string_view>, N>& table,
+                         std::string_view name) {
+  for (const auto& [v, n] : table) {
+    if (n == name) return v;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view AdviceName(Advice advice) { return NameOf(kAdviceNames, advice); }
+std::optional<Advice> AdviceFromName(std::string_view name) { return ValueOf(kAdviceNames, name); }
+
+std::string_view ExpectedErrorName(ExpectedError error) { return NameOf(kErrorNames, error); }
+std::optional<ExpectedError> ExpectedErrorFromName(std::string_view name) {
+  return ValueOf(kErrorNames, name);
+}
+
+std::string_view DataKindName(DataSpec::Kind kind) {
+  switch (kind) {
+    case DataSpec::Kind::kFill:
+      return "fill";
+    case DataSpec::Kind::kUnique:
+      return "unique";
+    case DataSpec::Kind::kKey:
+      return "key";
+    case DataSpec::Kind::kCycle:
+      return "cycle";
+    case DataSpec::Kind::kPool:
+      return "pool";
+    case DataSpec::Kind::kPatch:
+      return "patch";
+  }
+  return "?";
+}
+
+}  // namespace ksmsim::workloads
