@@ -79,10 +79,10 @@ CLI::Validator NumberIn(double min, double max) {
       "");
 }
 
-std::string UnknownName(std::string_view what, std::string_view name,
+std::string UnknownName(std::string_view what, std::string_view plural, std::string_view name,
                         const std::vector<std::string>& valid) {
   if (valid.empty()) return fmt::format("{} '{}' does not exist; there is no {}", what, name, what);
-  std::string text = fmt::format("{} '{}' does not exist; the {}s are: {}", what, name, what,
+  std::string text = fmt::format("{} '{}' does not exist; the {} are: {}", what, name, plural,
                                  fmt::join(valid, ", "));
   std::vector<std::string_view> views(valid.begin(), valid.end());
   if (auto close = workloads::ClosestName(name, views))

@@ -22,10 +22,10 @@ CLI::Validator UnsignedIn(uint64_t min, uint64_t max = std::numeric_limits<uint6
 // A validator for a decimal number option within [min, max] (max: +infinity when omitted).
 CLI::Validator NumberIn(double min, double max = std::numeric_limits<double>::infinity());
 
-// "what 'name' does not exist; the WHATs are: a, b, c" (+ "; did you mean 'b'?"), e.g.
-// UnknownName("process", "nosuch", {"child", "parent"}). With no valid names: "there is no
-// WHAT".
-std::string UnknownName(std::string_view what, std::string_view name,
+// "WHAT 'name' does not exist; the PLURAL are: a, b, c" (+ "; did you mean 'b'?"), e.g.
+// UnknownName("process", "processes", "nosuch", {"child", "parent"}). With no valid names:
+// "there is no WHAT".
+std::string UnknownName(std::string_view what, std::string_view plural, std::string_view name,
                         const std::vector<std::string>& valid);
 
 }  // namespace ksmsim::tools

@@ -1,12 +1,12 @@
 // `ksmsim report FILE.json -o report.html`: one self-contained HTML page (no network): the
 // workload, the final counters, the counter plot, the trees at each snapshot and expect
 // step, and a filterable log of ksmd's decisions and the KSM events.
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "fmt/format.h"
+#include "tools/cli/cli_checks.h"
 #include "tools/cli/command.h"
+#include "tools/cli/io.h"
 #include "tools/cli/load_workload.h"
 #include "tools/cli/run_limits.h"
 #include "tools/teach/html_report.h"
@@ -18,30 +18,22 @@ struct ReportArgs {
   std::string file, out;
   uint64_t timeline_ms = 100;
   uint64_t max_events = 20000;
+  bool force = false;
   RunLimits limits;
 };
 
 int Report(const ReportArgs& a) {
-  std::optional<workloads::Workload> loaded = LoadWorkloadOrReport(a.file);
-  if (!loaded) return kExitInvalidInput;
-  if (!a.limits.CheckBudget(*loaded, a.file)) return kExitCannotRun;
+  if (!CheckOutputs({a.out}, a.force)) return kExitInvalidInput;
   std::string source;
-  {
-    std::ifstream in(a.file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    source = ss.str();
-  }
+  std::optional<workloads::Workload> loaded = LoadWorkloadOrReport(a.file, std::cerr, &source);
+  if (!loaded) return kExitInvalidInput;
+  const std::string name = InputName(a.file);
+  if (!a.limits.CheckBudget(*loaded, name)) return kExitCannotRun;
   teach::HtmlReportOptions o;
   o.timeline_ms = a.timeline_ms;
   o.max_events = a.max_events;
-  teach::HtmlReport report = teach::RunHtmlReport(*loaded, a.file, source, o);
-  std::ofstream out(a.out);
-  out << report.html;
-  if (!out) {
-    std::cerr << fmt::format("{}: cannot write\n", a.out);
-    return 2;
-  }
+  teach::HtmlReport report = teach::RunHtmlReport(*loaded, name, source, o);
+  if (!WriteOutput(a.out, report.html)) return kExitInvalidInput;
   return report.exit_status;
 }
 
@@ -50,14 +42,18 @@ RegisterCommand reg{{"report",
                      "trees, filterable event log)",
                      [](CLI::App* sub) {
                        auto a = std::make_shared<ReportArgs>();
-                       sub->add_option("file", a->file, "the workload (JSON, WORKLOAD-FORMAT v1)")
+                       sub->add_option("file", a->file,
+                                       "the workload (JSON, docs/WORKLOAD-FORMAT.md; '-': stdin)")
                            ->required();
-                       sub->add_option("--out,-o", a->out, "the HTML file to write")->required();
+                       AddOutputOption(sub, "--out,-o", &a->out, "the HTML file to write")
+                           ->required();
                        sub->add_option("--timeline-ms", a->timeline_ms,
                                        "counter sampling period in simulated ms (default 100)")
-                           ->check(CLI::PositiveNumber);
+                           ->check(UnsignedIn(1));
                        sub->add_option("--max-events", a->max_events,
-                                       "at most this many rows in the event log (default 20000)");
+                                       "at most this many rows in the event log (default 20000)")
+                           ->check(UnsignedIn(0));
+                       AddForceFlag(sub, &a->force);
                        a->limits.AddOptions(sub, /*work_limits=*/false);
                        return [a] { return Report(*a); };
                      }}};

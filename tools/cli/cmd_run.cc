@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #include "fmt/format.h"
 #include "tools/cli/cli_checks.h"
@@ -139,18 +140,21 @@ int Run(const RunArgs& a) {
   if (!doc_out.empty() && !WriteOutput(doc_out, text)) return kExitInvalidInput;
   if (a.json && !a.out.empty() && a.out != kStdio && !WriteOutput(a.out, text))
     return kExitInvalidInput;
-  const SummaryStyle err_style = SummaryStyle::ForFd(STDERR_FILENO);
-  std::cout.flush();
-  FailureReport failures =
-      ReportFailures(std::cerr, doc, name, expectations, a.strict, err_style.color);
+  // The summary on stdout first, then the failures on stderr (below it on a terminal).
+  std::ostringstream failure_text;
+  FailureReport failures = ReportFailures(failure_text, doc, name, expectations, a.strict,
+                                          SummaryStyle::ForFd(STDERR_FILENO).color);
   int status = driver.exit_status();
   if (status == 0 && a.strict && failures.unexpected > 0) status = 1;
   if (!a.quiet && !AnyStdout(outputs)) {
     std::optional<FinalState> final_state;
-    if (!last_was_entry) final_state = FinalState{driver.Counters(), steps_run, driver.queue().now()};
+    if (!last_was_entry)
+      final_state = FinalState{driver.Counters(), steps_run, driver.queue().now()};
     PrintRunSummary(std::cout, doc, name, final_state, status == 0,
                     SummaryStyle::ForFd(STDOUT_FILENO));
   }
+  std::cout.flush();
+  std::cerr << failure_text.str();
   return status;
 }
 

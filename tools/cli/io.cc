@@ -37,10 +37,11 @@ bool CheckOutputs(const std::vector<std::string>& files, bool force,
       continue;
     }
     std::error_code ec;
+    // Only regular files are protected: /dev/null, a FIFO or a terminal may be written.
     if (fs::is_directory(p, ec)) {
       err << fmt::format("{}: is a directory; give a file name\n", p);
       ok = false;
-    } else if (fs::exists(p, ec) && !force) {
+    } else if (fs::is_regular_file(p, ec) && !force) {
       err << fmt::format("{}: already exists; pass --force to overwrite it\n", p);
       ok = false;
     }

@@ -1,5 +1,5 @@
 // The one convention every subcommand follows for the files it reads and writes:
-// - an output never replaces an existing file (or fills an existing non-empty directory)
+// - an output never replaces an existing regular file (or fills an existing non-empty directory)
 //   unless --force is given; the check runs before any work starts;
 // - "-" as an output is stdout, "-" as an input is stdin (at most one of each per command);
 // - output options are added with AddOutputOption (type OUTPUT or DIR in --help), so that

@@ -32,7 +32,7 @@ bool ParseKnobOverrides(const std::vector<std::string>& items, workloads::KnobLi
     if (key.rfind("ksm.", 0) == 0) key.erase(0, 4);
     std::optional<workloads::KnobRange> range = workloads::KnobValueRange(key);
     if (!range) {
-      err << fmt::format("--set {}: {}\n", item, UnknownName("knob", key, knobs));
+      err << fmt::format("--set {}: {}\n", item, UnknownName("knob", "knobs", key, knobs));
       ok = false;
       continue;
     }

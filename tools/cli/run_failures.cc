@@ -71,11 +71,14 @@ FailureReport ReportFailures(std::ostream& err, const Json& doc, const std::stri
                                    o.value("block", uint64_t{0}),
                                    DescribeErrno(o.value("error", ""))));
       }
+      const bool knob = o.contains("writes");
       for (const std::string& w : what) {
         ++r.knob_failures;
         std::string note;
         if (!expect.Expected(step).empty()) {
           note = fmt::format(" (the step expects {})", expect.Expected(step));
+        } else if (expect.Unexpected(step) && !knob) {
+          note = " (the step has no expect_error)";
         } else if (expect.Unexpected(step)) {
           ++r.unexpected;
           note = strict ? " (no expect_error: fails the run under --strict)"

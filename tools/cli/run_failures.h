@@ -34,8 +34,8 @@ class StepExpectations {
 };
 
 struct FailureReport {
-  int knob_failures = 0;      // failed knob writes and hotplug steps
-  int unexpected = 0;         // of which the workload did not expect_error
+  int knob_failures = 0;  // failed knob writes and hotplug steps
+  int unexpected = 0;     // failed knob writes whose step has no expect_error
   int errors = 0;             // the result document's errors
 };
 

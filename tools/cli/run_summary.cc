@@ -214,8 +214,8 @@ std::string FormatEntry(const Json& entry, const std::string& title, const Summa
                                  : std::string("-"),
                       Tint::kNone, true},
                  Text(""),
-                 Text(shared > 0 ? fmt::format("= {} mappings / {} KSM pages", shared + sharing,
-                                               shared)
+                 Text(shared > 0 ? fmt::format("= {} mappings / {} KSM page{}", shared + sharing,
+                                               shared, shared == 1 ? "" : "s")
                                  : std::string("(no KSM page)"))});
   out += Table(mem, "  ", style);
 
