@@ -194,14 +194,18 @@ std::string FormatEntry(const Json& entry, const std::string& title, const Summa
       shared + sharing + Get(ksm, "pages_unshared") + Get(ksm, "pages_volatile");
   const int64_t saved = (sharing + zero) * kPageSize;
   const int64_t profit = saved - rmap_items * kSizeofKsmRmapItem;
+  // The human-readable size beside the bytes, when it says more than the bytes do.
+  auto human = [](int64_t b) {
+    return Text(b > -1024 && b < 1024 ? std::string() : fmt::format("{:>10}", HumanBytes(b)));
+  };
   std::vector<Row> mem;
   mem.push_back({Text("memory saved", Tint::kBold), Cell{fmt::format("{} B", saved), Tint::kNone, true},
-                 Text(fmt::format("{:>10}", HumanBytes(saved))),
+                 human(saved),
                  Text(fmt::format("= {}{} x {}", has_zero ? "(pages_sharing + ksm_zero_pages) " : "pages_sharing ",
                                   sharing + zero, kPageSize))});
   mem.push_back({Text("general_profit", Tint::kBold),
                  Cell{fmt::format("{} B", profit), Tint::kNone, true},
-                 Text(fmt::format("{:>10}", HumanBytes(profit))),
+                 human(profit),
                  Text(fmt::format("= {} x {} - {} x {}", sharing + zero, kPageSize, rmap_items,
                                   kSizeofKsmRmapItem))});
   if (previous == nullptr)  // the formula once, in the first block
