@@ -31,22 +31,23 @@ int RunGen(const GenArgs& a) {
   return WriteOutput(a.out, text) ? 0 : 2;
 }
 
-RegisterCommand reg{{"gen",
-                     "print a random race-free workload (docs/WORKLOAD-FORMAT.md) for "
-                     "differential testing; same seed, same file",
-                     [](CLI::App* sub) {
-                       auto a = std::make_shared<GenArgs>();
-                       sub->add_option("--seed", a->seed, "the seed")->required()->check(UnsignedIn(0));
-                       sub->add_option("--size", a->size, "small (20-120 pages per region) or "
-                                                          "medium (20-500)")
-                           ->check(CLI::IsMember({"small", "medium"}))
-                           ->capture_default_str();
-                       AddGenFeaturesOption(sub, &a->features);
-                       AddOutputOption(sub, "-o,--out", &a->out, "write the workload here")
-                           ->capture_default_str();
-                       AddForceFlag(sub, &a->force);
-                       return [a] { return RunGen(*a); };
-                     }}};
+RegisterCommand reg{
+    {"gen",
+     "print a random race-free workload (docs/WORKLOAD-FORMAT.md) for "
+     "differential testing; same seed, same file",
+     [](CLI::App* sub) {
+       auto a = std::make_shared<GenArgs>();
+       sub->add_option("--seed", a->seed, "the seed")->required()->check(UnsignedIn(0));
+       sub->add_option("--size", a->size,
+                       "small (20-120 pages per region) or "
+                       "medium (20-500)")
+           ->check(CLI::IsMember({"small", "medium"}))
+           ->capture_default_str();
+       AddGenFeaturesOption(sub, &a->features);
+       AddOutputOption(sub, "-o,--out", &a->out, "write the workload here")->capture_default_str();
+       AddForceFlag(sub, &a->force);
+       return [a] { return RunGen(*a); };
+     }}};
 
 }  // namespace
 }  // namespace ksmsim::tools

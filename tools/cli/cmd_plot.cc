@@ -39,7 +39,8 @@ int Plot(const PlotArgs& a) {
   bool ok = true;
   for (const std::string& s : a.series) {
     if (std::find(columns.begin(), columns.end(), s) != columns.end()) continue;
-    std::cerr << fmt::format("{}: --series: {}\n", name, UnknownName("series", "series", s, columns));
+    std::cerr << fmt::format("{}: --series: {}\n", name,
+                             UnknownName("series", "series", s, columns));
     ok = false;
   }
   if (!ok) return 2;
@@ -52,22 +53,21 @@ int Plot(const PlotArgs& a) {
   return WriteOutput(a.out, svg) ? 0 : 2;
 }
 
-RegisterCommand reg{{"plot",
-                     "Draw a --timeline CSV as an SVG line chart (counters over simulated time)",
-                     [](CLI::App* sub) {
-                       auto a = std::make_shared<PlotArgs>();
-                       sub->add_option("file", a->file,
-                                       "the CSV written by run --timeline ('-': stdin)")
-                           ->required();
-                       AddOutputOption(sub, "--out,-o", &a->out, "the SVG to write")->required();
-                       sub->add_option("--series", a->series,
-                                       "only these columns (default: every counter that "
-                                       "changes)")
-                           ->delimiter(',');
-                       sub->add_option("--title", a->title, "chart title (default: the file)");
-                       AddForceFlag(sub, &a->force);
-                       return [a] { return Plot(*a); };
-                     }}};
+RegisterCommand reg{
+    {"plot", "Draw a --timeline CSV as an SVG line chart (counters over simulated time)",
+     [](CLI::App* sub) {
+       auto a = std::make_shared<PlotArgs>();
+       sub->add_option("file", a->file, "the CSV written by run --timeline ('-': stdin)")
+           ->required();
+       AddOutputOption(sub, "--out,-o", &a->out, "the SVG to write")->required();
+       sub->add_option("--series", a->series,
+                       "only these columns (default: every counter that "
+                       "changes)")
+           ->delimiter(',');
+       sub->add_option("--title", a->title, "chart title (default: the file)");
+       AddForceFlag(sub, &a->force);
+       return [a] { return Plot(*a); };
+     }}};
 
 }  // namespace
 }  // namespace ksmsim::tools

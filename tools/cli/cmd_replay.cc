@@ -29,9 +29,10 @@ struct ReplayArgs {
 // What ksmd did compared with the recording, for the closing line.
 std::string KsmdVerdict(const traces::ReplayOutcome& r, bool with_set) {
   if (r.waits_compared == 0)
-    return fmt::format("the trace recorded no ksmd scan, so none was compared; the replay ran "
-                       "{} full scan{}",
-                       r.full_scans, r.full_scans == 1 ? "" : "s");
+    return fmt::format(
+        "the trace recorded no ksmd scan, so none was compared; the replay ran "
+        "{} full scan{}",
+        r.full_scans, r.full_scans == 1 ? "" : "s");
   if (r.divergences.empty())
     return fmt::format("ksmd ran as recorded at {} wait{} ({} full scans)", r.waits_compared,
                        r.waits_compared == 1 ? "" : "s", r.full_scans);
@@ -71,8 +72,7 @@ int Replay(const ReplayArgs& a) {
   if (!doc_out.empty() && !WriteOutput(doc_out, text)) return 2;
   if (a.json && !a.out.empty() && a.out != kStdio && !WriteOutput(a.out, text)) return 2;
   std::cout.flush();
-  for (const auto& d : r.divergences)
-    std::cerr << fmt::format("{}: ksmd diverged: {}\n", name, d);
+  for (const auto& d : r.divergences) std::cerr << fmt::format("{}: ksmd diverged: {}\n", name, d);
   StepExpectations expectations;
   for (const auto& [step, expected] : r.expect_errors) expectations.Set(step, expected);
   ReportFailures(std::cerr, r.document, name, expectations, /*strict=*/false,
@@ -92,27 +92,25 @@ int Replay(const ReplayArgs& a) {
   return status;
 }
 
-RegisterCommand reg{{"replay",
-                     "Replay a recorded trace; exit 0 as recorded, 1 an expect/verify failed or "
-                     "ksmd diverged (without --set), 2 invalid trace, 3 cannot be carried out",
-                     [](CLI::App* sub) {
-                       auto a = std::make_shared<ReplayArgs>();
-                       sub->add_option("trace", a->file,
-                                       "the trace (JSON Lines or binary; '-': stdin)")
-                           ->required();
-                       AddOutputOption(sub, "--out,-o", &a->out, "write the result document here");
-                       sub->add_flag("--json", a->json,
-                                     "print the result document on stdout instead of the "
-                                     "summary");
-                       AddKnobOverrideOption(sub, &a->set);
-                       sub->add_flag("--check", a->check,
-                                     "run the invariant checker after every step");
-                       sub->add_flag("--quiet,-q", a->quiet,
-                                     "print no summary (failures still go to stderr)");
-                       AddForceFlag(sub, &a->force);
-                       a->limits.AddOptions(sub, /*work_limits=*/false);
-                       return [a] { return Replay(*a); };
-                     }}};
+RegisterCommand reg{
+    {"replay",
+     "Replay a recorded trace; exit 0 as recorded, 1 an expect/verify failed or "
+     "ksmd diverged (without --set), 2 invalid trace, 3 cannot be carried out",
+     [](CLI::App* sub) {
+       auto a = std::make_shared<ReplayArgs>();
+       sub->add_option("trace", a->file, "the trace (JSON Lines or binary; '-': stdin)")
+           ->required();
+       AddOutputOption(sub, "--out,-o", &a->out, "write the result document here");
+       sub->add_flag("--json", a->json,
+                     "print the result document on stdout instead of the "
+                     "summary");
+       AddKnobOverrideOption(sub, &a->set);
+       sub->add_flag("--check", a->check, "run the invariant checker after every step");
+       sub->add_flag("--quiet,-q", a->quiet, "print no summary (failures still go to stderr)");
+       AddForceFlag(sub, &a->force);
+       a->limits.AddOptions(sub, /*work_limits=*/false);
+       return [a] { return Replay(*a); };
+     }}};
 
 }  // namespace
 }  // namespace ksmsim::tools

@@ -37,26 +37,25 @@ int Report(const ReportArgs& a) {
   return report.exit_status;
 }
 
-RegisterCommand reg{{"report",
-                     "Run a workload and write one self-contained HTML report (counters, plot, "
-                     "trees, filterable event log)",
-                     [](CLI::App* sub) {
-                       auto a = std::make_shared<ReportArgs>();
-                       sub->add_option("file", a->file,
-                                       "the workload (JSON, docs/WORKLOAD-FORMAT.md; '-': stdin)")
-                           ->required();
-                       AddOutputOption(sub, "--out,-o", &a->out, "the HTML file to write")
-                           ->required();
-                       sub->add_option("--timeline-ms", a->timeline_ms,
-                                       "counter sampling period in simulated ms (default 100)")
-                           ->check(UnsignedIn(1));
-                       sub->add_option("--max-events", a->max_events,
-                                       "at most this many rows in the event log (default 20000)")
-                           ->check(UnsignedIn(0));
-                       AddForceFlag(sub, &a->force);
-                       a->limits.AddOptions(sub, /*work_limits=*/false);
-                       return [a] { return Report(*a); };
-                     }}};
+RegisterCommand reg{
+    {"report",
+     "Run a workload and write one self-contained HTML report (counters, plot, "
+     "trees, filterable event log)",
+     [](CLI::App* sub) {
+       auto a = std::make_shared<ReportArgs>();
+       sub->add_option("file", a->file, "the workload (JSON, docs/WORKLOAD-FORMAT.md; '-': stdin)")
+           ->required();
+       AddOutputOption(sub, "--out,-o", &a->out, "the HTML file to write")->required();
+       sub->add_option("--timeline-ms", a->timeline_ms,
+                       "counter sampling period in simulated ms (default 100)")
+           ->check(UnsignedIn(1));
+       sub->add_option("--max-events", a->max_events,
+                       "at most this many rows in the event log (default 20000)")
+           ->check(UnsignedIn(0));
+       AddForceFlag(sub, &a->force);
+       a->limits.AddOptions(sub, /*work_limits=*/false);
+       return [a] { return Report(*a); };
+     }}};
 
 }  // namespace
 }  // namespace ksmsim::tools

@@ -91,8 +91,7 @@ int Run(const RunArgs& a) {
     std::error_code ec;
     std::filesystem::create_directories(a.dump_trees, ec);
     if (ec) {
-      std::cerr << fmt::format("{}: cannot create the directory: {}\n", a.dump_trees,
-                               ec.message());
+      std::cerr << fmt::format("{}: cannot create the directory: {}\n", a.dump_trees, ec.message());
       return kExitInvalidInput;
     }
   }
@@ -107,9 +106,10 @@ int Run(const RunArgs& a) {
     last_was_entry = entry;
     if (!entry || a.dump_trees.empty()) return;
     for (bool stable : {true, false}) {
-      std::string base = fmt::format("{}/step-{:04}-{}", a.dump_trees, fs.index,
-                                      stable ? "stable" : "unstable");
-      WriteOutput(base + ".dot", stable ? teach::StableTreesDot(*dp) : teach::UnstableTreesDot(*dp));
+      std::string base =
+          fmt::format("{}/step-{:04}-{}", a.dump_trees, fs.index, stable ? "stable" : "unstable");
+      WriteOutput(base + ".dot",
+                  stable ? teach::StableTreesDot(*dp) : teach::UnstableTreesDot(*dp));
       teach::DotToSvg(base + ".dot", base + ".svg");
     }
   };
@@ -126,9 +126,9 @@ int Run(const RunArgs& a) {
   if (!a.events.empty() && !events.Close()) return kExitInvalidInput;
   if (recorder) {
     bool binary = a.record.ends_with(".ksmt");
-    if (!WriteOutput(a.record, traces::Encode(recorder->trace(), binary
-                                                                     ? traces::Encoding::kBinary
-                                                                     : traces::Encoding::kJsonl)))
+    if (!WriteOutput(a.record,
+                     traces::Encode(recorder->trace(),
+                                    binary ? traces::Encoding::kBinary : traces::Encoding::kJsonl)))
       return kExitInvalidInput;
   }
   if (!a.timeline.empty()) {

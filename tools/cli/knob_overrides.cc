@@ -50,8 +50,8 @@ bool ParseKnobOverrides(const std::vector<std::string>& items, workloads::KnobLi
 
 void ApplyKnobOverrides(const workloads::KnobList& overrides, workloads::KnobList* knobs) {
   for (const auto& [key, value] : overrides) {
-    auto it = std::find_if(knobs->begin(), knobs->end(),
-                           [&](const auto& kv) { return kv.first == key; });
+    auto it =
+        std::find_if(knobs->begin(), knobs->end(), [&](const auto& kv) { return kv.first == key; });
     if (it != knobs->end()) {
       it->second = value;
     } else {

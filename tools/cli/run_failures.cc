@@ -30,9 +30,10 @@ void StepExpectations::Note(const workloads::FlatStep& fs) {
   using workloads::Op;
   const workloads::Step& s = *fs.step;
   if (s.op != Op::kKsm && s.op != Op::kOffline && s.op != Op::kOnline) return;
-  steps_[fs.index] = s.expect_error ? std::optional<std::string>(std::string(
-                                          workloads::ExpectedErrorName(*s.expect_error)))
-                                    : std::nullopt;
+  steps_[fs.index] =
+      s.expect_error
+          ? std::optional<std::string>(std::string(workloads::ExpectedErrorName(*s.expect_error)))
+          : std::nullopt;
 }
 
 void StepExpectations::Set(uint64_t step, const std::string& expected) {

@@ -36,14 +36,14 @@ class StepExpectations {
 struct FailureReport {
   int knob_failures = 0;  // failed knob writes and hotplug steps
   int unexpected = 0;     // failed knob writes whose step has no expect_error
-  int errors = 0;             // the result document's errors
+  int errors = 0;         // the result document's errors
 };
 
 // Prints the failures of `doc` to `err`, each line starting "FILE: ". With `strict`, each
 // unexpected knob failure is an error too. Returns the counts; the caller turns a run that
 // held into exit 1 when strict and report.unexpected > 0.
 FailureReport ReportFailures(std::ostream& err, const nlohmann::ordered_json& doc,
-                             const std::string& file, const StepExpectations& expect,
-                             bool strict, bool color);
+                             const std::string& file, const StepExpectations& expect, bool strict,
+                             bool color);
 
 }  // namespace ksmsim::tools

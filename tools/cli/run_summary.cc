@@ -29,7 +29,10 @@ using Row = std::vector<Cell>;
 
 std::string Paint(const std::string& s, Tint t, const SummaryStyle& style) {
   if (!style.color || t == Tint::kNone) return s;
-  const char* code = t == Tint::kBold ? "1" : t == Tint::kRed ? "31;1" : t == Tint::kGreen ? "32" : "2";
+  const char* code = t == Tint::kBold    ? "1"
+                     : t == Tint::kRed   ? "31;1"
+                     : t == Tint::kGreen ? "32"
+                                         : "2";
   return fmt::format("\033[{}m{}\033[0m", code, s);
 }
 
@@ -84,8 +87,8 @@ void CounterRow(std::vector<Row>* rows, size_t col, const std::string& name, con
   auto it = expected.find(key);
   bool bad = it != expected.end();
   r.push_back(Text(name, bad ? Tint::kRed : Tint::kNone));
-  r.push_back(Cell{value.is_null() ? "(absent)" : value.dump(), bad ? Tint::kRed : Tint::kNone,
-                   true});
+  r.push_back(
+      Cell{value.is_null() ? "(absent)" : value.dump(), bad ? Tint::kRed : Tint::kNone, true});
   r.push_back(bad ? Text(fmt::format("expected {}", it->second.dump()), Tint::kRed) : Text(""));
 }
 
@@ -156,8 +159,11 @@ std::string FormatEntry(const Json& entry, const std::string& title, const Summa
   // The knobs: in the first block, and again when one changed (or an expect names one).
   std::vector<std::string> knobs, changed;
   bool knob_mismatch = false;
-  for (const auto& [n, v] : ksm.items()) {
-    if (!workloads::IsKsmKnob(n)) continue;
+  std::vector<std::string> knob_names;  // the kernel's order (run, pages_to_scan, ...)
+  for (std::string_view n : workloads::KsmKnobNames())
+    if (ksm.contains(std::string(n))) knob_names.emplace_back(n);
+  for (const std::string& n : knob_names) {
+    const Json& v = ksm[n];
     knob_mismatch |= expected.count("ksm." + n) != 0;
     bool differs = previous == nullptr || !previous->contains("ksm") ||
                    !(*previous)["ksm"].contains(n) || (*previous)["ksm"][n] != v;
@@ -199,20 +205,21 @@ std::string FormatEntry(const Json& entry, const std::string& title, const Summa
     return Text(b > -1024 && b < 1024 ? std::string() : fmt::format("{:>10}", HumanBytes(b)));
   };
   std::vector<Row> mem;
-  mem.push_back({Text("memory saved", Tint::kBold), Cell{fmt::format("{} B", saved), Tint::kNone, true},
-                 human(saved),
-                 Text(fmt::format("= {}{} x {}", has_zero ? "(pages_sharing + ksm_zero_pages) " : "pages_sharing ",
+  mem.push_back({Text("memory saved", Tint::kBold),
+                 Cell{fmt::format("{} B", saved), Tint::kNone, true}, human(saved),
+                 Text(fmt::format("= {}{} x {}",
+                                  has_zero ? "(pages_sharing + ksm_zero_pages) " : "pages_sharing ",
                                   sharing + zero, kPageSize))});
   mem.push_back({Text("general_profit", Tint::kBold),
-                 Cell{fmt::format("{} B", profit), Tint::kNone, true},
-                 human(profit),
+                 Cell{fmt::format("{} B", profit), Tint::kNone, true}, human(profit),
                  Text(fmt::format("= {} x {} - {} x {}", sharing + zero, kPageSize, rmap_items,
                                   kSizeofKsmRmapItem))});
   if (previous == nullptr)  // the formula once, in the first block
-    mem.push_back({Text(""), Text(""), Text(""),
-                 Text(fmt::format("  ({} x PAGE_SIZE - rmap_items x sizeof(struct ksm_rmap_item))",
-                                  has_zero ? "(pages_sharing + ksm_zero_pages)" : "pages_sharing"),
-                      Tint::kDim)});
+    mem.push_back(
+        {Text(""), Text(""), Text(""),
+         Text(fmt::format("  ({} x PAGE_SIZE - rmap_items x sizeof(struct ksm_rmap_item))",
+                          has_zero ? "(pages_sharing + ksm_zero_pages)" : "pages_sharing"),
+              Tint::kDim)});
   mem.push_back({Text("dedup ratio", Tint::kBold),
                  Cell{shared > 0 ? fmt::format("{:.2f}", double(shared + sharing) / double(shared))
                                  : std::string("-"),
@@ -245,8 +252,8 @@ std::string FormatEntry(const Json& entry, const std::string& title, const Summa
           bad += fmt::format("{}{} expected {}", bad.empty() ? "" : ", ", n, it->second.dump());
       }
       // 6.4's ksm_process_profit: ksm_merging_pages * PAGE_SIZE - ksm_rmap_items * size.
-      int64_t pp = Get(pc, "ksm_merging_pages") * kPageSize -
-                   Get(pc, "ksm_rmap_items") * kSizeofKsmRmapItem;
+      int64_t pp =
+          Get(pc, "ksm_merging_pages") * kPageSize - Get(pc, "ksm_rmap_items") * kSizeofKsmRmapItem;
       r.push_back(Cell{HumanBytes(pp), Tint::kNone, true});
       if (!bad.empty()) r.push_back(Text(bad, Tint::kRed));
       rows.push_back(std::move(r));
@@ -274,14 +281,14 @@ void PrintRunSummary(std::ostream& out, const Json& doc, const std::string& file
   const Json* previous = nullptr;
   for (const Json& e : doc["results"]) {
     std::string label = e.value("label", "");
-    std::string title = fmt::format(
-        "step {} {}{} at {:.3f} ms{}", e["step"].get<uint64_t>(), e.value("op", ""),
-        label.empty() ? "" : fmt::format(" \"{}\"", label),
-        static_cast<double>(e.value("time_ns", uint64_t{0})) / 1e6,
-        e.contains("mismatches") && !e["mismatches"].empty()
-            ? fmt::format(": {} MISMATCH{}", e["mismatches"].size(),
-                          e["mismatches"].size() == 1 ? "" : "ES")
-            : "");
+    std::string title =
+        fmt::format("step {} {}{} at {:.3f} ms{}", e["step"].get<uint64_t>(), e.value("op", ""),
+                    label.empty() ? "" : fmt::format(" \"{}\"", label),
+                    static_cast<double>(e.value("time_ns", uint64_t{0})) / 1e6,
+                    e.contains("mismatches") && !e["mismatches"].empty()
+                        ? fmt::format(": {} MISMATCH{}", e["mismatches"].size(),
+                                      e["mismatches"].size() == 1 ? "" : "ES")
+                        : "");
     out << "\n" << FormatEntry(e, title, style, previous);
     previous = &e;
   }
@@ -289,11 +296,11 @@ void PrintRunSummary(std::ostream& out, const Json& doc, const std::string& file
     Json e = final_state->counters;
     e["mismatches"] = Json::array();
     out << "\n"
-        << FormatEntry(e,
-                       fmt::format("end of the run, after {} steps, at {:.3f} ms",
-                                   final_state->steps,
-                                   static_cast<double>(final_state->time_ns) / 1e6),
-                       style, previous);
+        << FormatEntry(
+               e,
+               fmt::format("end of the run, after {} steps, at {:.3f} ms", final_state->steps,
+                           static_cast<double>(final_state->time_ns) / 1e6),
+               style, previous);
   }
   if (ok) out << "\n" << Paint("ok: every expect and verify held", Tint::kGreen, style) << "\n";
 }

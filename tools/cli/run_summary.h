@@ -41,9 +41,9 @@ std::string FormatEntry(const nlohmann::ordered_json& entry, const std::string& 
 // The whole summary: a header naming the file, workload and engine, each entry, the final
 // state when given, and "ok: ..." when the run held (failures go to stderr, see
 // run_failures.h).
-void PrintRunSummary(std::ostream& out, const nlohmann::ordered_json& doc,
-                     const std::string& file, const std::optional<FinalState>& final_state,
-                     bool ok, const SummaryStyle& style);
+void PrintRunSummary(std::ostream& out, const nlohmann::ordered_json& doc, const std::string& file,
+                     const std::optional<FinalState>& final_state, bool ok,
+                     const SummaryStyle& style);
 
 // "3.98 MiB", "512 B", "-1.20 KiB".
 std::string HumanBytes(int64_t bytes);

@@ -154,8 +154,8 @@ TEST_F(ConventionsTest, EverySubcommandHasABaseInvocationHere) {
   auto commands = Commands();
   ASSERT_GE(commands.size(), 15u);
   for (const auto& [path, help] : commands)
-    EXPECT_TRUE(Bases().count(path)) << "add a base invocation for `ksmsim " << path
-                                     << "` to this test";
+    EXPECT_TRUE(Bases().count(path))
+        << "add a base invocation for `ksmsim " << path << "` to this test";
 }
 
 TEST_F(ConventionsTest, HelpTextsHaveNoInternalWords) {
@@ -224,8 +224,7 @@ TEST_F(ConventionsTest, NumberOptionsNameTheirRangeInPlainNumbers) {
     if (!Bases().count(path)) continue;
     const auto options = Options(help);
     for (const OptionInfo& o : options) {
-      if (o.type != "UINT" && o.type != "INT" && o.type != "FLOAT" && o.type != "NUMBER")
-        continue;
+      if (o.type != "UINT" && o.type != "INT" && o.type != "FLOAT" && o.type != "NUMBER") continue;
       for (const char* bad : {"abc", "-1", "1e400"}) {
         if (std::string(bad) == "-1" && o.type != "UINT") continue;
         ++checked;

@@ -147,8 +147,7 @@ TEST_F(NewUserTest, BenchHelpAndRangesSpeakPlainly) {
       << x.err;
   x = RunCli("capture --pid abc -o t.jsonl", dir_);
   EXPECT_EQ(x.status, 2);
-  EXPECT_NE(x.err.find("--pid: \"abc\" is not an integer from 1 to 2147483647"),
-            std::string::npos)
+  EXPECT_NE(x.err.find("--pid: \"abc\" is not an integer from 1 to 2147483647"), std::string::npos)
       << x.err;
 }
 
