@@ -202,8 +202,14 @@ ReplayOutcome Replay(const Trace& t, const workloads::KnobList& set, bool check)
     if (IsScanEvent(e, &start)) ++(start ? starts : stops);
   };
   opt.after_step = [&](const FlatStep& fs) {
+    out.steps_run = fs.index + 1;
+    out.last_was_entry = fs.step->op() == Op::kExpect || fs.step->op() == Op::kSnapshot;
+    if (const auto* e = workloads::ExpectErrorOf(*fs.step))
+      out.expect_errors[fs.index] =
+          *e ? std::string(workloads::ExpectedErrorName(**e)) : std::string();
     if (fs.step->op() != Op::kWait) return;
     const TraceOp& op = t.ops[fs.index];
+    if (op.scans) ++out.waits_compared;
     if (op.scans && (op.scans->first != starts || op.scans->second != stops)) {
       out.divergences.push_back(fmt::format(
           "{} (step {}, wait): ksmd started {} and stopped {} scans, the recording {} and {}",
@@ -217,6 +223,9 @@ ReplayOutcome Replay(const Trace& t, const workloads::KnobList& set, bool check)
   out.document = d.Run();
   out.document["engine"] = workloads::EngineName(w.kernel) + " replaying a trace";
   out.exit_status = d.exit_status();
+  out.full_scans = d.ksm().full_scans();
+  out.final_counters = d.Counters();
+  out.time_ns = d.queue().now();
   return out;
 }
 

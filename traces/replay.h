@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,14 @@ struct ReplayOutcome {
   nlohmann::ordered_json document;     // the result document (WORKLOAD-FORMAT "The result")
   int exit_status = 0;                 // the driver's: 0 every expect/verify held, 1 not
   std::vector<std::string> divergences;  // waits whose ksmd scans differ from the recording
+  uint64_t waits_compared = 0;  // waits the trace recorded ksmd's scans for (a capture: none)
+  uint64_t full_scans = 0;      // full_scans at the end of the replay
+  nlohmann::ordered_json final_counters;  // Driver::Counters() at the end of the replay
+  uint64_t steps_run = 0;                 // flattened steps run
+  bool last_was_entry = false;            // the last step run was an expect or snapshot
+  uint64_t time_ns = 0;                   // simulated time at the end
+  // The expect_error of each ksm/offline/online step by index ("" = none), for reports.
+  std::map<uint64_t, std::string> expect_errors;
 };
 
 // Replays a trace (throws TraceError when it is invalid).

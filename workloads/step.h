@@ -374,4 +374,13 @@ inline const RangeFields* RangeOf(const Step& step) {
       step.payload);
 }
 
+// The `expect_error` of a ksm, offline or online step (null when the step has none or is
+// another op).
+inline const std::optional<ExpectedError>* ExpectErrorOf(const Step& step) {
+  if (const auto* k = step.get_if<KsmStep>()) return &k->expect_error;
+  if (const auto* h = step.get_if<OfflineStep>()) return &h->expect_error;
+  if (const auto* h = step.get_if<OnlineStep>()) return &h->expect_error;
+  return nullptr;
+}
+
 }  // namespace ksmsim::workloads

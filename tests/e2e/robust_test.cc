@@ -288,7 +288,7 @@ TEST(RobustTest, NestedEmptyRepeatsCostNothing) {
     {"op": "snapshot", "label": "end"}]})");
   Limited l = RunLimited("run " + w);
   EXPECT_EQ(l.run.status, 0) << l.run.output;
-  EXPECT_NE(l.run.output.find("step    1 snapshot"), std::string::npos) << l.run.output;
+  EXPECT_NE(l.run.output.find("step 1 snapshot \"end\""), std::string::npos) << l.run.output;
   l = RunLimited("oracle " + w + " --qemu /nonexistent/qemu --timeout-s 5");
   EXPECT_EQ(l.run.output.find("invalid workload"), std::string::npos) << l.run.output;
   EXPECT_NE(l.run.status, 124) << l.run.output;  // not killed by the timeout

@@ -1,4 +1,4 @@
-// `ksmsim bench`: how fast and how small the simulator is (issue 8, docs/PERFORMANCE.md).
+// `ksmsim bench`: how fast and how small the simulator is (docs/PERFORMANCE.md).
 // Each scenario drives mmu::Machine + ksm::Ksm directly (no workload parsing, no ksmd
 // cost model) in a child process of its own, so that its peak RSS (VmHWM) is its own.
 // Throughputs are simulated pages scanned (Ksm::Work::pages summed over ksm_do_scan calls)
@@ -24,7 +24,9 @@
 
 #include "ksm/ksm.h"
 #include "mmu/machine.h"
+#include "tools/cli/cli_checks.h"
 #include "tools/cli/command.h"
+#include "tools/cli/io.h"
 
 namespace ksmsim::tools {
 namespace {
@@ -356,6 +358,7 @@ struct BenchOptions {
   bool short_run = false;
   std::string json;
   std::string only;
+  bool force = false;
   uint64_t scale_pages = 0;  // pages per VM of the scale scenario (0: the default)
 };
 
@@ -368,6 +371,9 @@ std::string Human(double v) {
 }
 
 int RunBench(const BenchOptions& o) {
+  if (!CheckOutputs({o.json}, o.force)) return 2;
+  // The table goes to stderr when the JSON takes stdout.
+  FILE* table = o.json == kStdio ? stderr : stdout;
   const bool s = o.short_run;
   // Sizes: full (the issue's) and --short (CI: a few seconds in all).
   const int tp_procs = 4;
@@ -408,11 +414,11 @@ int RunBench(const BenchOptions& o) {
     }
   }
 
-  std::printf("%-15s %10s %8s %12s %8s %8s %10s %9s\n", "scenario", "sim pages", "passes",
+  std::fprintf(table, "%-15s %10s %8s %12s %8s %8s %10s %9s\n", "scenario", "sim pages", "passes",
               "pages/s", "x xxh64", "wall s", "peak RSS", "B/page");
   for (auto& r : results) {
     if (r.contains("error")) {
-      std::printf("%-15s ERROR %s\n", r["name"].get<std::string>().c_str(),
+      std::fprintf(table, "%-15s ERROR %s\n", r["name"].get<std::string>().c_str(),
                   r["error"].get<std::string>().c_str());
       continue;
     }
@@ -420,7 +426,7 @@ int RunBench(const BenchOptions& o) {
     double wall = r.contains("wall_s") ? num("wall_s") : num("scan_s");
     std::string passes = r.contains("passes") ? std::to_string(r["passes"].get<int>())
                          : r["name"] == "regression" ? "4x3" : r["name"] == "scale" ? "2" : "-";
-    std::printf("%-15s %10s %8s %12s %8.3f %8.2f %9.0fM %9.1f\n",
+    std::fprintf(table, "%-15s %10s %8s %12s %8.3f %8.2f %9.0fM %9.1f\n",
                 r["name"].get<std::string>().c_str(),
                 r.contains("simulated_pages") ? Human(num("simulated_pages")).c_str()
                                               : Human(num("buffers")).c_str(),
@@ -428,7 +434,7 @@ int RunBench(const BenchOptions& o) {
                 r.contains("ratio_to_xxh64") ? num("ratio_to_xxh64") : 1.0, wall,
                 num("peak_rss_bytes") / 1048576.0, num("host_bytes_per_resident_page"));
   }
-  std::printf("pages/s: simulated pages scanned by ksm_do_scan per wall second (scan time only for\n"
+  std::fprintf(table, "pages/s: simulated pages scanned by ksm_do_scan per wall second (scan time only for\n"
               "the throughput rows; regression and scale include the writes). B/page: peak RSS\n"
               "growth of the scenario's child process over resident simulated pages.\n");
   if (!o.json.empty()) {
@@ -444,28 +450,35 @@ int RunBench(const BenchOptions& o) {
       }
     }
     doc["scenarios"] = results;
-    std::ofstream out(o.json);
-    out << doc.dump(2) << "\n";
-    if (!out) {
-      std::cerr << "bench: cannot write " << o.json << "\n";
-      return 1;
-    }
+    if (!WriteOutput(o.json, doc.dump(2) + "\n")) return 1;
   }
   for (auto& r : results)
     if (r.contains("error")) return 1;
   return 0;
 }
 
-RegisterCommand reg{{"bench", "measure scan throughput, host memory per page and scale (issue 8)",
+RegisterCommand reg{{"bench", "measure scan throughput, host memory per page and scale",
                      [](CLI::App* sub) -> std::function<int()> {
                        auto o = std::make_shared<BenchOptions>();
                        sub->add_flag("--short", o->short_run, "small sizes for CI (seconds)");
-                       sub->add_option("--json", o->json, "also write the figures as JSON");
+                       AddOutputOption(sub, "--json", &o->json, "also write the figures as JSON");
+                       AddForceFlag(sub, &o->force);
                        sub->add_option("--only", o->only,
                                        "one scenario: baseline_xxh64, identical, unique, "
-                                       "pool1000, rewrite10, regression, scale");
+                                       "pool1000, rewrite10, regression, scale")
+                           ->check(CLI::Validator(
+                               [](std::string& v) -> std::string {
+                                 std::vector<std::string> names = {
+                                     "baseline_xxh64", "identical",  "unique", "pool1000",
+                                     "rewrite10",      "regression", "scale"};
+                                 for (const auto& n : names)
+                                   if (n == v) return {};
+                                 return UnknownName("scenario", "scenarios", v, names);
+                               },
+                               ""));
                        sub->add_option("--scale-pages", o->scale_pages,
-                                       "pages per VM in the scale scenario (default 1048576)");
+                                       "pages per VM in the scale scenario (default 1048576)")
+                           ->check(UnsignedIn(1));
                        return [o] { return RunBench(*o); };
                      }}};
 

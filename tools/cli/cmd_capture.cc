@@ -10,7 +10,9 @@
 
 #include "fmt/format.h"
 #include "fmt/ranges.h"
+#include "tools/cli/cli_checks.h"
 #include "tools/cli/command.h"
+#include "tools/cli/io.h"
 #include "traces/proc_capture.h"
 #include "traces/capture.h"
 
@@ -42,14 +44,7 @@ int Capture(const CaptureArgs& a) {
     std::cerr << fmt::format("--to {}: expected jsonl or binary\n", a.to);
     return 2;
   }
-  if (a.interval_ms == 0) {
-    std::cerr << "--interval-ms must be at least 1\n";
-    return 2;
-  }
-  if (std::filesystem::exists(a.out) && !a.force) {
-    std::cerr << fmt::format("{}: already exists; pass --force to overwrite it\n", a.out);
-    return 2;
-  }
+  if (!CheckOutputs({a.out}, a.force)) return 2;
   traces::CaptureBuilder builder(
       fmt::format("capture of pid {}", fmt::join(a.pids, ",")),
       fmt::format("ksmsim capture: every {} ms for {} s; page hashes (XXH3-128) only, no "
@@ -94,14 +89,10 @@ int Capture(const CaptureArgs& a) {
     if (std::none_of(alive.begin(), alive.end(), [](bool b) { return b; })) break;
   }
   traces::Trace t = builder.Finish();
-  try {
-    traces::WriteTraceFile(a.out, t, enc);
-  } catch (const traces::TraceError& e) {
-    std::cerr << e.message << "\n";
-    return 2;
-  }
+  if (!WriteOutput(a.out, traces::Encode(t, enc))) return 2;
   if (!a.quiet) {
-    std::cout << fmt::format(
+    // On stderr when the trace itself takes stdout.
+    (a.out == kStdio ? std::cerr : std::cout) << fmt::format(
         "{}: {} samples of pid {}, {} ops, {} pages written, at most {} pages present; "
         "machine {} MiB\n",
         a.out, builder.samples(), fmt::join(a.pids, ","), t.ops.size(), traces::PagesWritten(t),
@@ -119,16 +110,17 @@ RegisterCommand reg{
        sub->add_option("--pid,-p", a->pids, "the processes to sample: PID[,PID...]")
            ->required()
            ->delimiter(',')
-           ->check(CLI::PositiveNumber);
+           ->check(IntegerIn(1, 2147483647));
        sub->add_option("--interval-ms", a->interval_ms,
-                       "time between samples; each advances simulated time as much")
-           ->capture_default_str();
+                       "time between samples in ms; each advances simulated time as much")
+           ->capture_default_str()
+           ->check(UnsignedIn(1));
        sub->add_option("--duration-s", a->duration_s, "how long to sample")
            ->capture_default_str()
-           ->check(CLI::NonNegativeNumber);
-       sub->add_option("--out,-o", a->out, "the trace to write")->required();
+           ->check(NumberIn(0));
+       AddOutputOption(sub, "--out,-o", &a->out, "the trace to write")->required();
        sub->add_option("--to", a->to, "jsonl or binary (default: binary when --out ends in .ksmt)");
-       sub->add_flag("--force", a->force, "overwrite the output file");
+       AddForceFlag(sub, &a->force);
        sub->add_flag("--quiet,-q", a->quiet, "print no summary");
        return [a] { return Capture(*a); };
      }}};

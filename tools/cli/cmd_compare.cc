@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tools/cli/command.h"
+#include "tools/cli/io.h"
 
 namespace ksmsim::tools {
 namespace {
@@ -26,12 +27,14 @@ struct CompareOptions {
 };
 
 // Loads a result document; throws with the file name and what is wrong.
-Json LoadResult(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read " + path);
+Json LoadResult(const std::string& file) {
+  std::string text;
+  std::ostringstream err;
+  if (!ReadInput(file, &text, err)) throw std::runtime_error("cannot read " + InputName(file));
+  const std::string path = InputName(file);
   Json doc;
   try {
-    doc = Json::parse(in);
+    doc = Json::parse(text);
   } catch (const Json::parse_error& e) {
     throw std::runtime_error(path + " is not valid JSON: " + e.what());
   }
@@ -211,7 +214,8 @@ int RunCompare(const CompareOptions& o) {
 
 std::function<int()> Setup(CLI::App* sub) {
   auto o = std::make_shared<CompareOptions>();
-  sub->add_option("first", o->a, "a result document (ksmsim run/oracle --out)")->required();
+  sub->add_option("first", o->a, "a result document (ksmsim run/oracle --out; '-': stdin)")
+      ->required();
   sub->add_option("second", o->b, "another result document")->required();
   sub->add_flag("-q,--quiet", o->quiet, "print nothing when the documents agree");
   return [o] { return RunCompare(*o); };

@@ -11,7 +11,9 @@
 #include <string>
 
 #include "fmt/format.h"
+#include "tools/cli/cli_checks.h"
 #include "tools/cli/command.h"
+#include "tools/cli/io.h"
 #include "tools/cli/gen_options.h"
 #include "tools/difftest/shrink.h"
 #include "tools/difftest/generator.h"
@@ -29,6 +31,7 @@ struct DifftestArgs {
   std::string features = "all";
   std::string out = "difftest-out";
   bool no_shrink = false;
+  bool force = false;
   int budget = 25;
   unsigned timeout_s = 600;
 };
@@ -53,6 +56,7 @@ int RunDifftest(const DifftestArgs& a) {
     std::cerr << "ksmsim difftest: empty seed range\n";
     return 2;
   }
+  if (!CheckOutputs({}, a.force, {a.out})) return 2;
   std::error_code ec;
   fs::create_directories(a.out, ec);
   difftest::Runner runner;
@@ -145,18 +149,21 @@ RegisterCommand reg{{"difftest",
                        sub->add_option("--size", a->size, "workload size: small or medium")
                            ->check(CLI::IsMember({"small", "medium"}))
                            ->capture_default_str();
-                       sub->add_option("--out", a->out,
-                                       "write each failure's workloads and results to "
-                                       "DIR/seed-N/")
+                       AddOutputDirOption(sub, "--out", &a->out,
+                                          "write each failure's workloads and results to "
+                                          "DIR/seed-N/")
                            ->capture_default_str();
+                       AddForceFlag(sub, &a->force);
                        AddGenFeaturesOption(sub, &a->features);
                        sub->add_flag("--no-shrink", a->no_shrink, "do not shrink differences");
                        sub->add_option("--shrink-budget", a->budget,
                                        "at most this many oracle runs to shrink one failure")
-                           ->capture_default_str();
+                           ->capture_default_str()
+                           ->check(IntegerIn(0, 1000000));
                        sub->add_option("--timeout-s", a->timeout_s,
                                        "give up on one oracle VM after this many seconds")
-                           ->capture_default_str();
+                           ->capture_default_str()
+                           ->check(UnsignedIn(1, 4294967295));
                        return [a] { return RunDifftest(*a); };
                      }}};
 

@@ -1,10 +1,14 @@
 // `ksmsim explain FILE.json`: one line per ksmd decision about the selected pages, in the
 // kernel's terms and naming the deciding function (cmp_and_merge_page, stable_tree_search,
 // unstable_tree_search_insert, try_to_merge_*).
+#include <algorithm>
 #include <iostream>
+#include <map>
 
 #include "fmt/format.h"
+#include "tools/cli/cli_checks.h"
 #include "tools/cli/command.h"
+#include "tools/cli/io.h"
 #include "tools/cli/load_workload.h"
 #include "tools/teach/explain.h"
 #include "tools/cli/run_limits.h"
@@ -17,6 +21,64 @@ struct ExplainArgs {
   bool json = false;
   RunLimits limits;
 };
+
+// The processes and their regions' sizes in pages, as the script creates them (repeat
+// bodies included).
+void Collect(const std::vector<workloads::Step>& steps, std::vector<std::string>* procs,
+             std::map<std::string, std::map<std::string, uint64_t>>* regions) {
+  for (const workloads::Step& s : steps) {
+    const auto* spawn = s.get_if<workloads::SpawnStep>();
+    const auto* fork = s.get_if<workloads::ForkStep>();
+    const std::string* name = spawn ? &spawn->proc : fork ? &fork->child : nullptr;
+    if (name != nullptr && std::find(procs->begin(), procs->end(), *name) == procs->end())
+      procs->push_back(*name);
+    if (fork) (*regions)[fork->child] = (*regions)[fork->proc];
+    const auto* mmap = s.get_if<workloads::MmapStep>();
+    if (mmap && mmap->pages) {
+      uint64_t& n = (*regions)[mmap->proc][mmap->region];
+      n = std::max(n, *mmap->pages);
+    }
+    Collect(workloads::BodyOf(s), procs, regions);
+  }
+}
+
+// Whether the selection names steps, a process and pages the workload has; prints what it
+// has when not.
+bool CheckSelection(const ExplainArgs& a, const workloads::Workload& w, const teach::Range& steps,
+                    const teach::Range& pages, const std::string& name) {
+  const uint64_t total = workloads::FlattenedSize(w);
+  if (!a.steps.empty() && (steps.first > steps.last || steps.first >= total)) {
+    std::cerr << fmt::format(
+        "{}: --steps {}: the workload has {} step{} with repeat expanded, 0..{}\n", name, a.steps,
+        total, total == 1 ? "" : "s", total == 0 ? 0 : total - 1);
+    return false;
+  }
+  std::vector<std::string> procs;
+  std::map<std::string, std::map<std::string, uint64_t>> regions;
+  Collect(w.steps, &procs, &regions);
+  if (!a.proc.empty() && std::find(procs.begin(), procs.end(), a.proc) == procs.end()) {
+    std::cerr << fmt::format("{}: --proc: {}\n", name, UnknownName("process", "processes", a.proc, procs));
+    return false;
+  }
+  if (!a.pages.empty()) {
+    uint64_t largest = 0;
+    std::string sizes;
+    for (const auto& [proc, rs] : regions) {
+      if (!a.proc.empty() && proc != a.proc) continue;
+      for (const auto& [region, n] : rs) {
+        largest = std::max(largest, n);
+        sizes += fmt::format("{}{}:{} 0..{}", sizes.empty() ? "" : ", ", proc, region, n - 1);
+      }
+    }
+    if (pages.first > pages.last || pages.first >= largest) {
+      std::cerr << fmt::format("{}: --pages {}: no region has these pages; {}\n", name, a.pages,
+                               sizes.empty() ? std::string("there is no region")
+                                             : "the regions are " + sizes);
+      return false;
+    }
+  }
+  return true;
+}
 
 int Explain(const ExplainArgs& a) {
   std::optional<workloads::Workload> loaded = LoadWorkloadOrReport(a.file);
@@ -39,7 +101,9 @@ int Explain(const ExplainArgs& a) {
     pages = *r;
   }
   workloads::Workload w = *loaded;
-  if (!a.limits.CheckBudget(w, a.file)) return kExitCannotRun;
+  const std::string name = InputName(a.file);
+  if (!CheckSelection(a, w, steps, pages, name)) return kExitInvalidInput;
+  if (!a.limits.CheckBudget(w, name)) return kExitCannotRun;
   uint64_t step = 0;
   std::unique_ptr<teach::DecisionBuilder> builder;
   workloads::DriverOptions opt;
@@ -79,7 +143,8 @@ RegisterCommand reg{
      "kernel's terms",
      [](CLI::App* sub) {
        auto a = std::make_shared<ExplainArgs>();
-       sub->add_option("file", a->file, "the workload (JSON, WORKLOAD-FORMAT v1)")->required();
+       sub->add_option("file", a->file, "the workload (JSON, docs/WORKLOAD-FORMAT.md; '-': stdin)")
+           ->required();
        sub->add_option("--steps", a->steps,
                        "only decisions made during these flattened steps, A..B inclusive "
                        "(ksmd runs only in wait steps)");

@@ -1,11 +1,12 @@
 // `ksmsim gen --seed N`: print a random race-free workload for differential testing.
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
 
+#include "tools/cli/cli_checks.h"
 #include "tools/cli/command.h"
 #include "tools/cli/gen_options.h"
+#include "tools/cli/io.h"
 #include "tools/difftest/generator.h"
 
 namespace ksmsim::tools {
@@ -15,43 +16,38 @@ struct GenArgs {
   uint64_t seed = 0;
   std::string size = "small";
   std::string features = "all";
-  std::string out;
+  std::string out = "-";
+  bool force = false;
 };
 
 int RunGen(const GenArgs& a) {
+  if (!CheckOutputs({a.out}, a.force)) return 2;
   workloads::GenOptions o;
   o.seed = a.seed;
   o.size = a.size == "medium" ? workloads::GenSize::kMedium : workloads::GenSize::kSmall;
   std::string error;
   o.features = *workloads::ParseGenFeatures(a.features, &error);  // checked by the option
   std::string text = workloads::GenerateWorkload(o).dump(2) + "\n";
-  if (a.out.empty()) {
-    std::cout << text;
-    return 0;
-  }
-  std::ofstream out(a.out);
-  out << text;
-  if (!out) {
-    std::cerr << "ksmsim gen: cannot write " << a.out << "\n";
-    return 2;
-  }
-  return 0;
+  return WriteOutput(a.out, text) ? 0 : 2;
 }
 
-RegisterCommand reg{{"gen",
-                     "print a random race-free workload (WORKLOAD-FORMAT v1) for differential "
-                     "testing; same seed, same file",
-                     [](CLI::App* sub) {
-                       auto a = std::make_shared<GenArgs>();
-                       sub->add_option("--seed", a->seed, "the seed")->required();
-                       sub->add_option("--size", a->size, "small (20-120 pages per region) or "
-                                                          "medium (20-500)")
-                           ->check(CLI::IsMember({"small", "medium"}))
-                           ->capture_default_str();
-                       AddGenFeaturesOption(sub, &a->features);
-                       sub->add_option("-o,--out", a->out, "write here (default: stdout)");
-                       return [a] { return RunGen(*a); };
-                     }}};
+RegisterCommand reg{
+    {"gen",
+     "print a random race-free workload (docs/WORKLOAD-FORMAT.md) for "
+     "differential testing; same seed, same file",
+     [](CLI::App* sub) {
+       auto a = std::make_shared<GenArgs>();
+       sub->add_option("--seed", a->seed, "the seed")->required()->check(UnsignedIn(0));
+       sub->add_option("--size", a->size,
+                       "small (20-120 pages per region) or "
+                       "medium (20-500)")
+           ->check(CLI::IsMember({"small", "medium"}))
+           ->capture_default_str();
+       AddGenFeaturesOption(sub, &a->features);
+       AddOutputOption(sub, "-o,--out", &a->out, "write the workload here")->capture_default_str();
+       AddForceFlag(sub, &a->force);
+       return [a] { return RunGen(*a); };
+     }}};
 
 }  // namespace
 }  // namespace ksmsim::tools

@@ -1,18 +1,24 @@
-// `ksmsim run FILE.json`: simulate a workload and write the result document.
+// `ksmsim run FILE.json`: simulate a workload, print the counters at each expect/snapshot
+// step and at the end (run_summary.h), report failures on stderr (run_failures.h) and write
+// the result document, event log, timeline, trees and trace that were asked for (io.h).
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "fmt/format.h"
+#include "tools/cli/cli_checks.h"
 #include "tools/cli/command.h"
+#include "tools/cli/io.h"
+#include "tools/cli/knob_overrides.h"
 #include "tools/cli/load_workload.h"
+#include "tools/cli/run_failures.h"
+#include "tools/cli/run_limits.h"
+#include "tools/cli/run_summary.h"
 #include "tools/teach/timeline.h"
 #include "tools/teach/trees.h"
-#include "tools/cli/run_limits.h"
 #include "traces/replay.h"
 #include "workloads/driver.h"
 
@@ -26,7 +32,10 @@ struct RunArgs {
   bool check = false;
   bool quiet = false;
   bool force = false;
+  bool json = false;
+  bool strict = false;
   std::optional<uint64_t> seed;
+  std::vector<std::string> set;
   std::string timeline;
   uint64_t timeline_ms = 0;
   std::string dump_trees;
@@ -34,59 +43,41 @@ struct RunArgs {
   RunLimits limits;
 };
 
-void PrintSummary(const nlohmann::ordered_json& doc, const std::string& file) {
-  std::cout << fmt::format("{}: {} ({})\n", file, doc["workload"].get<std::string>(),
-                           doc["engine"].get<std::string>());
-  for (const auto& e : doc["results"]) {
-    const auto& k = e["ksm"];
-    std::cout << fmt::format(
-        "  step {:>4} {:<8} {:<12} full_scans {:>3}  shared {:>6}  sharing {:>7}  unshared "
-        "{:>6}  volatile {:>6}  chains {:>3}  dups {:>4}{}\n",
-        e["step"].get<uint64_t>(), e["op"].get<std::string>(), e["label"].get<std::string>(),
-        k["full_scans"].get<int64_t>(), k["pages_shared"].get<int64_t>(),
-        k["pages_sharing"].get<int64_t>(), k["pages_unshared"].get<int64_t>(),
-        k["pages_volatile"].get<int64_t>(), k["stable_node_chains"].get<int64_t>(),
-        k["stable_node_dups"].get<int64_t>(),
-        e["mismatches"].empty() ? "" : fmt::format("  MISMATCH x{}", e["mismatches"].size()));
-  }
-  for (const auto& err : doc["errors"]) std::cout << "  error: " << err.get<std::string>() << "\n";
-  std::cout << (doc["errors"].empty() ? "  ok: every expect and verify held\n"
-                                      : "  FAILED\n");
+std::string EventLine(const ksm::KsmEvent& e, uint64_t t) {
+  nlohmann::ordered_json j;
+  j["time_ns"] = t;
+  j["event"] = std::string(e.name);
+  j["seq"] = e.seq;
+  if (e.mm) j["mm"] = e.mm->name;
+  if (e.mm) j["addr"] = fmt::format("{:#x}", e.addr);
+  if (e.pfn >= 0) j["pfn"] = e.pfn;
+  if (e.other_pfn >= 0) j["kpfn"] = e.other_pfn;
+  if (e.name == "ksm_merge_one_page") j["err"] = e.err;
+  if (e.name == "ksm_start_scan" || e.name == "ksm_stop_scan") j["rmap_num"] = e.rmap_num;
+  return j.dump() + "\n";
 }
 
 int Run(const RunArgs& a) {
+  workloads::KnobList set;
+  if (!ParseKnobOverrides(a.set, &set)) return kExitInvalidInput;
+  const std::string doc_out = a.json ? std::string(kStdio) : a.out;
+  std::vector<std::string> outputs = {doc_out, a.events, a.timeline, a.record};
+  if (a.json && !a.out.empty() && a.out != kStdio) outputs.push_back(a.out);
+  if (!CheckOutputs(outputs, a.force, {a.dump_trees})) return kExitInvalidInput;
   std::optional<workloads::Workload> loaded = LoadWorkloadOrReport(a.file);
   if (!loaded) return kExitInvalidInput;
+  const std::string name = InputName(a.file);
   workloads::Workload w = *loaded;
   if (a.seed) w.seed = *a.seed;
-  if (!a.limits.CheckBudget(w, a.file)) return kExitCannotRun;
-  for (const std::string& path : {a.out, a.events, a.timeline, a.record}) {
-    if (!path.empty() && std::filesystem::exists(path) && !a.force) {
-      std::cerr << fmt::format("{}: already exists; pass --force to overwrite it\n", path);
-      return 2;
-    }
-  }
-  std::ofstream events;
+  ApplyKnobOverrides(set, &w.ksm);
+  if (!a.limits.CheckBudget(w, name)) return kExitCannotRun;
+  OutputStream events;
   workloads::DriverOptions opt;
   opt.check = a.check;
   if (!a.events.empty()) {
-    events.open(a.events);
-    if (!events) {
-      std::cerr << fmt::format("{}: cannot open for writing\n", a.events);
-      return 2;
-    }
+    if (!events.Open(a.events)) return kExitInvalidInput;
     opt.on_event = [&events](const ksm::KsmEvent& e, uint64_t t) {
-      nlohmann::ordered_json j;
-      j["time_ns"] = t;
-      j["event"] = std::string(e.name);
-      j["seq"] = e.seq;
-      if (e.mm) j["mm"] = e.mm->name;
-      if (e.mm) j["addr"] = fmt::format("{:#x}", e.addr);
-      if (e.pfn >= 0) j["pfn"] = e.pfn;
-      if (e.other_pfn >= 0) j["kpfn"] = e.other_pfn;
-      if (e.name == "ksm_merge_one_page") j["err"] = e.err;
-      if (e.name == "ksm_start_scan" || e.name == "ksm_stop_scan") j["rmap_num"] = e.rmap_num;
-      events << j.dump() << "\n";
+      events.stream() << EventLine(e, t);
     };
   }
   workloads::Driver* dp = nullptr;
@@ -100,23 +91,28 @@ int Run(const RunArgs& a) {
     std::error_code ec;
     std::filesystem::create_directories(a.dump_trees, ec);
     if (ec) {
-      std::cerr << fmt::format("{}: cannot create the directory: {}\n", a.dump_trees,
-                               ec.message());
-      return 2;
+      std::cerr << fmt::format("{}: cannot create the directory: {}\n", a.dump_trees, ec.message());
+      return kExitInvalidInput;
     }
-    opt.after_step = [&](const workloads::FlatStep& fs) {
-      if (fs.step->op() != workloads::Op::kSnapshot && fs.step->op() != workloads::Op::kExpect)
-        return;
-      for (bool stable : {true, false}) {
-        std::string base = fmt::format("{}/step-{:04}-{}", a.dump_trees, fs.index,
-                                       stable ? "stable" : "unstable");
-        std::ofstream f(base + ".dot");
-        f << (stable ? teach::StableTreesDot(*dp) : teach::UnstableTreesDot(*dp));
-        f.close();
-        teach::DotToSvg(base + ".dot", base + ".svg");
-      }
-    };
   }
+  StepExpectations expectations;
+  bool last_was_entry = false;
+  uint64_t steps_run = 0;
+  opt.after_step = [&](const workloads::FlatStep& fs) {
+    expectations.Note(fs);
+    steps_run = fs.index + 1;
+    const bool entry =
+        fs.step->op() == workloads::Op::kSnapshot || fs.step->op() == workloads::Op::kExpect;
+    last_was_entry = entry;
+    if (!entry || a.dump_trees.empty()) return;
+    for (bool stable : {true, false}) {
+      std::string base =
+          fmt::format("{}/step-{:04}-{}", a.dump_trees, fs.index, stable ? "stable" : "unstable");
+      WriteOutput(base + ".dot",
+                  stable ? teach::StableTreesDot(*dp) : teach::UnstableTreesDot(*dp));
+      teach::DotToSvg(base + ".dot", base + ".svg");
+    }
+  };
   std::optional<traces::Recorder> recorder;
   if (!a.record.empty()) {
     recorder.emplace(w);
@@ -127,72 +123,81 @@ int Run(const RunArgs& a) {
   dp = &driver;
   if (recorder) recorder->Bind(&driver);
   nlohmann::ordered_json doc = driver.Run();
+  if (!a.events.empty() && !events.Close()) return kExitInvalidInput;
   if (recorder) {
-    try {
-      bool binary = a.record.size() >= 5 && a.record.substr(a.record.size() - 5) == ".ksmt";
-      traces::WriteTraceFile(a.record, recorder->trace(),
-                             binary ? traces::Encoding::kBinary : traces::Encoding::kJsonl);
-    } catch (const traces::TraceError& e) {
-      std::cerr << e.message << "\n";
-      return 2;
-    }
+    bool binary = a.record.ends_with(".ksmt");
+    if (!WriteOutput(a.record,
+                     traces::Encode(recorder->trace(),
+                                    binary ? traces::Encoding::kBinary : traces::Encoding::kJsonl)))
+      return kExitInvalidInput;
   }
   if (!a.timeline.empty()) {
     sampler.Finish(driver);
-    std::ofstream f(a.timeline);
-    f << sampler.Csv();
-    if (!f) {
-      std::cerr << fmt::format("{}: cannot write the timeline\n", a.timeline);
-      return 2;
-    }
+    if (!WriteOutput(a.timeline, sampler.Csv())) return kExitInvalidInput;
   }
   limits.Finish();
-  if (!a.out.empty()) {
-    std::ofstream out(a.out);
-    out << doc.dump(2) << "\n";
-    if (!out) {
-      std::cerr << fmt::format("{}: cannot write the result\n", a.out);
-      return 2;
-    }
+  const std::string text = doc.dump(2) + "\n";
+  if (!doc_out.empty() && !WriteOutput(doc_out, text)) return kExitInvalidInput;
+  if (a.json && !a.out.empty() && a.out != kStdio && !WriteOutput(a.out, text))
+    return kExitInvalidInput;
+  // The summary on stdout first, then the failures on stderr (below it on a terminal).
+  std::ostringstream failure_text;
+  FailureReport failures = ReportFailures(failure_text, doc, name, expectations, a.strict,
+                                          SummaryStyle::ForFd(STDERR_FILENO).color);
+  int status = driver.exit_status();
+  if (status == 0 && a.strict && failures.unexpected > 0) status = 1;
+  if (!a.quiet && !AnyStdout(outputs)) {
+    std::optional<FinalState> final_state;
+    if (!last_was_entry)
+      final_state = FinalState{driver.Counters(), steps_run, driver.queue().now()};
+    PrintRunSummary(std::cout, doc, name, final_state, status == 0,
+                    SummaryStyle::ForFd(STDOUT_FILENO));
   }
-  if (!a.quiet) PrintSummary(doc, a.file);
-  return driver.exit_status();
+  std::cout.flush();
+  std::cerr << failure_text.str();
+  return status;
 }
 
-RegisterCommand reg{{"run",
-                     "Simulate a workload and report the KSM counters (exit 0 every expect and "
-                     "verify held, 1 one failed, 2 invalid input, 3 valid but cannot be carried "
-                     "out: simulated machine out of memory, a wait that can never finish, the "
-                     "host budget or a work limit)",
-                     [](CLI::App* sub) {
-                       auto a = std::make_shared<RunArgs>();
-                       sub->add_option("file", a->file, "the workload (JSON, WORKLOAD-FORMAT v1)")
-                           ->required();
-                       sub->add_option("--out,-o", a->out, "write the result document here");
-                       sub->add_option("--events", a->events,
-                                       "write the KSM event log (JSON Lines, tracepoint names)");
-                       sub->add_flag("--check", a->check,
-                                     "run the invariant checker after every step");
-                       sub->add_option("--seed", a->seed, "override the workload's seed");
-                       sub->add_flag("--quiet,-q", a->quiet, "print no summary");
-                       sub->add_option("--timeline", a->timeline,
-                                       "write every counter (sysfs and KSM vmstat) as CSV: a row "
-                                       "at each change, at its simulated time");
-                       sub->add_option("--timeline-ms", a->timeline_ms,
-                                       "sample on a grid of N simulated ms instead (default 0: "
-                                       "a row at each change); a last row is written at the "
-                                       "end of the run");
-                       sub->add_option("--dump-trees", a->dump_trees,
-                                       "at each snapshot and expect step, write the stable and "
-                                       "unstable trees as DIR/step-NNNN-{stable,unstable}.dot "
-                                       "(and .svg when Graphviz's dot is installed)");
-                       sub->add_option("--record", a->record,
-                                       "record the run as a trace (docs/TRACE-FORMAT.md): "
-                                       "binary when the name ends in .ksmt, else JSON Lines");
-                       sub->add_flag("--force", a->force, "overwrite existing output files");
-                       a->limits.AddOptions(sub, /*work_limits=*/true);
-                       return [a] { return Run(*a); };
-                     }}};
+RegisterCommand reg{
+    {"run",
+     "Simulate a workload and report the KSM counters (exit 0 every expect and verify held, 1 "
+     "one failed, 2 invalid input, 3 valid but cannot be carried out: simulated machine out "
+     "of memory, a wait that can never finish, the host budget or a work limit)",
+     [](CLI::App* sub) {
+       auto a = std::make_shared<RunArgs>();
+       sub->add_option("file", a->file, "the workload (JSON, docs/WORKLOAD-FORMAT.md; '-': stdin)")
+           ->required();
+       AddOutputOption(sub, "--out,-o", &a->out, "write the result document here");
+       sub->add_flag("--json", a->json,
+                     "print the result document on stdout instead of the summary");
+       AddOutputOption(sub, "--events", &a->events,
+                       "write the KSM event log (JSON Lines, tracepoint names)");
+       sub->add_flag("--check", a->check, "run the invariant checker after every step");
+       sub->add_option("--seed", a->seed, "override the workload's seed")->check(UnsignedIn(0));
+       AddKnobOverrideOption(sub, &a->set);
+       sub->add_flag("--strict", a->strict,
+                     "a knob write that fails without the step's expect_error fails the run "
+                     "(exit 1)");
+       sub->add_flag("--quiet,-q", a->quiet,
+                     "print no summary (failures and warnings still go to stderr)");
+       AddOutputOption(sub, "--timeline", &a->timeline,
+                       "write every counter (sysfs and KSM vmstat) as CSV: a row at each "
+                       "change, at its simulated time");
+       sub->add_option("--timeline-ms", a->timeline_ms,
+                       "sample on a grid of N simulated ms instead (default 0: a row at each "
+                       "change); a last row is written at the end of the run")
+           ->check(UnsignedIn(0));
+       AddOutputDirOption(sub, "--dump-trees", &a->dump_trees,
+                          "at each snapshot and expect step, write the stable and unstable "
+                          "trees as DIR/step-NNNN-{stable,unstable}.dot (and .svg when "
+                          "Graphviz's dot is installed)");
+       AddOutputOption(sub, "--record", &a->record,
+                       "record the run as a trace (docs/TRACE-FORMAT.md): binary when the "
+                       "name ends in .ksmt, else JSON Lines");
+       AddForceFlag(sub, &a->force);
+       a->limits.AddOptions(sub, /*work_limits=*/true);
+       return [a] { return Run(*a); };
+     }}};
 
 }  // namespace
 }  // namespace ksmsim::tools

@@ -7,6 +7,7 @@
 
 #include "fmt/format.h"
 #include "tools/cli/command.h"
+#include "tools/cli/io.h"
 #include "tools/cli/load_workload.h"
 #include "tools/teach/stepper.h"
 #include "tools/cli/run_limits.h"
@@ -15,6 +16,10 @@ namespace ksmsim::tools {
 namespace {
 
 int Step(const std::string& file, const RunLimits& limits) {
+  if (file == kStdio) {
+    std::cerr << "-: the stepper reads its commands from stdin; give the workload as a file\n";
+    return kExitInvalidInput;
+  }
   std::optional<workloads::Workload> loaded = LoadWorkloadOrReport(file);
   if (!loaded) return kExitInvalidInput;
   workloads::Workload w = *loaded;
@@ -54,7 +59,8 @@ RegisterCommand reg{
      [](CLI::App* sub) {
        auto file = std::make_shared<std::string>();
        auto limits = std::make_shared<RunLimits>();
-       sub->add_option("file", *file, "the workload (JSON, WORKLOAD-FORMAT v1)")->required();
+       sub->add_option("file", *file, "the workload (JSON, docs/WORKLOAD-FORMAT.md)")
+           ->required();
        limits->AddOptions(sub, /*work_limits=*/false);
        sub->footer(
            "Commands come from the terminal (with a prompt) or, when stdin is "

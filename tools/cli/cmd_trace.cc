@@ -4,9 +4,12 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 #include "fmt/format.h"
+#include "tools/cli/cli_checks.h"
 #include "tools/cli/command.h"
+#include "tools/cli/io.h"
 #include "traces/replay.h"
 
 namespace ksmsim::tools {
@@ -24,11 +27,30 @@ const char* EncodingName(traces::Encoding e) {
   return e == traces::Encoding::kBinary ? "binary" : "jsonl";
 }
 
+// The trace in `path` ("-": stdin); throws TraceError naming it.
+traces::Trace ReadTrace(const std::string& path, traces::Encoding* enc = nullptr,
+                        uint64_t* size = nullptr) {
+  std::string bytes;
+  std::ostringstream err;
+  if (!ReadInput(path, &bytes, err)) {
+    std::string m = err.str();
+    if (!m.empty() && m.back() == '\n') m.pop_back();
+    throw traces::TraceError{m};
+  }
+  if (size != nullptr) *size = bytes.size();
+  try {
+    return traces::Decode(bytes, enc);
+  } catch (const traces::TraceError& e) {
+    throw traces::TraceError{InputName(path) + ": " + e.message};
+  }
+}
+
 int Info(const TraceArgs& a) {
   try {
     traces::Encoding enc;
     auto t0 = std::chrono::steady_clock::now();
-    traces::Trace t = traces::ReadTraceFile(a.file, &enc);
+    uint64_t size = 0;
+    traces::Trace t = ReadTrace(a.file, &enc, &size);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::map<std::string, uint64_t> ops;
     uint64_t starts = 0, stops = 0;
@@ -36,9 +58,8 @@ int Info(const TraceArgs& a) {
       ++ops[op.fields["op"].get<std::string>()];
       if (op.scans) starts += op.scans->first, stops += op.scans->second;
     }
-    std::cout << fmt::format("{}: ksmsim trace version {}, {} encoding, {} bytes\n", a.file,
-                             t.header.version, EncodingName(enc),
-                             std::filesystem::file_size(a.file));
+    std::cout << fmt::format("{}: ksmsim trace version {}, {} encoding, {} bytes\n",
+                             InputName(a.file), t.header.version, EncodingName(enc), size);
     std::cout << fmt::format("  workload {:?}, seed {}, kernel {}\n", t.header.name,
                              t.header.seed, t.header.kernel);
     std::cout << fmt::format("  machine {}\n  initial knobs {}\n", t.header.machine.dump(),
@@ -57,13 +78,13 @@ int Info(const TraceArgs& a) {
 
 int Validate(const TraceArgs& a) {
   try {
-    traces::Trace t = traces::ReadTraceFile(a.file);
+    traces::Trace t = ReadTrace(a.file);
     try {
       traces::TraceWorkload(t);
     } catch (const traces::TraceError& e) {
-      throw traces::TraceError{a.file + ": " + e.message};
+      throw traces::TraceError{InputName(a.file) + ": " + e.message};
     }
-    std::cout << fmt::format("{}: valid trace, {} ops\n", a.file, t.ops.size());
+    std::cout << fmt::format("{}: valid trace, {} ops\n", InputName(a.file), t.ops.size());
     return 0;
   } catch (const traces::TraceError& e) {
     std::cerr << e.message << "\n";
@@ -81,16 +102,15 @@ int Convert(const TraceArgs& a) {
     std::cerr << fmt::format("--to {}: expected jsonl or binary\n", a.to);
     return 2;
   }
-  if (std::filesystem::exists(a.out) && !a.force) {
-    std::cerr << fmt::format("{}: already exists; pass --force to overwrite it\n", a.out);
-    return 2;
-  }
+  if (!CheckOutputs({a.out}, a.force)) return 2;
   try {
     traces::Encoding from;
-    traces::Trace t = traces::ReadTraceFile(a.file, &from);
-    traces::WriteTraceFile(a.out, t, to);
-    std::cout << fmt::format("{} ({}) -> {} ({}): {} ops\n", a.file, EncodingName(from), a.out,
-                             EncodingName(to), t.ops.size());
+    traces::Trace t = ReadTrace(a.file, &from);
+    if (!WriteOutput(a.out, traces::Encode(t, to))) return 2;
+    // On stderr when the trace itself takes stdout.
+    (a.out == kStdio ? std::cerr : std::cout)
+        << fmt::format("{} ({}) -> {} ({}): {} ops\n", InputName(a.file), EncodingName(from),
+                       a.out, EncodingName(to), t.ops.size());
     return 0;
   } catch (const traces::TraceError& e) {
     std::cerr << e.message << "\n";
@@ -115,10 +135,10 @@ double OpsPerSecond(size_t ops, double seconds, F once) {
 
 int Bench(const TraceArgs& a) {
   try {
-    traces::Trace t = traces::ReadTraceFile(a.file);
-    if (t.ops.empty()) throw traces::TraceError{a.file + ": no ops to measure"};
+    traces::Trace t = ReadTrace(a.file);
+    if (t.ops.empty()) throw traces::TraceError{InputName(a.file) + ": no ops to measure"};
     std::cout << fmt::format("{}: {} ops, {} pages written; in-memory encode/decode, {} s each\n",
-                             a.file, t.ops.size(), traces::PagesWritten(t), a.seconds);
+                             InputName(a.file), t.ops.size(), traces::PagesWritten(t), a.seconds);
     std::cout << fmt::format("  {:<8} {:>12} {:>14} {:>14} {:>10} {:>11} {:>10}\n", "encoding",
                              "bytes", "write ops/s", "read ops/s", "bytes/op", "write MB/s",
                              "read MB/s");
@@ -147,26 +167,26 @@ RegisterCommand reg{{"trace", "Inspect, validate or convert a trace (exit 2 on a
                        auto a = std::make_shared<TraceArgs>();
                        sub->require_subcommand(1);
                        auto* info = sub->add_subcommand("info", "summarise a trace");
-                       info->add_option("trace", a->file)->required();
+                       info->add_option("trace", a->file, "the trace ('-': stdin)")->required();
                        auto* val = sub->add_subcommand(
                            "validate", "check a trace's encoding and that it can be replayed");
-                       val->add_option("trace", a->file)->required();
+                       val->add_option("trace", a->file, "the trace ('-': stdin)")->required();
                        auto* conv = sub->add_subcommand(
                            "convert", "re-encode a trace losslessly (input detected from content)");
-                       conv->add_option("trace", a->file)->required();
-                       conv->add_option("--out,-o", a->out, "the output trace")->required();
+                       conv->add_option("trace", a->file, "the trace ('-': stdin)")->required();
+                       AddOutputOption(conv, "--out,-o", &a->out, "the output trace")->required();
                        conv->add_option("--to", a->to,
                                         "jsonl or binary (default: binary when --out ends in "
                                         ".ksmt)");
-                       conv->add_flag("--force", a->force, "overwrite the output file");
+                       AddForceFlag(conv, &a->force);
                        auto* bench = sub->add_subcommand(
                            "bench",
                            "measure write/read ops per second and bytes per op of "
                            "both encodings on a trace");
-                       bench->add_option("trace", a->file)->required();
+                       bench->add_option("trace", a->file, "the trace ('-': stdin)")->required();
                        bench->add_option("--seconds", a->seconds, "time per measurement")
                            ->capture_default_str()
-                           ->check(CLI::PositiveNumber);
+                           ->check(NumberIn(0.001));
                        return [a, info, val, bench] {
                          if (info->parsed()) return Info(*a);
                          if (val->parsed()) return Validate(*a);

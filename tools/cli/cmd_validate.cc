@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tools/cli/command.h"
+#include "tools/cli/io.h"
 #include "workloads/parse.h"
 #include "workloads/workload.h"
 
@@ -16,7 +17,7 @@ namespace {
 
 std::function<int()> SetupValidate(CLI::App* sub) {
   auto files = std::make_shared<std::vector<std::string>>();
-  sub->add_option("FILE", *files, "workload files (JSON, format of WORKLOAD-FORMAT.md)")
+  sub->add_option("FILE", *files, "workload files (JSON, docs/WORKLOAD-FORMAT.md; '-': stdin)")
       ->required();
   sub->footer(
       "Checks each workload file without running it: JSON syntax (with line:column), "
@@ -30,11 +31,21 @@ std::function<int()> SetupValidate(CLI::App* sub) {
   return [files] {
     bool all_ok = true;
     for (const std::string& file : *files) {
-      workloads::ParseOutcome outcome = workloads::ParseWorkloadFile(file);
+      workloads::ParseOutcome outcome;
+      if (file == kStdio) {
+        std::string text;
+        if (!ReadInput(file, &text)) {
+          all_ok = false;
+          continue;
+        }
+        outcome = workloads::ParseWorkloadText(text, kStdinName);
+      } else {
+        outcome = workloads::ParseWorkloadFile(file);
+      }
       if (outcome.ok()) {
         uint64_t written = workloads::NestedSize(*outcome.workload);
         uint64_t flat = workloads::FlattenedSize(*outcome.workload);
-        fmt::print("{}: ok ({} step{}, {} after repeat)\n", file, written, written == 1 ? "" : "s",
+        fmt::print("{}: ok ({} step{}, {} after repeat)\n", InputName(file), written, written == 1 ? "" : "s",
                    flat);
         continue;
       }

@@ -10,8 +10,8 @@ namespace ksmsim::tools {
 
 inline void AddGenFeaturesOption(CLI::App* sub, std::string* features) {
   sub->add_option("--features", *features,
-                  "what the workloads may use: all, classic (the generator of the first "
-                  "campaigns), or a list of locked,fork,migrate,swap,pin,hotplug,batches,"
+                  "what the workloads may use: all, classic (locked,fork,migrate,swap: the "
+                  "first generator), or a list of locked,fork,migrate,swap,pin,hotplug,batches,"
                   "deepfork,zero,swapin,knobs (presets may be combined with names)")
       ->check(CLI::Validator(
           [](std::string& v) {

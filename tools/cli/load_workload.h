@@ -15,9 +15,11 @@ namespace ksmsim::tools {
 // a usage error).
 inline constexpr int kExitInvalidInput = 2;
 
-// The workload in `file`; on a problem, one line per problem and the closing line go to
-// `err` and the result is empty: return kExitInvalidInput.
+// The workload in `file` ("-": stdin, named <stdin> in messages); on a problem, one line per
+// problem and the closing line go to `err` and the result is empty: return
+// kExitInvalidInput. With `source`, the file's text is kept there too.
 std::optional<workloads::Workload> LoadWorkloadOrReport(const std::string& file,
-                                                        std::ostream& err = std::cerr);
+                                                        std::ostream& err = std::cerr,
+                                                        std::string* source = nullptr);
 
 }  // namespace ksmsim::tools

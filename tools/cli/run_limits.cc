@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "fmt/format.h"
+#include "tools/cli/cli_checks.h"
 #include "workloads/budget.h"
 
 namespace ksmsim::tools {
@@ -12,11 +13,14 @@ namespace ksmsim::tools {
 void RunLimits::AddOptions(CLI::App* sub, bool work_limits) {
   sub->add_option("--max-memory", max_memory_mib,
                   "host memory the run may need, in MiB (default: MemAvailable); a workload "
-                  "estimated to need more stops before it starts, exit 3");
+                  "estimated to need more stops before it starts, exit 3")
+      ->check(UnsignedIn(0));
   if (!work_limits) return;
   sub->add_option("--max-steps", max_steps,
-                  "stop before flattened step N (repeat expanded), exit 3");
-  sub->add_option("--max-batches", max_batches, "stop once ksmd has run N batches, exit 3");
+                  "stop before flattened step N (repeat expanded), exit 3")
+      ->check(UnsignedIn(0));
+  sub->add_option("--max-batches", max_batches, "stop once ksmd has run N batches, exit 3")
+      ->check(UnsignedIn(0));
   sub->add_flag("--progress,!--no-progress", progress,
                 "show (or never show) a progress line on stderr; default: when stderr is a "
                 "terminal and the run takes more than 2 s");
@@ -38,7 +42,7 @@ void RunLimits::Install(workloads::DriverOptions& opt, workloads::Driver* const*
   start_ = last_ = step_start_ = std::chrono::steady_clock::now();
   opt.max_steps = max_steps;
   opt.max_batches = max_batches;
-  if (!quiet || progress.value_or(false)) {
+  {  // warnings go to stderr, also under --quiet
     opt.on_notice = [this](const std::string& text) {
       if (shown_ && tty_) std::cerr << "\r\033[K";
       std::cerr << "note: " << text << "\n";

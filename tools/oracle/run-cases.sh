@@ -49,7 +49,7 @@ for w in "${cases[@]}"; do
   name="$(basename "$w")"
   if [ $save -eq 1 ]; then
     start=$(date +%s)
-    "$ksmsim" oracle "$w" --out "$stored" --keep-console "$tmp/console.log"
+    "$ksmsim" oracle "$w" --out "$stored" --keep-console "$tmp/console.log" --force
     rc=$?
     echo "run-cases: $name: oracle exit $rc, $(( $(date +%s) - start )) s -> $stored"
     [ $rc -ge 2 ] && status=2

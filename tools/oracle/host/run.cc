@@ -198,7 +198,10 @@ int RunOracle(const OracleOptions& o) {
     problem = run.error;
     rc = kOracleCannotRun;
   }
-  if (!o.keep_console.empty()) {
+  if (o.keep_console == "-") {
+    std::ifstream console(vm.console_path, std::ios::binary);
+    std::cout << console.rdbuf() << std::flush;
+  } else if (!o.keep_console.empty()) {
     std::error_code ec;
     std::filesystem::copy_file(vm.console_path, o.keep_console,
                                std::filesystem::copy_options::overwrite_existing, ec);
@@ -214,7 +217,7 @@ int RunOracle(const OracleOptions& o) {
   }
   if (rc != 2 || !doc["results"].empty()) {
     std::string out = doc.dump(2) + "\n";
-    if (o.out.empty()) {
+    if (o.out.empty() || o.out == "-") {
       std::cout << out;
     } else {
       std::ofstream(o.out) << out;
