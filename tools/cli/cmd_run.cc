@@ -10,6 +10,9 @@
 #include "fmt/format.h"
 #include "tools/cli/command.h"
 #include "tools/cli/load_workload.h"
+#include "tools/teach/event_filter.h"
+#include "tools/teach/event_log.h"
+#include "tools/teach/perfetto.h"
 #include "tools/teach/timeline.h"
 #include "tools/teach/trees.h"
 #include "tools/cli/run_limits.h"
@@ -23,6 +26,8 @@ struct RunArgs {
   std::string file;
   std::string out;
   std::string events;
+  std::vector<std::string> events_filter;
+  std::string perfetto;
   bool check = false;
   bool quiet = false;
   bool force = false;
@@ -54,42 +59,70 @@ void PrintSummary(const nlohmann::ordered_json& doc, const std::string& file) {
                                       : "  FAILED\n");
 }
 
+// Opens an output file for writing: "-" is stdout; an existing file is refused without
+// --force (exit 2 and a message). Returns the stream, or null after the message.
+// (One small function, to be replaced by tools/cli's shared output helper.)
+std::ostream* OpenOutput(const std::string& path, bool force, std::ofstream& file) {
+  if (path == "-") return &std::cout;
+  if (std::filesystem::exists(path) && !force) {
+    std::cerr << fmt::format("{}: already exists; pass --force to overwrite it\n", path);
+    return nullptr;
+  }
+  file.open(path);
+  if (!file) {
+    std::cerr << fmt::format("{}: cannot open for writing\n", path);
+    return nullptr;
+  }
+  return &file;
+}
+
 int Run(const RunArgs& a) {
   std::optional<workloads::Workload> loaded = LoadWorkloadOrReport(a.file);
   if (!loaded) return kExitInvalidInput;
   workloads::Workload w = *loaded;
   if (a.seed) w.seed = *a.seed;
   if (!a.limits.CheckBudget(w, a.file)) return kExitCannotRun;
-  for (const std::string& path : {a.out, a.events, a.timeline, a.record}) {
-    if (!path.empty() && std::filesystem::exists(path) && !a.force) {
+  if (a.events == "-" && a.perfetto == "-") {
+    std::cerr << "--events and --perfetto cannot both write to stdout (-)\n";
+    return 2;
+  }
+  std::string filter_error;
+  std::optional<teach::EventFilter> filter =
+      teach::EventFilter::Parse(a.events_filter, &filter_error);
+  if (!filter) {
+    std::cerr << fmt::format("--events-filter {}\n", filter_error);
+    return 2;
+  }
+  if (!filter->empty() && a.events.empty()) {
+    std::cerr << "--events-filter selects lines of the event log: give --events FILE too\n";
+    return 2;
+  }
+  for (const std::string& path : {a.out, a.events, a.timeline, a.record, a.perfetto}) {
+    if (!path.empty() && path != "-" && std::filesystem::exists(path) && !a.force) {
       std::cerr << fmt::format("{}: already exists; pass --force to overwrite it\n", path);
       return 2;
     }
   }
-  std::ofstream events;
   workloads::DriverOptions opt;
   opt.check = a.check;
+  workloads::Driver* dp = nullptr;
+  std::ofstream events_file;
   if (!a.events.empty()) {
-    events.open(a.events);
-    if (!events) {
-      std::cerr << fmt::format("{}: cannot open for writing\n", a.events);
-      return 2;
-    }
-    opt.on_event = [&events](const ksm::KsmEvent& e, uint64_t t) {
-      nlohmann::ordered_json j;
-      j["time_ns"] = t;
-      j["event"] = std::string(e.name);
-      j["seq"] = e.seq;
-      if (e.mm) j["mm"] = e.mm->name;
-      if (e.mm) j["addr"] = fmt::format("{:#x}", e.addr);
-      if (e.pfn >= 0) j["pfn"] = e.pfn;
-      if (e.other_pfn >= 0) j["kpfn"] = e.other_pfn;
-      if (e.name == "ksm_merge_one_page") j["err"] = e.err;
-      if (e.name == "ksm_start_scan" || e.name == "ksm_stop_scan") j["rmap_num"] = e.rmap_num;
-      events << j.dump() << "\n";
+    std::ostream* events = OpenOutput(a.events, a.force, events_file);
+    if (!events) return 2;
+    opt.on_event = [events, &filter, &dp](const ksm::KsmEvent& e, uint64_t t) {
+      teach::EventView v = teach::ViewEvent(*dp, e, t);
+      if (filter->Matches(v)) *events << teach::EventLine(*dp, v);
     };
   }
-  workloads::Driver* dp = nullptr;
+  std::ofstream perfetto_file;
+  std::optional<teach::PerfettoTrace> perfetto;
+  if (!a.perfetto.empty()) {
+    std::ostream* out = OpenOutput(a.perfetto, a.force, perfetto_file);
+    if (!out) return 2;
+    perfetto.emplace(*out);
+    perfetto->Install(opt);
+  }
   RunLimits limits = a.limits;
   limits.quiet = a.quiet;
   teach::TimelineSampler sampler(a.timeline_ms * 1000000);
@@ -126,7 +159,17 @@ int Run(const RunArgs& a) {
   workloads::Driver driver(w, opt);
   dp = &driver;
   if (recorder) recorder->Bind(&driver);
+  if (perfetto) perfetto->Bind(&driver);
   nlohmann::ordered_json doc = driver.Run();
+  if (perfetto) perfetto->Finish();
+  if (perfetto_file.is_open() && !perfetto_file) {
+    std::cerr << fmt::format("{}: cannot write the timeline\n", a.perfetto);
+    return 2;
+  }
+  if (events_file.is_open() && !events_file.flush()) {
+    std::cerr << fmt::format("{}: cannot write the event log\n", a.events);
+    return 2;
+  }
   if (recorder) {
     try {
       bool binary = a.record.size() >= 5 && a.record.substr(a.record.size() - 5) == ".ksmt";
@@ -155,7 +198,8 @@ int Run(const RunArgs& a) {
       return 2;
     }
   }
-  if (!a.quiet) PrintSummary(doc, a.file);
+  // The summary goes to stdout unless an output took it ("-").
+  if (!a.quiet && a.events != "-" && a.perfetto != "-") PrintSummary(doc, a.file);
   return driver.exit_status();
 }
 
@@ -170,7 +214,24 @@ RegisterCommand reg{{"run",
                            ->required();
                        sub->add_option("--out,-o", a->out, "write the result document here");
                        sub->add_option("--events", a->events,
-                                       "write the KSM event log (JSON Lines, tracepoint names)");
+                                       "write the KSM event log (JSON Lines, tracepoint names; "
+                                       "- for stdout): every line has time_ns, event, seq; "
+                                       "ksmd's events their pass (1 = the first); decisions "
+                                       "func, what, mm, addr, page, pfn (docs/EVENTS.md)");
+                       sub->add_option(
+                           "--events-filter", a->events_filter,
+                           "keep only the event lines that match every term: "
+                           "event=NAME,... func=NAME,... what=CODE,... proc=NAME,... "
+                           "page=[PROC:]REGION[[A..B]],... pass=A..B,... (terms separated by "
+                           "spaces or given as several options; commas separate alternatives; "
+                           "e.g. --events-filter 'what=merged_two,merged_ksm page=child:heap[0..63] "
+                           "pass=2..')");
+                       sub->add_option("--perfetto", a->perfetto,
+                                       "write the run as a timeline in the Trace Event Format "
+                                       "(JSON; opens in ui.perfetto.dev and chrome://tracing; - "
+                                       "for stdout): ksmd's passes and batches, each process's "
+                                       "merges, COW breaks, swap-ins and migrations, the "
+                                       "counters; in simulated time");
                        sub->add_flag("--check", a->check,
                                      "run the invariant checker after every step");
                        sub->add_option("--seed", a->seed, "override the workload's seed");
@@ -190,7 +251,9 @@ RegisterCommand reg{{"run",
                        sub->add_option("--record", a->record,
                                        "record the run as a trace (docs/TRACE-FORMAT.md): "
                                        "binary when the name ends in .ksmt, else JSON Lines");
-                       sub->add_flag("--force", a->force, "overwrite existing output files");
+                       sub->add_flag("--force", a->force,
+                                     "overwrite existing output files (- writes to stdout, and "
+                                     "then no summary is printed)");
                        a->limits.AddOptions(sub, /*work_limits=*/true);
                        return [a] { return Run(*a); };
                      }}};
