@@ -116,7 +116,7 @@ TEST(EventsE2eTest, FilterKeepsWhatItSays) {
   auto all = dir / "all.jsonl", some = dir / "some.jsonl";
   ASSERT_EQ(RunKsmsim("run -q '" + w + "' --events '" + all.string() + "'").status, 0);
   RunResult r = RunKsmsim("run -q '" + w + "' --events '" + some.string() +
-                          "' --events-filter 'what=merged_two,merged_ksm page=child:heap[500..599]' "
+                          "' --events-filter 'what=merged_two,merged_ksm page=child:heap[760..799]' "
                           "--events-filter pass=3..");
   ASSERT_EQ(r.status, 0) << r.output;
   size_t expected = 0;
@@ -126,7 +126,7 @@ TEST(EventsE2eTest, FilterKeepsWhatItSays) {
     std::string page = j["page"];
     if (page.rfind("child:heap[", 0) != 0) continue;
     int index = std::stoi(page.substr(11));
-    if (index >= 500 && index <= 599) ++expected;
+    if (index >= 760 && index <= 799) ++expected;
   }
   std::vector<json> kept = ReadLines(some);
   EXPECT_GT(expected, 0u);

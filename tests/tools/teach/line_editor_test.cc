@@ -29,7 +29,7 @@ TEST(LineEditorTest, ArrowsMoveTheCursorAndTypingInserts) {
   // "sep" then Left Left, insert "t", End, " 2", Enter: "step 2".
   EXPECT_EQ(Type(ed, "sep\x1b[D\x1b[Dt\x1b[F 2\r"), "step 2");
   // Home (ESC O H) and Ctrl-E, Backspace, Delete (ESC [ 3 ~).
-  EXPECT_EQ(Type(ed, "xbatch\x1bOH\x1b[3~\x05\x7f\x7fch\n"), "batch");
+  EXPECT_EQ(Type(ed, "xbatch\x1bOH\x1b[3~\x05\x7f\x7f" "ch\n"), "batch");
   // Ctrl-A, Ctrl-K kills to the end; Ctrl-U kills to the start; Ctrl-W the word before.
   EXPECT_EQ(Type(ed, "page 3\x01\x0bwhere\r"), "where");
   EXPECT_EQ(Type(ed, "junk\x15trees\r"), "trees");
@@ -43,9 +43,11 @@ TEST(LineEditorTest, UpAndDownWalkTheHistory) {
   EXPECT_EQ(Type(ed, "counters\r"), "counters");  // a repeat is kept once
   EXPECT_EQ(ed.history().size(), 2u);
   // Up recalls the last line, Up again the one before; Down comes back.
-  EXPECT_EQ(Type(ed, "\x1b[A\r"), "counters");
-  EXPECT_EQ(Type(ed, "\x1b[A\x1b[A\r"), "step 2");
   EXPECT_EQ(Type(ed, "\x1b[A\x1b[A\x1b[B\r"), "counters");
+  EXPECT_EQ(Type(ed, "\x1b[A\r"), "counters");
+  EXPECT_EQ(ed.history().size(), 2u);
+  EXPECT_EQ(Type(ed, "\x1b[A\x1b[A\r"), "step 2");  // a recalled line is a new entry
+  EXPECT_EQ(ed.history().size(), 3u);
   // What was being typed comes back below the newest entry; Up at the oldest stays.
   EXPECT_EQ(Type(ed, "wh\x1b[A\x1b[Bere\r"), "where");
   EXPECT_EQ(Type(ed, "\x1b[A\x1b[A\x1b[A\x1b[A\x1b[A\r"), "step 2");
