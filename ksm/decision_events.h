@@ -1,8 +1,9 @@
 // How each decision of the port (ksm/ksm_decision.h) becomes a "ksmsim_decision" event:
 // the fields each one carries. Every decision names the page cmp_and_merge_page is deciding
-// about (mm, addr, pfn: traced_, set by trace_scan), whatever else it is about. Inline, and each tests tracing() before building anything,
-// so that the port's per-page paths pay one test when no event sink is set. Included by
-// the port's files that decide (ksm_scan.cc, ksm_tree.cc) and nowhere else.
+// about (mm, addr, pfn: traced_, set by trace_scan), whatever else it is about. Inline, and each
+// tests tracing() before building anything, so that the port's per-page paths pay one test when no
+// event sink is set. Included by the port's files that decide (ksm_scan.cc, ksm_tree.cc) and
+// nowhere else.
 #pragma once
 
 #include "ksm/ksm.h"

@@ -45,10 +45,10 @@ struct PageEvent {
   Kind kind = Kind::kCowKsm;
   const Mm* mm = nullptr;
   uint64_t addr = 0;
-  Pfn pfn = 0;              // the page before (COW, migration), or the page mapped (swap-in)
-  Pfn new_pfn = 0;          // the copy (COW) or the new frame (migration)
-  int nid = -1;             // migration: the node moved to
-  bool swap_read = false;   // swap-in: read from the device (pswpin), not the swapcache
+  Pfn pfn = 0;             // the page before (COW, migration), or the page mapped (swap-in)
+  Pfn new_pfn = 0;         // the copy (COW) or the new frame (migration)
+  int nid = -1;            // migration: the node moved to
+  bool swap_read = false;  // swap-in: read from the device (pswpin), not the swapcache
 };
 
 // handle_mm_fault() flags and results (the subset used).

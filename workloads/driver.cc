@@ -121,8 +121,7 @@ bool Driver::WithinBatchLimit(const FlatStep& fs) {
   return false;
 }
 
-std::optional<Driver::PageLocation> Driver::LocateAddress(const mmu::Mm* mm,
-                                                          uint64_t addr) const {
+std::optional<Driver::PageLocation> Driver::LocateAddress(const mmu::Mm* mm, uint64_t addr) const {
   if (!mm) return std::nullopt;
   for (const auto& [pname, p] : procs_) {
     if (p.mm != mm) continue;

@@ -89,8 +89,8 @@ TEST(EventsE2eTest, EveryLineOfEveryWorkloadCarriesItsFields) {
     }
   }
   // The workloads reach every kind of event but ksm_remove_rmap_item's rarer cousins.
-  for (const char* ev : {"ksmsim_decision", "ksm_merge_one_page", "ksmsim_cow_ksm",
-                         "ksmsim_swapin", "ksmsim_migrate", "ksm_start_scan"})
+  for (const char* ev : {"ksmsim_decision", "ksm_merge_one_page", "ksmsim_cow_ksm", "ksmsim_swapin",
+                         "ksmsim_migrate", "ksm_start_scan"})
     EXPECT_TRUE(seen.count(ev)) << ev;
   EXPECT_GT(lines, 100000u);
   std::filesystem::remove_all(dir);
@@ -115,9 +115,10 @@ TEST(EventsE2eTest, FilterKeepsWhatItSays) {
   const std::string w = kSrc + "/workloads/examples/fork_and_diverge.json";
   auto all = dir / "all.jsonl", some = dir / "some.jsonl";
   ASSERT_EQ(RunKsmsim("run -q '" + w + "' --events '" + all.string() + "'").status, 0);
-  RunResult r = RunKsmsim("run -q '" + w + "' --events '" + some.string() +
-                          "' --events-filter 'what=merged_two,merged_ksm page=child:heap[760..799]' "
-                          "--events-filter pass=3..");
+  RunResult r =
+      RunKsmsim("run -q '" + w + "' --events '" + some.string() +
+                "' --events-filter 'what=merged_two,merged_ksm page=child:heap[760..799]' "
+                "--events-filter pass=3..");
   ASSERT_EQ(r.status, 0) << r.output;
   size_t expected = 0;
   for (const json& j : ReadLines(all)) {
@@ -176,8 +177,7 @@ TEST(EventsE2eTest, PerfettoFileHasTheTracksAndCountsOfTheRun) {
       if (e["name"] == "merge") ++merges;
       if (e["name"] == "cow break") ++cows;
     } else if (ph == "C") {
-      last_counter[processes[e["pid"]] + "/" + e["name"].get<std::string>()] =
-          e["args"]["value"];
+      last_counter[processes[e["pid"]] + "/" + e["name"].get<std::string>()] = e["args"]["value"];
     } else {
       FAIL() << "unexpected phase " << e;
     }

@@ -111,7 +111,8 @@ TEST(StepE2eTest, EventStopsAtTheFirstMerge) {
   // 2, a:heap[0] enters the unstable tree and a:heap[1], identical, merges with it:
   // try_to_merge_two_pages first makes a:heap[1]'s page a KSM page (no kpfn yet).
   EXPECT_TRUE(Has(st.output, "stop: event ksm_merge_one_page a:heap[1] pfn ")) << st.output;
-  EXPECT_TRUE(Has(st.output, "in step 9 (wait full_scans 3), ksmd in pass 2 (full_scans 1), batch 2\n"))
+  EXPECT_TRUE(
+      Has(st.output, "in step 9 (wait full_scans 3), ksmd in pass 2 (full_scans 1), batch 2\n"))
       << st.output;
   EXPECT_TRUE(Has(st.output, "ksm.full_scans 1\n")) << st.output;
   EXPECT_TRUE(Has(st.output, "ksm.pages_shared 0\n")) << st.output;
@@ -126,7 +127,8 @@ TEST(StepE2eTest, PageAndBatchStops) {
   EXPECT_TRUE(Has(st.output, "stop: ksmd scans a:heap[0] (pfn ")) << st.output;
   EXPECT_TRUE(Has(st.output, "stop: ksmd scans a:heap[2] (pfn ")) << st.output;
   // The first page stop is inside batch 1, the batch stop is the start of batch 2.
-  EXPECT_TRUE(Has(st.output, "in step 9 (wait full_scans 3), ksmd in pass 1 (full_scans 0), batch 1\n"))
+  EXPECT_TRUE(
+      Has(st.output, "in step 9 (wait full_scans 3), ksmd in pass 1 (full_scans 0), batch 1\n"))
       << st.output;
   EXPECT_TRUE(Has(st.output, "stop: ksmd batch 2 starts: ksm_do_scan(10000)\n")) << st.output;
   EXPECT_TRUE(Has(st.output, "ksmd before pass 2 (full_scans 1), batch 2\n")) << st.output;
@@ -191,7 +193,8 @@ TEST(StepE2eTest, EndOfInputQuitsCleanly) {
   EXPECT_EQ(st.output,
             "ksmsim step: 11 steps; type help for the commands\n"
             "stop: before step 0 (spawn a)\n"
-            "  at: time 0.000000 ms, before step 0 (spawn a), ksmd before pass 1 (full_scans 0), batch 0\n");
+            "  at: time 0.000000 ms, before step 0 (spawn a), ksmd before pass 1 (full_scans 0), "
+            "batch 0\n");
   // After the end, run commands say so and the session stays usable.
   RunResult end = Step("f\ns\nc\n");
   ASSERT_EQ(end.status, 0) << end.output;
@@ -257,16 +260,16 @@ TEST(StepE2eTest, BreakPageStopsWhereKsmdScansThatPage) {
   ASSERT_EQ(st.status, 0) << st.output;
   EXPECT_TRUE(Has(st.output, "breakpoint 1: stop when ksmd scans b:heap[7]\n")) << st.output;
   // Once per pass: passes 1 and 2.
-  EXPECT_TRUE(Has(st.output,
-                  "stop: breakpoint 1 (page b:heap[7]): ksmd scans b:heap[7] (pfn "))
+  EXPECT_TRUE(Has(st.output, "stop: breakpoint 1 (page b:heap[7]): ksmd scans b:heap[7] (pfn "))
       << st.output;
   EXPECT_TRUE(Has(st.output, "ksmd in pass 1 (full_scans 0), batch 1\n")) << st.output;
   EXPECT_TRUE(Has(st.output, "ksmd in pass 2 (full_scans 1), batch 2\n")) << st.output;
   EXPECT_TRUE(Has(st.output, "1  break page b:heap[7]\n")) << st.output;
   EXPECT_TRUE(Has(st.output, "deleted breakpoint 1\nno breakpoints or watches\n")) << st.output;
   // Names are checked against the workload; finish runs past breakpoints.
-  RunResult bad = Step("break page c:heap[1]\nbreak page a:stack[1]\nbreak page a:heap[5000]\n"
-                       "break page a:heap\nbreak page a:heap[0]\nfinish\n");
+  RunResult bad = Step(
+      "break page c:heap[1]\nbreak page a:stack[1]\nbreak page a:heap[5000]\n"
+      "break page a:heap\nbreak page a:heap[0]\nfinish\n");
   EXPECT_TRUE(Has(bad.output, "error: no process 'c' in the workload (processes: a, b)"))
       << bad.output;
   EXPECT_TRUE(Has(bad.output, "error: no region 'stack' in the workload")) << bad.output;

@@ -10,12 +10,12 @@
 #include "fmt/format.h"
 #include "tools/cli/command.h"
 #include "tools/cli/load_workload.h"
+#include "tools/cli/run_limits.h"
 #include "tools/teach/event_filter.h"
 #include "tools/teach/event_log.h"
 #include "tools/teach/perfetto.h"
 #include "tools/teach/timeline.h"
 #include "tools/teach/trees.h"
-#include "tools/cli/run_limits.h"
 #include "traces/replay.h"
 #include "workloads/driver.h"
 
@@ -224,7 +224,8 @@ RegisterCommand reg{{"run",
                            "event=NAME,... func=NAME,... what=CODE,... proc=NAME,... "
                            "page=[PROC:]REGION[[A..B]],... pass=A..B,... (terms separated by "
                            "spaces or given as several options; commas separate alternatives; "
-                           "e.g. --events-filter 'what=merged_two,merged_ksm page=child:heap[0..63] "
+                           "e.g. --events-filter 'what=merged_two,merged_ksm "
+                           "page=child:heap[0..63] "
                            "pass=2..')");
                        sub->add_option("--perfetto", a->perfetto,
                                        "write the run as a timeline in the Trace Event Format "

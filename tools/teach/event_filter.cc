@@ -84,22 +84,29 @@ std::optional<EventFilter> EventFilter::Parse(const std::vector<std::string>& sp
     for (std::string word; in >> word;) {
       size_t eq = word.find('=');
       if (eq == std::string::npos) {
-        *error = fmt::format("'{}': expected KEY=VALUE (event, func, what, proc, page, pass)",
-                             word);
+        *error =
+            fmt::format("'{}': expected KEY=VALUE (event, func, what, proc, page, pass)", word);
         return std::nullopt;
       }
       std::string key = word.substr(0, eq);
       Term t;
-      if (key == "event") t.key = Key::kEvent;
-      else if (key == "func") t.key = Key::kFunc;
-      else if (key == "what") t.key = Key::kWhat;
-      else if (key == "proc") t.key = Key::kProc;
-      else if (key == "page") t.key = Key::kPage;
-      else if (key == "pass") t.key = Key::kPass;
+      if (key == "event")
+        t.key = Key::kEvent;
+      else if (key == "func")
+        t.key = Key::kFunc;
+      else if (key == "what")
+        t.key = Key::kWhat;
+      else if (key == "proc")
+        t.key = Key::kProc;
+      else if (key == "page")
+        t.key = Key::kPage;
+      else if (key == "pass")
+        t.key = Key::kPass;
       else {
-        *error = fmt::format("'{}': unknown key '{}'; the keys are event, func, what, proc, "
-                             "page and pass",
-                             word, key);
+        *error = fmt::format(
+            "'{}': unknown key '{}'; the keys are event, func, what, proc, "
+            "page and pass",
+            word, key);
         return std::nullopt;
       }
       for (const std::string& value : Split(word.substr(eq + 1), ',')) {
@@ -110,12 +117,11 @@ std::optional<EventFilter> EventFilter::Parse(const std::vector<std::string>& sp
         switch (t.key) {
           case Key::kEvent:
             if (std::find_if(std::begin(kEventNames), std::end(kEventNames),
-                             [&](const char* n) { return value == n; }) ==
-                std::end(kEventNames)) {
+                             [&](const char* n) { return value == n; }) == std::end(kEventNames)) {
               std::string names;
               for (const char* n : kEventNames) names += std::string(" ") + n;
-              *error = fmt::format("'{}': unknown event '{}'; the events are:{}", word, value,
-                                   names);
+              *error =
+                  fmt::format("'{}': unknown event '{}'; the events are:{}", word, value, names);
               return std::nullopt;
             }
             t.names.push_back(value);
@@ -129,7 +135,9 @@ std::optional<EventFilter> EventFilter::Parse(const std::vector<std::string>& sp
             }
             t.names.push_back(value);
             break;
-          case Key::kProc: t.names.push_back(value); break;
+          case Key::kProc:
+            t.names.push_back(value);
+            break;
           case Key::kPage: {
             auto p = ParsePageSelector(value, error);
             if (!p) {
@@ -142,9 +150,10 @@ std::optional<EventFilter> EventFilter::Parse(const std::vector<std::string>& sp
           case Key::kPass: {
             auto r = ParseRange(value);
             if (!r || r->first == 0) {
-              *error = fmt::format("'{}': expected a pass or a range A..B of passes (the first "
-                                   "pass is 1)",
-                                   word);
+              *error = fmt::format(
+                  "'{}': expected a pass or a range A..B of passes (the first "
+                  "pass is 1)",
+                  word);
               return std::nullopt;
             }
             t.passes.push_back(*r);
@@ -164,10 +173,14 @@ bool EventFilter::Holds(const Term& t, const EventView& v) const {
     return std::find(t.names.begin(), t.names.end(), s) != t.names.end();
   };
   switch (t.key) {
-    case Key::kEvent: return any_name(e.name);
-    case Key::kFunc: return e.name == ksm::kDecisionEvent && any_name(e.func);
-    case Key::kWhat: return e.name == ksm::kDecisionEvent && any_name(e.what);
-    case Key::kProc: return e.mm && any_name(e.mm->name);
+    case Key::kEvent:
+      return any_name(e.name);
+    case Key::kFunc:
+      return e.name == ksm::kDecisionEvent && any_name(e.func);
+    case Key::kWhat:
+      return e.name == ksm::kDecisionEvent && any_name(e.what);
+    case Key::kProc:
+      return e.mm && any_name(e.mm->name);
     case Key::kPage:
       return v.page && std::any_of(t.pages.begin(), t.pages.end(),
                                    [&](const PageSelector& p) { return p.Matches(*v.page); });

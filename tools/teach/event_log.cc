@@ -20,11 +20,21 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20)
           out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
@@ -46,8 +56,10 @@ bool CarriesErr(const ksm::KsmEvent& e) {
     case Decision::kZeroMerged:
     case Decision::kZeroFailed:
     case Decision::kKernelZeroMerged:
-    case Decision::kKernelZeroFailed: return true;
-    default: return false;
+    case Decision::kKernelZeroFailed:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -81,8 +93,8 @@ std::string EventLine(const workloads::Driver& d, const EventView& v) {
       out += fmt::format(",\"addr\":\"{:#x}\"", e.addr);
       if (v.page) {
         Key(out, "page");
-        AppendJsonString(out, fmt::format("{}:{}[{}]", *v.page->proc, *v.page->region,
-                                          v.page->index));
+        AppendJsonString(out,
+                         fmt::format("{}:{}[{}]", *v.page->proc, *v.page->region, v.page->index));
       }
     }
   }

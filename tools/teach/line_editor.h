@@ -56,7 +56,6 @@ class LineEditor {
 // terminal in raw mode for the time of the line; otherwise a plain getline from `in`, the
 // prompt written only when `prompt_plain`. nullopt at the end of the input.
 std::optional<std::string> ReadLine(std::istream& in, int in_fd, std::ostream& out,
-                                    std::string_view prompt, LineEditor* editor,
-                                    bool prompt_plain);
+                                    std::string_view prompt, LineEditor* editor, bool prompt_plain);
 
 }  // namespace ksmsim::tools::teach

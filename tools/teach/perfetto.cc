@@ -68,9 +68,10 @@ uint64_t PerfettoTrace::ProcessPid(const mmu::Mm* mm) {
   if (pids_.insert(pid).second) {
     Metadata(pid, std::nullopt, "process_name", mm->name);
     Metadata(pid, pid, "thread_name", mm->name);
-    Emit(fmt::format("{{\"ph\":\"M\",\"pid\":{},\"name\":\"process_sort_index\",\"args\":"
-                     "{{\"sort_index\":{}}}}}",
-                     pid, pid));
+    Emit(
+        fmt::format("{{\"ph\":\"M\",\"pid\":{},\"name\":\"process_sort_index\",\"args\":"
+                    "{{\"sort_index\":{}}}}}",
+                    pid, pid));
   }
   return pid;
 }
@@ -100,10 +101,10 @@ void PerfettoTrace::OnEvent(const ksm::KsmEvent& e, uint64_t t) {
     pass_seq_ = e.seq;
   } else if (e.name == "ksm_stop_scan") {
     uint64_t start = pass_start_.value_or(t);
-    Emit(fmt::format("{{\"ph\":\"X\",\"pid\":{},\"tid\":{},\"ts\":{},\"dur\":{},\"name\":\"pass "
-                     "{}\",\"cat\":\"pass\",\"args\":{{\"full_scans\":{},\"rmap_items\":{}}}}}",
-                     kKsmdPid, kPassTid, Us(start), Us(t - start), PassOf(e.seq), e.seq + 1,
-                     e.rmap_num));
+    Emit(fmt::format(
+        "{{\"ph\":\"X\",\"pid\":{},\"tid\":{},\"ts\":{},\"dur\":{},\"name\":\"pass "
+        "{}\",\"cat\":\"pass\",\"args\":{{\"full_scans\":{},\"rmap_items\":{}}}}}",
+        kKsmdPid, kPassTid, Us(start), Us(t - start), PassOf(e.seq), e.seq + 1, e.rmap_num));
     pass_start_.reset();
   } else if (e.name == "ksm_merge_one_page" && e.err == 0 && e.mm) {
     Instant(e, t, "merge");
@@ -127,9 +128,10 @@ void PerfettoTrace::AfterBatch(uint64_t start, uint64_t end) {
         "\"full_scans\":{}",
         w.pages, w.checksums, w.compares, w.merges, w.faults, d_->ksm().full_scans());
   }
-  Emit(fmt::format("{{\"ph\":\"X\",\"pid\":{},\"tid\":{},\"ts\":{},\"dur\":{},\"name\":\"batch "
-                   "{}\",\"cat\":\"batch\",\"args\":{{{}}}}}",
-                   kKsmdPid, kBatchTid, Us(start), Us(end - start), batch_, args));
+  Emit(
+      fmt::format("{{\"ph\":\"X\",\"pid\":{},\"tid\":{},\"ts\":{},\"dur\":{},\"name\":\"batch "
+                  "{}\",\"cat\":\"batch\",\"args\":{{{}}}}}",
+                  kKsmdPid, kBatchTid, Us(start), Us(end - start), batch_, args));
   SampleCounters(end);
 }
 
@@ -163,10 +165,10 @@ void PerfettoTrace::SampleCounters(uint64_t t) {
 
 void PerfettoTrace::Finish() {
   if (pass_start_) {
-    Emit(fmt::format("{{\"ph\":\"X\",\"pid\":{},\"tid\":{},\"ts\":{},\"dur\":{},\"name\":\"pass "
-                     "{} (unfinished)\",\"cat\":\"pass_unfinished\",\"args\":{{}}}}",
-                     kKsmdPid, kPassTid, Us(*pass_start_), Us(last_t_ - *pass_start_),
-                     PassOf(pass_seq_)));
+    Emit(fmt::format(
+        "{{\"ph\":\"X\",\"pid\":{},\"tid\":{},\"ts\":{},\"dur\":{},\"name\":\"pass "
+        "{} (unfinished)\",\"cat\":\"pass_unfinished\",\"args\":{{}}}}",
+        kKsmdPid, kPassTid, Us(*pass_start_), Us(last_t_ - *pass_start_), PassOf(pass_seq_)));
   }
   if (d_) SampleCounters(std::max(last_t_, d_->queue().now()));
   out_ << "\n]}\n";

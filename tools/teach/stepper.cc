@@ -102,8 +102,10 @@ void Stepper::OnEvent(const ksm::KsmEvent& e) {
       if (!hits.empty()) {
         std::string joined;
         for (const auto& h : hits) joined += (joined.empty() ? "" : ", ") + h;
-        if (reasons.empty()) reasons.push_back(joined + ": " + scanned);
-        else reasons.push_back(joined);
+        if (reasons.empty())
+          reasons.push_back(joined + ": " + scanned);
+        else
+          reasons.push_back(joined);
       }
     }
   }
@@ -268,8 +270,9 @@ std::string Stepper::Where() const {
   // One numbering everywhere (explain, events, Perfetto): pass 1 is the first pass, and
   // full_scans counts the passes finished.
   return fmt::format("  at: time {}, {}, ksmd {} pass {} (full_scans {}), batch {}",
-                     Ms(d_.ksmd().event_time(d_.queue().now())), step, k.scan_in_pass() ? "in" : "before",
-                     teach::PassOf(k.full_scans()), k.full_scans(), batch_);
+                     Ms(d_.ksmd().event_time(d_.queue().now())), step,
+                     k.scan_in_pass() ? "in" : "before", teach::PassOf(k.full_scans()),
+                     k.full_scans(), batch_);
 }
 
 std::string Stepper::StepText(uint64_t index) const {

@@ -1,9 +1,9 @@
 // The interactive stepper behind `ksmsim step`: pauses a running Driver at a workload
 // step, a ksmd batch, a scanned page, a KSM event, a breakpoint on a page or a watched
 // counter's change, and reads commands (counters, trees, DOT, where to stop next) until
-// told to go on; on a terminal with line editing and history (line_editor.h). It runs inside the driver's hooks
-// (DriverOptions::on_progress, before_batch, on_event), so the simulation is exactly the
-// one `ksmsim run` does.
+// told to go on; on a terminal with line editing and history (line_editor.h). It runs inside the
+// driver's hooks (DriverOptions::on_progress, before_batch, on_event), so the simulation is exactly
+// the one `ksmsim run` does.
 #pragma once
 
 #include <cstdint>

@@ -109,9 +109,10 @@ std::string StopPoints::Watch(workloads::Driver& d, const std::vector<std::strin
     for (auto it = c["ksm"].begin(); it != c["ksm"].end(); ++it) names += " " + it.key();
     for (auto it = c["vmstat"].begin(); it != c["vmstat"].end(); ++it)
       names += " vmstat." + it.key();
-    return fmt::format("error: no counter '{}'; the counters are:{} and "
-                       "procs.PROC.ksm_merging_pages, procs.PROC.ksm_rmap_items",
-                       args[0], names);
+    return fmt::format(
+        "error: no counter '{}'; the counters are:{} and "
+        "procs.PROC.ksm_merging_pages, procs.PROC.ksm_rmap_items",
+        args[0], names);
   }
   int id = next_id_++;
   std::optional<int64_t> now = Value(d, name);

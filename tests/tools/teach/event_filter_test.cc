@@ -22,8 +22,10 @@ TEST(EventFilterTest, TermsMustAllHoldAndValuesAreAlternatives) {
   e.func = "try_to_merge_two_pages";
   e.what = "merged_two";
   std::string proc = "child", region = "heap";
-  EventView v{.e = &e, .time_ns = 5, .pass = 3, .page = workloads::Driver::PageLocation{
-                                                    &proc, &region, 42}};
+  EventView v{.e = &e,
+              .time_ns = 5,
+              .pass = 3,
+              .page = workloads::Driver::PageLocation{&proc, &region, 42}};
   auto f = Parse({"what=merged_ksm,merged_two proc=child", "pass=3 page=heap[40..50]"});
   ASSERT_TRUE(f);
   EXPECT_TRUE(f->Matches(v));

@@ -15,10 +15,14 @@ std::string Type(LineEditor& ed, const std::string& keys) {
   ed.Start();
   for (char c : keys) {
     switch (ed.Feed(c)) {
-      case LineEditor::Result::kDone: return ed.Take();
-      case LineEditor::Result::kEof: return "<eof>";
-      case LineEditor::Result::kCancelled: return "<cancel>";
-      case LineEditor::Result::kEditing: break;
+      case LineEditor::Result::kDone:
+        return ed.Take();
+      case LineEditor::Result::kEof:
+        return "<eof>";
+      case LineEditor::Result::kCancelled:
+        return "<cancel>";
+      case LineEditor::Result::kEditing:
+        break;
     }
   }
   return "<unfinished:" + ed.buffer() + ">";
@@ -29,7 +33,10 @@ TEST(LineEditorTest, ArrowsMoveTheCursorAndTypingInserts) {
   // "sep" then Left Left, insert "t", End, " 2", Enter: "step 2".
   EXPECT_EQ(Type(ed, "sep\x1b[D\x1b[Dt\x1b[F 2\r"), "step 2");
   // Home (ESC O H) and Ctrl-E, Backspace, Delete (ESC [ 3 ~).
-  EXPECT_EQ(Type(ed, "xbatch\x1bOH\x1b[3~\x05\x7f\x7f" "ch\n"), "batch");
+  EXPECT_EQ(Type(ed,
+                 "xbatch\x1bOH\x1b[3~\x05\x7f\x7f"
+                 "ch\n"),
+            "batch");
   // Ctrl-A, Ctrl-K kills to the end; Ctrl-U kills to the start; Ctrl-W the word before.
   EXPECT_EQ(Type(ed, "page 3\x01\x0bwhere\r"), "where");
   EXPECT_EQ(Type(ed, "junk\x15trees\r"), "trees");
