@@ -1,7 +1,9 @@
 // How each decision of the port (ksm/ksm_decision.h) becomes a "ksmsim_decision" event:
-// the fields each one carries. Inline, and each tests tracing() before building anything,
-// so that the port's per-page paths pay one test when no event sink is set. Included by
-// the port's files that decide (ksm_scan.cc, ksm_tree.cc) and nowhere else.
+// the fields each one carries. Every decision names the page cmp_and_merge_page is deciding
+// about (mm, addr, pfn: traced_, set by trace_scan), whatever else it is about. Inline, and each
+// tests tracing() before building anything, so that the port's per-page paths pay one test when no
+// event sink is set. Included by the port's files that decide (ksm_scan.cc, ksm_tree.cc) and
+// nowhere else.
 #pragma once
 
 #include "ksm/ksm.h"
@@ -12,6 +14,9 @@ inline KsmEvent Ksm::decision_event(Decision d) const {
   const DecisionName n = decision_name(d);
   return {.name = kDecisionEvent,
           .seq = ksm_scan_.seqnr,
+          .mm = traced_.mm,
+          .addr = traced_.addr,
+          .pfn = traced_.pfn,
           .decision = d,
           .func = n.func,
           .what = n.what};
@@ -19,11 +24,8 @@ inline KsmEvent Ksm::decision_event(Decision d) const {
 
 inline void Ksm::trace_scan(const RmapItem* rmap_item, const mmu::Page* page) {
   if (!tracing()) return;
-  KsmEvent e = decision_event(Decision::kScan);
-  e.mm = rmap_item->mm;
-  e.addr = rmap_item->address & PAGE_MASK;
-  e.pfn = static_cast<int64_t>(page->pfn);
-  emit(e);
+  traced_ = {rmap_item->mm, rmap_item->address & PAGE_MASK, static_cast<int64_t>(page->pfn)};
+  emit(decision_event(Decision::kScan));
 }
 
 // A decision about the scanned page (its mm, and its pfn when `page` is given).

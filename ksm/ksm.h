@@ -43,7 +43,11 @@ struct KsmEvent {
   const mmu::Mm* other_mm = nullptr;       // the unstable tree's page that matched
   uint64_t other_addr = 0;
   uint64_t node_id = 0;  // StableNode::id of the node (or chain) concerned
-  int nid = -1;          // the tree's NUMA node id
+  int nid = -1;          // the tree's NUMA node id (a migration: the node moved to)
+  // (simulator) The machine's page events, named "ksmsim_cow_ksm", "ksmsim_swapin" and
+  // "ksmsim_migrate" (workloads::Driver turns mmu::PageEvent into these): the new frame.
+  int64_t new_pfn = -1;
+  bool swap_read = false;  // a swap-in read the page from the device (pswpin)
 };
 inline constexpr std::string_view kDecisionEvent = "ksmsim_decision";
 
@@ -124,6 +128,8 @@ class Ksm final : public mmu::KsmHooks {
   // The mm_slots in list order (the scan order).
   std::vector<const MmSlot*> mm_slots() const;
   const KsmScan& scan_cursor() const { return ksm_scan_; }
+  // ksmd is inside a pass: it started one (ksm_start_scan) and has not finished it.
+  bool scan_in_pass() const { return ksm_scan_.mm_slot != &ksm_mm_head_; }
   StableNode* page_stable_node(const mmu::Page* page) const;
   // (simulator) Every tree-walk snapshot whose tag holds although what it describes changed
   // (ksm/snapshot.cc), one line each: for the checker.
@@ -249,8 +255,14 @@ class Ksm final : public mmu::KsmHooks {
   void trace_stable(Decision d, const StableNode* stable_node, int nid, int64_t kpfn = -1);
   void trace_unstable(Decision d, const RmapItem* tree_rmap_item, int nid,
                       const mmu::Page* tree_page = nullptr);
-  // A decision's event with its name and the scan's sequence number, other fields unset.
+  // A decision's event with its name, the scan's sequence number and the scanned page
+  // (traced_: set by trace_scan), other fields unset.
   KsmEvent decision_event(Decision d) const;
+  struct TracedPage {
+    const mmu::Mm* mm = nullptr;
+    uint64_t addr = 0;
+    int64_t pfn = -1;
+  } traced_;  // the page cmp_and_merge_page is deciding about (only while tracing)
 
   mmu::Machine& m_;
   Profile profile_;

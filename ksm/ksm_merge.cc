@@ -198,7 +198,8 @@ int Ksm::try_to_merge_with_ksm_page(RmapItem* rmap_item, Page* page, Page* kpage
         .mm = rmap_item->mm,
         .addr = rmap_item->address & PAGE_MASK,
         .pfn = static_cast<int64_t>(page->pfn),
-        .other_pfn = kpage ? static_cast<int64_t>(kpage->pfn) : -1,
+        // the KSM page: kpage, or the page itself when it becomes one (the tracepoint's pfn)
+        .other_pfn = static_cast<int64_t>(kpage ? kpage->pfn : page->pfn),
         .err = err});
   return err;
 }

@@ -8,12 +8,14 @@ void Ksmd::Wake(sim::EventQueue& q) {
   ksm_.set_now_ns(q.now());
   if (!ksm_.ksmd_should_run()) return;  // wait_event_freezable(ksm_thread_wait, ...)
   if (before_batch_) before_batch_();
+  in_batch_ = true;
+  batch_start_ = q.now();
   ksm_.ksm_do_scan(ksm_.knobs().pages_to_scan);
+  in_batch_ = false;
   ++batches_;
-  const auto& w = ksm_.last_work();
-  uint64_t busy = w.pages * cost_.per_page_ns + w.checksums * cost_.per_checksum_ns +
-                  w.compares * cost_.per_compare_ns + w.merges * cost_.per_merge_ns +
-                  w.faults * cost_.per_fault_ns;
+  uint64_t busy = busy_ns(ksm_.last_work());
+  batch_end_ = q.now() + busy;
+  if (after_batch_) after_batch_(q.now(), q.now() + busy);
   // The batch ends `busy` ns later; then ksmd sleeps sleep_millisecs (or idles).
   sleep_ms_ = ksm_.knobs().sleep_millisecs;
   sleeping_ = true;

@@ -2,6 +2,7 @@
 // takes simulated time by a cost model, then sleeps sleep_millisecs.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 
@@ -31,6 +32,26 @@ class Ksmd final : public sim::Actor {
   uint64_t batches() const { return batches_; }
   // Called as a batch starts, before ksm_do_scan (for stepping; changes nothing).
   void set_before_batch(std::function<void()> f) { before_batch_ = std::move(f); }
+  // Called as a batch ends, with its simulated start and end (for timelines).
+  void set_after_batch(std::function<void(uint64_t start_ns, uint64_t end_ns)> f) {
+    after_batch_ = std::move(f);
+  }
+  // What the work done so far costs by the cost model, in ns.
+  uint64_t busy_ns(const Ksm::Work& w) const {
+    return w.pages * cost_.per_page_ns + w.checksums * cost_.per_checksum_ns +
+           w.compares * cost_.per_compare_ns + w.merges * cost_.per_merge_ns +
+           w.faults * cost_.per_fault_ns;
+  }
+  // True while ksm_do_scan runs.
+  bool in_batch() const { return in_batch_; }
+  // The simulated time of something happening now (an event). The model does a batch's
+  // work at its start and counts its cost before ksmd's next wake; events show it spread
+  // out: inside a batch, the batch's start plus the cost of the work done so far. Outside,
+  // `now`, but not before the last batch's end: a step after a wait that ended in a batch
+  // comes after that batch (so event times never go back).
+  uint64_t event_time(uint64_t now) const {
+    return in_batch_ ? batch_start_ + busy_ns(ksm_.last_work()) : std::max(now, batch_end_);
+  }
 
  private:
   Ksm& ksm_;
@@ -40,7 +61,11 @@ class Ksmd final : public sim::Actor {
   bool sleeping_ = false;       // in wait_event_interruptible_timeout (vs. idle)
   unsigned sleep_ms_ = 0;       // the sleep_millisecs that sleep was started with
   uint64_t batches_ = 0;
+  bool in_batch_ = false;
+  uint64_t batch_start_ = 0;
+  uint64_t batch_end_ = 0;  // the last batch's end
   std::function<void()> before_batch_;
+  std::function<void(uint64_t, uint64_t)> after_batch_;
 };
 
 }  // namespace ksmsim::ksm

@@ -71,8 +71,17 @@ unsigned Machine::do_wp_page(Vma* vma, uint64_t addr, Pte* pte) {
   // copy: "Ok, we need to copy. Oh, well.." -- get_page(vmf->page), dropped by
   // wp_page_copy(), keeps the old page alive while the allocation may reclaim.
   get_page(page);
-  if (page->PageKsm()) ++vmstat_.cow_ksm;  // count_vm_event(COW_KSM)
-  return wp_page_copy(vma, addr, pte, page);
+  if (!page->PageKsm()) return wp_page_copy(vma, addr, pte, page);
+  ++vmstat_.cow_ksm;  // count_vm_event(COW_KSM)
+  const Pfn ksm_pfn = page->pfn;
+  unsigned ret = wp_page_copy(vma, addr, pte, page);
+  if (page_event_ && (ret & VM_FAULT_WRITE))
+    page_event_({.kind = PageEvent::Kind::kCowKsm,
+                 .mm = vma->mm,
+                 .addr = addr & ~uint64_t{kPageSize - 1},
+                 .pfn = ksm_pfn,
+                 .new_pfn = pte->pfn()});
+  return ret;
 }
 
 // `old` carries the reference do_wp_page() took (null: the zero page is being replaced).
@@ -115,7 +124,9 @@ unsigned Machine::do_swap_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags
   bool exclusive = pte->v & Pte::kSwpExclusive;
   Page* page = swap_cache_get_folio(slot, vma, addr);
   Page* swapcache = page;
+  bool read_from_device = false;  // for the swap-in event
   if (!page) {
+    read_from_device = true;
     if (swap_.count(slot) == 1) {
       // SWP_SYNCHRONOUS_IO (zram) and __swap_count() == 1: "skip swapcache".
       page = alloc_page(alloc_node(vma));
@@ -167,6 +178,12 @@ unsigned Machine::do_swap_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags
     page_add_anon_rmap(page, vma, addr, exclusive);
   }
   *pte = Pte::Make(page->pfn, bits);
+  if (page_event_)
+    page_event_({.kind = PageEvent::Kind::kSwapIn,
+                 .mm = vma->mm,
+                 .addr = addr & ~uint64_t{kPageSize - 1},
+                 .pfn = page->pfn,
+                 .swap_read = read_from_device});
   if (swapcache && page != swapcache) put_page(swapcache);
   if (flags & FAULT_FLAG_WRITE) ret |= do_wp_page(vma, addr, pte);
   return ret;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -41,6 +42,20 @@ struct Vmstat {
   uint64_t swap_ra_hit = 0;  // of those, found by a fault (not in the result document)
 };
 
+// (simulator) What happened to a user page, for the event log and timelines: a write that
+// copied a KSM page (COW_KSM), a swap-in fault, a page migrated (once per mapping).
+// Reported only while a sink is set (Machine::set_page_event_sink); changes nothing.
+struct PageEvent {
+  enum class Kind : uint8_t { kCowKsm, kSwapIn, kMigrate };
+  Kind kind = Kind::kCowKsm;
+  const Mm* mm = nullptr;
+  uint64_t addr = 0;
+  Pfn pfn = 0;             // the page before (COW, migration), or the page mapped (swap-in)
+  Pfn new_pfn = 0;         // the copy (COW) or the new frame (migration)
+  int nid = -1;            // migration: the node moved to
+  bool swap_read = false;  // swap-in: read from the device (pswpin), not the swapcache
+};
+
 // handle_mm_fault() flags and results (the subset used).
 enum FaultFlag : unsigned { FAULT_FLAG_WRITE = 1, FAULT_FLAG_REMOTE = 2 };
 enum FaultResult : unsigned {
@@ -65,6 +80,9 @@ class Machine {
   Machine& operator=(const Machine&) = delete;
 
   void set_ksm(KsmHooks* ksm) { ksm_ = ksm ? ksm : &no_ksm_; }
+  void set_page_event_sink(std::function<void(const PageEvent&)> sink) {
+    page_event_ = std::move(sink);
+  }
 
   // ksmd's CPU's mlock folio batch (mm/mlock.c mlock_folio, munlock_folio, mlock_new_page):
   // each mlock or munlock done while ksmd runs holds a page reference in the batch until
@@ -229,6 +247,7 @@ class Machine {
   bool ksmd_context_ = false;
   int foreign_task_node_ = -1;
   ChangeCounters changes_;  // every mutator bumps what it changed
+  std::function<void(const PageEvent&)> page_event_;
   std::vector<Page*> ksmd_mlock_batch_;          // PAGEVEC_SIZE entries at most
   std::map<uint64_t, std::unique_ptr<Mm>> mms_;  // by id; exited mms stay (KSM may hold them)
   std::vector<std::unique_ptr<AnonVma>> anon_vmas_;

@@ -21,12 +21,15 @@ int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
   // through the parent's anon_vma) is no longer present; folio_not_mapped() ends the walk
   // once every mapping is found. Here the PTEs are collected first and rewritten after.
   std::vector<Pte*> ptes;
+  std::vector<std::pair<const Mm*, uint64_t>> where;  // each PTE's mm and address, for events
   absl::flat_hash_set<const Pte*> found;  // membership only, never iterated
   RmapWalkControl rwc;
   rwc.rmap_one = [&](Page* p, Vma* vma, uint64_t addr) {
     Pte* pte = vma->mm->page_table.Lookup(addr, false);
-    if (pte && pte->present() && pte->pfn() == p->pfn && found.insert(pte).second)
+    if (pte && pte->present() && pte->pfn() == p->pfn && found.insert(pte).second) {
       ptes.push_back(pte);
+      if (page_event_) where.emplace_back(vma->mm, addr & ~uint64_t{kPageSize - 1});
+    }
     return true;
   };
   rwc.done = [&](Page* p) { return static_cast<int>(ptes.size()) == p->mapcount; };
@@ -54,6 +57,13 @@ int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
   }
   for (Pte* pte : ptes) *pte = Pte::Make(np->pfn, pte->v & ((1ULL << kPageShift) - 1));
   if (page->PageKsm()) ksm_->folio_migrate_ksm(np, page);
+  for (const auto& [mm, addr] : where)
+    page_event_({.kind = PageEvent::Kind::kMigrate,
+                 .mm = mm,
+                 .addr = addr,
+                 .pfn = page->pfn,
+                 .new_pfn = np->pfn,
+                 .nid = nid});
   unlock_page(page);
   page->refcount = 0;
   free_frame(page);

@@ -69,9 +69,12 @@ Driver::Driver(const Workload& workload, DriverOptions options)
   machine_->set_ksm(ksm_.get());
   ksmd_ = std::make_unique<ksm::Ksmd>(*ksm_, queue_);
   if (opt_.before_batch) ksmd_->set_before_batch(opt_.before_batch);
+  if (opt_.after_batch) ksmd_->set_after_batch(opt_.after_batch);
   gen_ = std::make_unique<ContentGenerator>(machine_->contents(), w_.seed);
   if (opt_.on_event) {
-    ksm_->set_event_sink([this](const ksm::KsmEvent& e) { opt_.on_event(e, queue_.now()); });
+    ksm_->set_event_sink(
+        [this](const ksm::KsmEvent& e) { opt_.on_event(e, ksmd_->event_time(queue_.now())); });
+    machine_->set_page_event_sink([this](const mmu::PageEvent& p) { OnPageEvent(p); });
   }
   for (const auto& [knob, value] : w_.ksm) ksm_->StoreKnob(knob, value);
 }
@@ -118,16 +121,38 @@ bool Driver::WithinBatchLimit(const FlatStep& fs) {
   return false;
 }
 
-std::string Driver::DescribeAddress(const mmu::Mm* mm, uint64_t addr) const {
-  if (!mm) return "?";
+std::optional<Driver::PageLocation> Driver::LocateAddress(const mmu::Mm* mm, uint64_t addr) const {
+  if (!mm) return std::nullopt;
   for (const auto& [pname, p] : procs_) {
     if (p.mm != mm) continue;
     for (const auto& [rname, r] : p.regions) {
       if (addr >= r.start && addr < r.start + r.pages * mmu::kPageSize)
-        return fmt::format("{}:{}[{}]", pname, rname, (addr - r.start) / mmu::kPageSize);
+        return PageLocation{&pname, &rname, (addr - r.start) / mmu::kPageSize};
     }
   }
+  return std::nullopt;
+}
+
+std::string Driver::DescribeAddress(const mmu::Mm* mm, uint64_t addr) const {
+  if (!mm) return "?";
+  if (auto loc = LocateAddress(mm, addr))
+    return fmt::format("{}:{}[{}]", *loc->proc, *loc->region, loc->index);
   return fmt::format("{}:{:#x}", mm->name, addr);
+}
+
+void Driver::OnPageEvent(const mmu::PageEvent& p) {
+  using Kind = mmu::PageEvent::Kind;
+  ksm::KsmEvent e{.name = p.kind == Kind::kCowKsm   ? "ksmsim_cow_ksm"
+                          : p.kind == Kind::kSwapIn ? "ksmsim_swapin"
+                                                    : "ksmsim_migrate",
+                  .seq = ksm_->full_scans(),
+                  .mm = p.mm,
+                  .addr = p.addr,
+                  .pfn = static_cast<int64_t>(p.pfn)};
+  if (p.kind != Kind::kSwapIn) e.new_pfn = static_cast<int64_t>(p.new_pfn);
+  e.nid = p.nid;
+  e.swap_read = p.swap_read;
+  opt_.on_event(e, ksmd_->event_time(queue_.now()));
 }
 
 std::string Driver::PageName(const RangeFields& s, uint64_t i) const {

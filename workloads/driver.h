@@ -23,7 +23,10 @@ namespace ksmsim::workloads {
 
 struct DriverOptions {
   bool check = false;            // run the invariant checker after every step
-  std::function<void(const ksm::KsmEvent&, uint64_t time_ns)> on_event{};  // event log
+  // The event log: KSM's events, and the machine's page events as "ksmsim_cow_ksm",
+  // "ksmsim_swapin" and "ksmsim_migrate". time_ns is the simulated time of the event: in a
+  // ksmd batch, its start plus the cost of the work done so far (Ksmd::event_time).
+  std::function<void(const ksm::KsmEvent&, uint64_t time_ns)> on_event{};
   std::function<void(uint64_t step, uint64_t total)> on_progress{};
   // Called now and then during long work (each ksmd batch a wait runs, every 4096 pages a
   // step touches): for a progress display. Changes nothing.
@@ -42,6 +45,8 @@ struct DriverOptions {
   std::function<void(uint64_t time_ns)> before_time{};
   // Called as each ksmd batch starts, before ksm_do_scan (for `ksmsim step`).
   std::function<void()> before_batch{};
+  // Called as each ksmd batch ends, with its simulated start and end (for timelines).
+  std::function<void(uint64_t start_ns, uint64_t end_ns)> after_batch{};
   // When set, a write step's page contents come from here instead of the step's `data`
   // (traces: recording resolves identities, replay supplies them). Given the flattened step,
   // the page's index in its region and its current content; returns a new reference.
@@ -81,6 +86,14 @@ class Driver {
   // "proc:region[index]" for a virtual address of a live process (for explain and dumps);
   // the mm's name and the hex address when no region of the workload holds it.
   std::string DescribeAddress(const mmu::Mm* mm, uint64_t addr) const;
+  // The workload's name of a page: its process, region and index in the region; nullopt
+  // when no region of a live process of the workload holds the address.
+  struct PageLocation {
+    const std::string* proc;
+    const std::string* region;
+    uint64_t index;
+  };
+  std::optional<PageLocation> LocateAddress(const mmu::Mm* mm, uint64_t addr) const;
 
  private:
   struct Region {
@@ -105,6 +118,8 @@ class Driver {
   void DoHotplug(const FlatStep& fs, const HotplugFields& s);
   void RecordEntry(const FlatStep& fs);
   void ReleaseExpected(Process& p);
+  // The machine's page event as an event of the log (on_event).
+  void OnPageEvent(const mmu::PageEvent& p);
   std::string PageName(const RangeFields& s, uint64_t i) const;
 
   const Workload& w_;

@@ -84,7 +84,7 @@ TEST(StepE2eTest, StepsStopBeforeEachStepWithItsOp) {
   // The first stop is before step 0; nine `step`s later, before the wait (step 9).
   EXPECT_TRUE(Has(st.output,
                   "stop: before step 0 (spawn a)\n  at: time 0.000000 ms, before step "
-                  "0 (spawn a), ksmd pass 0 (seqnr 0), batch 0\n"))
+                  "0 (spawn a), ksmd before pass 1 (full_scans 0), batch 0\n"))
       << st.output;
   EXPECT_TRUE(Has(st.output, "stop: before step 9 (wait full_scans 3)\n")) << st.output;
   EXPECT_TRUE(Has(st.output, "stop: before step 10 (expect)\n")) << st.output;
@@ -97,7 +97,7 @@ TEST(StepE2eTest, StepsStopBeforeEachStepWithItsOp) {
   std::string at_expect = st.output.substr(expect);
   EXPECT_TRUE(Has(at_wait, "ksm.full_scans 0\n")) << at_wait;
   EXPECT_TRUE(Has(at_wait, "ksm.pages_sharing 0\n")) << at_wait;
-  EXPECT_TRUE(Has(at_expect, "ksmd pass 3 (seqnr 3), batch 3\n")) << at_expect;
+  EXPECT_TRUE(Has(at_expect, "ksmd before pass 4 (full_scans 3), batch 3\n")) << at_expect;
   EXPECT_TRUE(Has(at_expect, "ksm.full_scans 3\n")) << at_expect;
   EXPECT_TRUE(Has(at_expect, "ksm.pages_shared 8\n")) << at_expect;
   // EOF after the last command ends the session at once: no end-of-workload stop.
@@ -107,11 +107,12 @@ TEST(StepE2eTest, StepsStopBeforeEachStepWithItsOp) {
 TEST(StepE2eTest, EventStopsAtTheFirstMerge) {
   RunResult st = Step("e ksm_merge_one_page\nc\nt\nq\n");
   ASSERT_EQ(st.status, 0) << st.output;
-  // Pass 0 sees every page for the first time (oldchecksum 0): nothing is merged. In pass
-  // 1, a:heap[0] enters the unstable tree and a:heap[1], identical, merges with it:
+  // Pass 1 sees every page for the first time (oldchecksum 0): nothing is merged. In pass
+  // 2, a:heap[0] enters the unstable tree and a:heap[1], identical, merges with it:
   // try_to_merge_two_pages first makes a:heap[1]'s page a KSM page (no kpfn yet).
   EXPECT_TRUE(Has(st.output, "stop: event ksm_merge_one_page a:heap[1] pfn ")) << st.output;
-  EXPECT_TRUE(Has(st.output, "in step 9 (wait full_scans 3), ksmd pass 1 (seqnr 1), batch 2\n"))
+  EXPECT_TRUE(
+      Has(st.output, "in step 9 (wait full_scans 3), ksmd in pass 2 (full_scans 1), batch 2\n"))
       << st.output;
   EXPECT_TRUE(Has(st.output, "ksm.full_scans 1\n")) << st.output;
   EXPECT_TRUE(Has(st.output, "ksm.pages_shared 0\n")) << st.output;
@@ -126,10 +127,11 @@ TEST(StepE2eTest, PageAndBatchStops) {
   EXPECT_TRUE(Has(st.output, "stop: ksmd scans a:heap[0] (pfn ")) << st.output;
   EXPECT_TRUE(Has(st.output, "stop: ksmd scans a:heap[2] (pfn ")) << st.output;
   // The first page stop is inside batch 1, the batch stop is the start of batch 2.
-  EXPECT_TRUE(Has(st.output, "in step 9 (wait full_scans 3), ksmd pass 0 (seqnr 0), batch 1\n"))
+  EXPECT_TRUE(
+      Has(st.output, "in step 9 (wait full_scans 3), ksmd in pass 1 (full_scans 0), batch 1\n"))
       << st.output;
   EXPECT_TRUE(Has(st.output, "stop: ksmd batch 2 starts: ksm_do_scan(10000)\n")) << st.output;
-  EXPECT_TRUE(Has(st.output, "ksmd pass 1 (seqnr 1), batch 2\n")) << st.output;
+  EXPECT_TRUE(Has(st.output, "ksmd before pass 2 (full_scans 1), batch 2\n")) << st.output;
 }
 
 TEST(StepE2eTest, TreesAtTheEndShowTheChainAndItsDups) {
@@ -191,7 +193,8 @@ TEST(StepE2eTest, EndOfInputQuitsCleanly) {
   EXPECT_EQ(st.output,
             "ksmsim step: 11 steps; type help for the commands\n"
             "stop: before step 0 (spawn a)\n"
-            "  at: time 0.000000 ms, before step 0 (spawn a), ksmd pass 0 (seqnr 0), batch 0\n");
+            "  at: time 0.000000 ms, before step 0 (spawn a), ksmd before pass 1 (full_scans 0), "
+            "batch 0\n");
   // After the end, run commands say so and the session stays usable.
   RunResult end = Step("f\ns\nc\n");
   ASSERT_EQ(end.status, 0) << end.output;
@@ -225,12 +228,72 @@ TEST(StepE2eTest, LabOneCommandShowsWhatTheLabSays) {
                       std::string(KSMSIM_SOURCE_DIR) + "/workloads/labs/lab1-two-passes.json");
   ASSERT_EQ(st.status, 0) << st.output;
   EXPECT_TRUE(Has(st.output, "stop: event ksm_merge_one_page a:heap[10] pfn ")) << st.output;
-  EXPECT_TRUE(Has(st.output, "ksmd pass 1 (seqnr 1)")) << st.output;
+  EXPECT_TRUE(Has(st.output, "ksmd in pass 2 (full_scans 1)")) << st.output;
   EXPECT_TRUE(Has(st.output, "root_stable_tree[0]: empty\n")) << st.output;
   EXPECT_TRUE(Has(st.output, "root_unstable_tree[0]: 10 items\n")) << st.output;
   for (int i = 0; i < 10; ++i)
     EXPECT_TRUE(Has(st.output, "a:heap[" + std::to_string(i) + "] seqnr 1\n")) << st.output;
   EXPECT_FALSE(Has(st.output, "a:heap[10] seqnr")) << st.output;
+}
+
+TEST(StepE2eTest, CountsAreDigitsOnly) {
+  // `s -1` used to be read as 2^64-1 steps and ran to the end.
+  RunResult st = Step("s -1\ns +2\ns 0\nw\n");
+  ASSERT_EQ(st.status, 0) << st.output;
+  EXPECT_TRUE(Has(st.output, "error: s: expected a count (a positive number), got '-1'\n"))
+      << st.output;
+  EXPECT_TRUE(Has(st.output, "got '+2'")) << st.output;
+  EXPECT_TRUE(Has(st.output, "got '0'")) << st.output;
+  EXPECT_FALSE(Has(st.output, "end of the workload")) << st.output;
+  EXPECT_TRUE(Has(st.output, "before step 0 (spawn a), ksmd before pass 1")) << st.output;
+}
+
+TEST(StepE2eTest, AnArrowKeyInAPipeIsExplained) {
+  RunResult st = Step("\x1b[A\nw\n");
+  ASSERT_EQ(st.status, 0) << st.output;
+  EXPECT_TRUE(Has(st.output, "error: the line holds a terminal escape sequence")) << st.output;
+  EXPECT_FALSE(Has(st.output, "unknown command")) << st.output;
+}
+
+TEST(StepE2eTest, BreakPageStopsWhereKsmdScansThatPage) {
+  RunResult st = Step("break page b:heap[7]\ncontinue\ncontinue\nbreak\ndelete 1\nbreak\nq\n");
+  ASSERT_EQ(st.status, 0) << st.output;
+  EXPECT_TRUE(Has(st.output, "breakpoint 1: stop when ksmd scans b:heap[7]\n")) << st.output;
+  // Once per pass: passes 1 and 2.
+  EXPECT_TRUE(Has(st.output, "stop: breakpoint 1 (page b:heap[7]): ksmd scans b:heap[7] (pfn "))
+      << st.output;
+  EXPECT_TRUE(Has(st.output, "ksmd in pass 1 (full_scans 0), batch 1\n")) << st.output;
+  EXPECT_TRUE(Has(st.output, "ksmd in pass 2 (full_scans 1), batch 2\n")) << st.output;
+  EXPECT_TRUE(Has(st.output, "1  break page b:heap[7]\n")) << st.output;
+  EXPECT_TRUE(Has(st.output, "deleted breakpoint 1\nno breakpoints or watches\n")) << st.output;
+  // Names are checked against the workload; finish runs past breakpoints.
+  RunResult bad = Step(
+      "break page c:heap[1]\nbreak page a:stack[1]\nbreak page a:heap[5000]\n"
+      "break page a:heap\nbreak page a:heap[0]\nfinish\n");
+  EXPECT_TRUE(Has(bad.output, "error: no process 'c' in the workload (processes: a, b)"))
+      << bad.output;
+  EXPECT_TRUE(Has(bad.output, "error: no region 'stack' in the workload")) << bad.output;
+  EXPECT_TRUE(Has(bad.output, "index 5000 is past its end")) << bad.output;
+  EXPECT_TRUE(Has(bad.output, "error: break page needs PROC:REGION[i]")) << bad.output;
+  EXPECT_TRUE(Has(bad.output, "stop: end of the workload")) << bad.output;
+  EXPECT_FALSE(Has(bad.output, "stop: breakpoint")) << bad.output;
+}
+
+TEST(StepE2eTest, WatchStopsWhenTheCounterChanges) {
+  RunResult st = Step("watch pages_sharing\ncontinue\nc\nwatch nosuch\nq\n");
+  ASSERT_EQ(st.status, 0) << st.output;
+  EXPECT_TRUE(Has(st.output, "watch 1: stop when ksm.pages_sharing changes (now 0)\n"))
+      << st.output;
+  // The first merge (pass 2: a:heap[1] with a:heap[0]) makes pages_sharing 1.
+  EXPECT_TRUE(Has(st.output, "stop: watch 1: ksm.pages_sharing 0 -> 1; after event ")) << st.output;
+  EXPECT_TRUE(Has(st.output, "ksmd in pass 2 (full_scans 1)")) << st.output;
+  EXPECT_TRUE(Has(st.output, "ksm.pages_sharing 1\n")) << st.output;
+  EXPECT_TRUE(Has(st.output, "error: no counter 'nosuch'")) << st.output;
+  RunResult procs = Step("watch procs.b.ksm_merging_pages\nwatch vmstat.cow_ksm\nco\nq\n");
+  EXPECT_TRUE(Has(procs.output, "watch 1: stop when procs.b.ksm_merging_pages changes (now none"))
+      << procs.output;
+  EXPECT_TRUE(Has(procs.output, "stop: watch 1: procs.b.ksm_merging_pages none -> 0"))
+      << procs.output;
 }
 
 }  // namespace

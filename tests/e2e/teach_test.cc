@@ -64,23 +64,23 @@ TEST(TeachE2eTest, ExplainNamesTheDecidingFunctions) {
   RunResult run = RunKsmsim("explain '" + w.string() + "'");
   ASSERT_EQ(run.status, 0) << run.output;
   const std::string& o = run.output;
-  // Pass 0: new rmap_items, oldchecksum 0: volatile.
+  // Pass 1: new rmap_items, oldchecksum 0: volatile.
   // (POSIX extended regular expressions: std::regex trips GCC 12's -Wmaybe-uninitialized.)
   EXPECT_THAT(o, testing::ContainsRegex(
-                     R"(scan 0  a:heap\[0\] cmp_and_merge_page: checksum changed \(0 -> )"
+                     R"(pass 1  a:heap\[0\] cmp_and_merge_page: checksum changed \(0 -> )"
                      R"(0x[0-9a-f]+\), not inserted \(volatile\))"));
-  // Pass 1: a:heap[0] goes into the unstable tree, b:heap[0] matches it and merges.
-  EXPECT_NE(o.find("scan 1  a:heap[0] unstable_tree_search_insert: no identical page: inserted "
+  // Pass 2: a:heap[0] goes into the unstable tree, b:heap[0] matches it and merges.
+  EXPECT_NE(o.find("pass 2  a:heap[0] unstable_tree_search_insert: no identical page: inserted "
                    "into the unstable tree"),
             std::string::npos)
       << o;
   EXPECT_THAT(o, testing::ContainsRegex(
-                     R"(scan 1  b:heap\[0\] unstable_tree_search_insert: identical to )"
+                     R"(pass 2  b:heap\[0\] unstable_tree_search_insert: identical to )"
                      R"(a:heap\[0\] -> try_to_merge_two_pages -> new KSM page pfn [0-9]+ )"
                      R"(\(stable node 1\))"));
   // b:heap[1] is a third copy of x: the KSM page is full (max_page_sharing 2).
   EXPECT_THAT(o, testing::ContainsRegex(R"(b:heap\[1\] stable_tree_search: .*full)"));
-  EXPECT_NE(o.find("scan 1  b:heap[1] stable_tree_search: stable node 1 matches but is full"),
+  EXPECT_NE(o.find("pass 2  b:heap[1] stable_tree_search: stable node 1 matches but is full"),
             std::string::npos)
       << o;
   EXPECT_NE(o.find("a:heap[0] cmp_and_merge_page: already merged (stable node 1)"),

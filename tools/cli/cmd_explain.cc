@@ -17,7 +17,7 @@ namespace ksmsim::tools {
 namespace {
 
 struct ExplainArgs {
-  std::string file, steps, proc, pages;
+  std::string file, steps, proc, pages, passes;
   bool json = false;
   RunLimits limits;
 };
@@ -100,6 +100,15 @@ int Explain(const ExplainArgs& a) {
     }
     pages = *r;
   }
+  teach::Range passes;
+  if (!a.passes.empty()) {
+    auto r = teach::ParseRange(a.passes);
+    if (!r || r->first == 0) {
+      std::cerr << fmt::format("--passes {}: expected A..B (the first pass is 1)\n", a.passes);
+      return 2;
+    }
+    passes = *r;
+  }
   workloads::Workload w = *loaded;
   const std::string name = InputName(a.file);
   if (!CheckSelection(a, w, steps, pages, name)) return kExitInvalidInput;
@@ -113,13 +122,14 @@ int Explain(const ExplainArgs& a) {
   uint64_t printed = 0;
   builder = std::make_unique<teach::DecisionBuilder>(driver, [&](const teach::Decision& d) {
     if (!steps.contains(d.step)) return;
+    if (!passes.contains(d.pass)) return;
     if (!a.proc.empty() && d.page.proc != a.proc) return;
     if (!a.pages.empty() && (!d.page.index || !pages.contains(*d.page.index))) return;
     ++printed;
     if (a.json) {
       nlohmann::ordered_json j;
       j["step"] = d.step;
-      j["scan"] = d.scan;
+      j["pass"] = d.pass;
       j["time_ns"] = d.time_ns;
       j["page"] = d.page.text;
       j["func"] = d.func;
@@ -127,7 +137,7 @@ int Explain(const ExplainArgs& a) {
       j["text"] = d.text;
       std::cout << j.dump() << "\n";
     } else {
-      std::cout << fmt::format("step {} scan {}  {} {}\n", d.step, d.scan, d.page.text, d.text);
+      std::cout << fmt::format("step {} pass {}  {} {}\n", d.step, d.pass, d.page.text, d.text);
     }
   });
   driver.Run();
@@ -150,6 +160,9 @@ RegisterCommand reg{
                        "(ksmd runs only in wait steps)");
        sub->add_option("--proc", a->proc, "only pages of this process");
        sub->add_option("--pages", a->pages, "only pages with these region indexes, N..M inclusive");
+       sub->add_option("--passes", a->passes,
+                       "only decisions made in these ksmd passes, A..B inclusive (pass 1 is "
+                       "the first; full_scans counts the passes finished)");
        sub->add_flag("--json", a->json, "one JSON object per line");
        a->limits.AddOptions(sub, /*work_limits=*/false);
        return [a] { return Explain(*a); };

@@ -17,6 +17,9 @@
 #include "tools/cli/run_failures.h"
 #include "tools/cli/run_limits.h"
 #include "tools/cli/run_summary.h"
+#include "tools/teach/event_filter.h"
+#include "tools/teach/event_log.h"
+#include "tools/teach/perfetto.h"
 #include "tools/teach/timeline.h"
 #include "tools/teach/trees.h"
 #include "traces/replay.h"
@@ -29,6 +32,8 @@ struct RunArgs {
   std::string file;
   std::string out;
   std::string events;
+  std::vector<std::string> events_filter;
+  std::string perfetto;
   bool check = false;
   bool quiet = false;
   bool force = false;
@@ -43,25 +48,11 @@ struct RunArgs {
   RunLimits limits;
 };
 
-std::string EventLine(const ksm::KsmEvent& e, uint64_t t) {
-  nlohmann::ordered_json j;
-  j["time_ns"] = t;
-  j["event"] = std::string(e.name);
-  j["seq"] = e.seq;
-  if (e.mm) j["mm"] = e.mm->name;
-  if (e.mm) j["addr"] = fmt::format("{:#x}", e.addr);
-  if (e.pfn >= 0) j["pfn"] = e.pfn;
-  if (e.other_pfn >= 0) j["kpfn"] = e.other_pfn;
-  if (e.name == "ksm_merge_one_page") j["err"] = e.err;
-  if (e.name == "ksm_start_scan" || e.name == "ksm_stop_scan") j["rmap_num"] = e.rmap_num;
-  return j.dump() + "\n";
-}
-
 int Run(const RunArgs& a) {
   workloads::KnobList set;
   if (!ParseKnobOverrides(a.set, &set)) return kExitInvalidInput;
   const std::string doc_out = a.json ? std::string(kStdio) : a.out;
-  std::vector<std::string> outputs = {doc_out, a.events, a.timeline, a.record};
+  std::vector<std::string> outputs = {doc_out, a.events, a.timeline, a.record, a.perfetto};
   if (a.json && !a.out.empty() && a.out != kStdio) outputs.push_back(a.out);
   if (!CheckOutputs(outputs, a.force, {a.dump_trees})) return kExitInvalidInput;
   std::optional<workloads::Workload> loaded = LoadWorkloadOrReport(a.file);
@@ -71,16 +62,35 @@ int Run(const RunArgs& a) {
   if (a.seed) w.seed = *a.seed;
   ApplyKnobOverrides(set, &w.ksm);
   if (!a.limits.CheckBudget(w, name)) return kExitCannotRun;
+  std::string filter_error;
+  std::optional<teach::EventFilter> filter =
+      teach::EventFilter::Parse(a.events_filter, &filter_error);
+  if (!filter) {
+    std::cerr << fmt::format("--events-filter {}\n", filter_error);
+    return kExitInvalidInput;
+  }
+  if (!filter->empty() && a.events.empty()) {
+    std::cerr << "--events-filter selects lines of the event log: give --events FILE too\n";
+    return kExitInvalidInput;
+  }
   OutputStream events;
   workloads::DriverOptions opt;
   opt.check = a.check;
+  workloads::Driver* dp = nullptr;
   if (!a.events.empty()) {
     if (!events.Open(a.events)) return kExitInvalidInput;
-    opt.on_event = [&events](const ksm::KsmEvent& e, uint64_t t) {
-      events.stream() << EventLine(e, t);
+    opt.on_event = [&events, &filter, &dp](const ksm::KsmEvent& e, uint64_t t) {
+      teach::EventView v = teach::ViewEvent(*dp, e, t);
+      if (filter->Matches(v)) events.stream() << teach::EventLine(*dp, v);
     };
   }
-  workloads::Driver* dp = nullptr;
+  OutputStream perfetto_out;
+  std::optional<teach::PerfettoTrace> perfetto;
+  if (!a.perfetto.empty()) {
+    if (!perfetto_out.Open(a.perfetto)) return kExitInvalidInput;
+    perfetto.emplace(perfetto_out.stream());
+    perfetto->Install(opt);
+  }
   RunLimits limits = a.limits;
   limits.quiet = a.quiet;
   teach::TimelineSampler sampler(a.timeline_ms * 1000000);
@@ -122,7 +132,10 @@ int Run(const RunArgs& a) {
   workloads::Driver driver(w, opt);
   dp = &driver;
   if (recorder) recorder->Bind(&driver);
+  if (perfetto) perfetto->Bind(&driver);
   nlohmann::ordered_json doc = driver.Run();
+  if (perfetto) perfetto->Finish();
+  if (!a.perfetto.empty() && !perfetto_out.Close()) return kExitInvalidInput;
   if (!a.events.empty() && !events.Close()) return kExitInvalidInput;
   if (recorder) {
     bool binary = a.record.ends_with(".ksmt");
@@ -171,7 +184,21 @@ RegisterCommand reg{
        sub->add_flag("--json", a->json,
                      "print the result document on stdout instead of the summary");
        AddOutputOption(sub, "--events", &a->events,
-                       "write the KSM event log (JSON Lines, tracepoint names)");
+                       "write the KSM event log (JSON Lines, tracepoint names): every line "
+                       "has time_ns, event, seq; ksmd's events their pass (1 = the first); "
+                       "decisions func, what, mm, addr, page, pfn (docs/EVENTS.md)");
+       sub->add_option("--events-filter", a->events_filter,
+                       "keep only the event lines that match every term: "
+                       "event=NAME,... func=NAME,... what=CODE,... proc=NAME,... "
+                       "page=[PROC:]REGION[[A..B]],... pass=A..B,... (terms separated by "
+                       "spaces or given as several options; commas separate alternatives; "
+                       "e.g. --events-filter 'what=merged_two,merged_ksm "
+                       "page=child:heap[0..63] pass=2..')");
+       AddOutputOption(sub, "--perfetto", &a->perfetto,
+                       "write the run as a timeline in the Trace Event Format (JSON; opens "
+                       "in ui.perfetto.dev and chrome://tracing): ksmd's passes and "
+                       "batches, each process's merges, COW breaks, swap-ins and "
+                       "migrations, the counters; in simulated time");
        sub->add_flag("--check", a->check, "run the invariant checker after every step");
        sub->add_option("--seed", a->seed, "override the workload's seed")->check(UnsignedIn(0));
        AddKnobOverrideOption(sub, &a->set);

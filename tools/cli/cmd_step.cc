@@ -40,7 +40,8 @@ int Step(const std::string& file, const RunLimits& limits) {
     if (sp) sp->OnEvent(e);  // (the initial knob writes run before the stepper exists)
   };
   workloads::Driver driver(w, opt);
-  Stepper stepper(driver, workloads::Flatten(w), std::cin, std::cout, isatty(STDIN_FILENO));
+  Stepper stepper(driver, workloads::Flatten(w), std::cin, std::cout, isatty(STDIN_FILENO),
+                  STDIN_FILENO);
   sp = &stepper;
   try {
     driver.Run();
@@ -55,7 +56,8 @@ int Step(const std::string& file, const RunLimits& limits) {
 RegisterCommand reg{
     {"step",
      "Step through a workload interactively: stop at steps, ksmd batches, "
-     "scanned pages or KSM events; print counters and trees",
+     "scanned pages, KSM events, breakpoints on pages and watched counters; print counters "
+     "and trees",
      [](CLI::App* sub) {
        auto file = std::make_shared<std::string>();
        auto limits = std::make_shared<RunLimits>();
@@ -63,8 +65,9 @@ RegisterCommand reg{
            ->required();
        limits->AddOptions(sub, /*work_limits=*/false);
        sub->footer(
-           "Commands come from the terminal (with a prompt) or, when stdin is "
-           "not a terminal, one per line from stdin; type help for the list.");
+           "Commands come from the terminal (with a prompt, line editing and history: "
+           "Left/Right/Home/End, Up/Down) or, when stdin is not a terminal, one per line "
+           "from stdin; type help for the list.");
        return [file, limits] { return Step(*file, *limits); };
      }}};
 

@@ -6,6 +6,7 @@
 
 #include "fmt/format.h"
 #include "tools/teach/decision_text.h"
+#include "tools/teach/event_log.h"
 
 namespace ksmsim::tools::teach {
 
@@ -60,6 +61,7 @@ void DecisionBuilder::OnEvent(const ksm::KsmEvent& e, uint64_t time_ns, uint64_t
   Decision dec;
   dec.step = step;
   dec.scan = e.seq;
+  dec.pass = PassOf(e.seq);
   dec.time_ns = time_ns;
   dec.page = current_;
   dec.func = std::string(e.func);

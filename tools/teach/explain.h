@@ -30,7 +30,9 @@ PageRef ResolvePage(const workloads::Driver& d, const mmu::Mm* mm, uint64_t addr
 
 // One ksmd decision about one page, as explain prints it.
 struct Decision {
-  uint64_t step = 0, scan = 0, time_ns = 0;
+  // pass: ksmd's pass (1 = the first; the wording of explain, step, the event log and the
+  // Perfetto timeline); scan: full_scans at the time, pass - 1.
+  uint64_t step = 0, pass = 0, scan = 0, time_ns = 0;
   PageRef page;
   std::string func, what, text;  // text: "func: what it means"
 };

@@ -6,32 +6,37 @@
 #include <sstream>
 
 #include "fmt/format.h"
+#include "tools/teach/event_filter.h"
+#include "tools/teach/event_log.h"
 #include "tools/teach/trees.h"
 #include "workloads/step_json.h"
 
 namespace ksmsim::tools {
 namespace {
 
-// The events `event NAME` can stop at: the kernel tracepoints the port emits (include/trace/
-// events/ksm.h) and ksmsim's own decision events.
-constexpr const char* kEventNames[] = {
-    "ksm_start_scan",     "ksm_stop_scan",           "ksm_enter",           "ksm_exit",
-    "ksm_merge_one_page", "ksm_merge_with_ksm_page", "ksm_remove_ksm_page", "ksm_remove_rmap_item",
-    "ksmsim_decision"};
+using teach::kEventNames;
 
 constexpr const char* kHelp =
-    "commands (a count N repeats a run command N times):\n"
+    "commands (a count N repeats a run command N times; breakpoints and watches stop every\n"
+    "run command but finish):\n"
     "  step [N]        s  run to the start of the next workload step\n"
     "  batch [N]       b  run to the start of the next ksmd batch (ksm_do_scan)\n"
     "  page [N]        p  run to the next page ksmd scans (cmp_and_merge_page)\n"
-    "  event NAME [N]  e  run to the next event NAME (a KSM tracepoint or ksmsim_decision)\n"
-    "  finish          f  run to the end of the workload\n"
+    "  event NAME [N]  e  run to the next event NAME (a KSM tracepoint or ksmsim_*)\n"
+    "  continue        co run until a breakpoint or watch stops it, or the end\n"
+    "  finish          f  run to the end of the workload, past breakpoints and watches\n"
+    "  break page PROC:REGION[i]  stop whenever ksmd scans that page\n"
+    "  watch COUNTER      stop whenever the counter changes (pages_sharing, vmstat.cow_ksm,\n"
+    "                     procs.PROC.ksm_merging_pages, ...)\n"
+    "  break / watch      list the breakpoints and watches\n"
+    "  delete [ID...]     delete breakpoints and watches (all without an ID)\n"
     "  counters        c  print every counter (/sys/kernel/mm/ksm, procs, vmstat)\n"
     "  trees           t  print the stable and unstable trees\n"
     "  dot BASE           write the trees as BASE-stable.dot and BASE-unstable.dot\n"
     "  where           w  print where the simulation is\n"
     "  help            h  this list\n"
-    "  quit            q  leave (so does the end of the input)\n";
+    "  quit            q  leave (so does the end of the input)\n"
+    "on a terminal: Left/Right/Home/End edit the line, Up/Down walk the history\n";
 
 std::vector<std::string> Words(const std::string& line) {
   std::istringstream in(line);
@@ -45,24 +50,43 @@ std::string Ms(uint64_t ns) { return fmt::format("{}.{:06} ms", ns / 1000000, ns
 }  // namespace
 
 Stepper::Stepper(workloads::Driver& driver, std::vector<workloads::FlatStep> steps,
-                 std::istream& in, std::ostream& out, bool interactive)
-    : d_(driver), steps_(std::move(steps)), in_(in), out_(out), interactive_(interactive) {
+                 std::istream& in, std::ostream& out, bool interactive, int in_fd)
+    : d_(driver),
+      steps_(std::move(steps)),
+      in_(in),
+      out_(out),
+      interactive_(interactive),
+      in_fd_(in_fd),
+      points_(steps_) {
   out_ << fmt::format("ksmsim step: {} steps; type help for the commands\n", steps_.size());
 }
 
 void Stepper::BeforeStep(uint64_t index) {
   step_ = index;
   in_step_ = false;
-  if (!quitting_ && Reached(Until::kStep)) Stop(fmt::format("before step {}", StepText(index)));
+  if (!quitting_) {
+    std::vector<std::string> reasons;
+    if (Reached(Until::kStep)) reasons.push_back(fmt::format("before step {}", StepText(index)));
+    CheckWatches(reasons);
+    if (!reasons.empty() && reasons.front().rfind("watch", 0) == 0)
+      reasons.push_back(fmt::format("before step {}", StepText(index)));
+    StopIf(reasons);
+  }
   if (quitting_) throw Quit{};
   in_step_ = true;
 }
 
 void Stepper::BeforeBatch() {
   ++batch_;
-  if (!quitting_ && Reached(Until::kBatch))
-    Stop(fmt::format("ksmd batch {} starts: ksm_do_scan({})", batch_,
-                     d_.ksm().knobs().pages_to_scan));
+  if (!quitting_) {
+    std::vector<std::string> reasons;
+    std::string what = fmt::format("ksmd batch {} starts: ksm_do_scan({})", batch_,
+                                   d_.ksm().knobs().pages_to_scan);
+    if (Reached(Until::kBatch)) reasons.push_back(what);
+    CheckWatches(reasons);
+    if (!reasons.empty() && reasons.front().rfind("watch", 0) == 0) reasons.push_back(what);
+    StopIf(reasons);
+  }
   if (quitting_) throw Quit{};
 }
 
@@ -70,11 +94,33 @@ void Stepper::OnEvent(const ksm::KsmEvent& e) {
   bool scan = e.name == ksm::kDecisionEvent && e.what == "scan";
   if (scan) page_ = d_.DescribeAddress(e.mm, e.addr);
   if (quitting_) return;
-  if (scan && Reached(Until::kPage)) {
-    Stop(fmt::format("ksmd scans {} (pfn {}): cmp_and_merge_page", page_, e.pfn));
-    return;  // a new target starts with the next event
+  std::vector<std::string> reasons;
+  std::string scanned = fmt::format("ksmd scans {} (pfn {}): cmp_and_merge_page", page_, e.pfn);
+  if (scan && Reached(Until::kPage)) reasons.push_back(scanned);
+  if (scan && points_.has_breaks() && target_.until != Until::kEnd) {
+    if (auto loc = d_.LocateAddress(e.mm, e.addr)) {
+      std::vector<std::string> hits = points_.Hits(*loc);
+      if (!hits.empty()) {
+        std::string joined;
+        for (const auto& h : hits) joined += (joined.empty() ? "" : ", ") + h;
+        if (reasons.empty())
+          reasons.push_back(joined + ": " + scanned);
+        else
+          reasons.push_back(joined);
+      }
+    }
   }
-  if (Reached(Until::kEvent, std::string(e.name))) Stop("event " + EventText(e));
+  if (!scan || reasons.empty()) {
+    // (a new target starts with the event after a page stop)
+    if (Reached(Until::kEvent, std::string(e.name))) reasons.push_back("event " + EventText(e));
+  }
+  std::vector<std::string> changed;
+  CheckWatches(changed);
+  if (!changed.empty()) {
+    reasons.insert(reasons.end(), changed.begin(), changed.end());
+    if (reasons.size() == changed.size()) reasons.push_back("after event " + EventText(e));
+  }
+  StopIf(reasons);
 }
 
 void Stepper::AtEnd() {
@@ -89,6 +135,18 @@ bool Stepper::Reached(Until kind, const std::string& event) {
   return --target_.remaining == 0;
 }
 
+void Stepper::CheckWatches(std::vector<std::string>& reasons) {
+  if (!points_.has_watches() || target_.until == Until::kEnd) return;
+  for (std::string& c : points_.Changes(d_)) reasons.push_back(std::move(c));
+}
+
+void Stepper::StopIf(const std::vector<std::string>& reasons) {
+  if (reasons.empty()) return;
+  std::string joined;
+  for (const auto& r : reasons) joined += (joined.empty() ? "" : "; ") + r;
+  Stop(joined);
+}
+
 void Stepper::Stop(const std::string& reason) {
   const auto& errors = d_.errors();
   for (; errors_shown_ < errors.size(); ++errors_shown_)
@@ -99,16 +157,21 @@ void Stepper::Stop(const std::string& reason) {
 
 void Stepper::CommandLoop() {
   for (;;) {
-    if (interactive_) out_ << "(ksmsim) ";
-    out_.flush();
-    std::string line;
-    if (!std::getline(in_, line)) {
-      if (interactive_) out_ << "\n";
+    std::optional<std::string> line =
+        teach::ReadLine(in_, interactive_ ? in_fd_ : -1, out_, "(ksmsim) ",
+                        interactive_ ? &editor_ : nullptr, interactive_);
+    if (!line) {
       quitting_ = true;
       out_.flush();
       return;
     }
-    std::vector<std::string> words = Words(line);
+    if (line->find('\x1b') != std::string::npos) {
+      // Arrow keys typed into a pipe or a terminal without line editing.
+      out_ << "error: the line holds a terminal escape sequence (an arrow key?); line "
+              "editing and history work when stdin is a terminal\n";
+      continue;
+    }
+    std::vector<std::string> words = Words(*line);
     if (words.empty() || words[0][0] == '#') continue;
     if (Execute(words)) return;
     if (quitting_) return;
@@ -123,12 +186,11 @@ bool Stepper::Execute(const std::vector<std::string>& w) {
       return false;
     }
     if (w.size() <= i) return true;
-    try {
-      size_t used = 0;
-      *n = std::stoull(w[i], &used);
-      if (used == w[i].size() && *n > 0) return true;
-    } catch (...) {
-    }
+    // Digits only: stoull would take "-1" as 2^64-1 and run to the end.
+    bool digits = !w[i].empty() && w[i].size() <= 19 &&
+                  w[i].find_first_not_of("0123456789") == std::string::npos;
+    if (digits) *n = std::stoull(w[i]);
+    if (digits && *n > 0) return true;
     out_ << fmt::format("error: {}: expected a count (a positive number), got '{}'\n", c, w[i]);
     return false;
   };
@@ -146,6 +208,19 @@ bool Stepper::Execute(const std::vector<std::string>& w) {
   if (c == "batch" || c == "b") return go(Until::kBatch, 1);
   if (c == "page" || c == "p") return go(Until::kPage, 1);
   if (c == "finish" || c == "f") return go(Until::kEnd, 1);
+  if (c == "continue" || c == "co") return go(Until::kContinue, 1);
+  if (c == "break" || c == "watch" || c == "delete") {
+    std::vector<std::string> args(w.begin() + 1, w.end());
+    if (c != "delete" && args.empty())
+      out_ << points_.List() << "\n";
+    else if (c == "break")
+      out_ << points_.Break(args) << "\n";
+    else if (c == "watch")
+      out_ << points_.Watch(d_, args) << "\n";
+    else
+      out_ << points_.Delete(args) << "\n";
+    return false;
+  }
   if (c == "event" || c == "e") {
     std::string names;
     for (const char* n : kEventNames) names += std::string(" ") + n;
@@ -193,8 +268,12 @@ std::string Stepper::Where() const {
   else
     step = fmt::format("{} step {}", in_step_ ? "in" : "before", StepText(step_));
   const ksm::Ksm& k = d_.ksm();
-  return fmt::format("  at: time {}, {}, ksmd pass {} (seqnr {}), batch {}", Ms(d_.queue().now()),
-                     step, k.full_scans(), k.full_scans() & ksm::SEQNR_MASK, batch_);
+  // One numbering everywhere (explain, events, Perfetto): pass 1 is the first pass, and
+  // full_scans counts the passes finished.
+  return fmt::format("  at: time {}, {}, ksmd {} pass {} (full_scans {}), batch {}",
+                     Ms(d_.ksmd().event_time(d_.queue().now())), step,
+                     k.scan_in_pass() ? "in" : "before", teach::PassOf(k.full_scans()),
+                     k.full_scans(), batch_);
 }
 
 std::string Stepper::StepText(uint64_t index) const {

@@ -1,8 +1,9 @@
 // The interactive stepper behind `ksmsim step`: pauses a running Driver at a workload
-// step, a ksmd batch, a scanned page or a KSM event, and reads commands (counters, trees,
-// DOT, where to stop next) until told to go on. It runs inside the driver's hooks
-// (DriverOptions::on_progress, before_batch, on_event), so the simulation is exactly the
-// one `ksmsim run` does.
+// step, a ksmd batch, a scanned page, a KSM event, a breakpoint on a page or a watched
+// counter's change, and reads commands (counters, trees, DOT, where to stop next) until
+// told to go on; on a terminal with line editing and history (line_editor.h). It runs inside the
+// driver's hooks (DriverOptions::on_progress, before_batch, on_event), so the simulation is exactly
+// the one `ksmsim run` does.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,8 @@
 #include <vector>
 
 #include "ksm/ksm.h"
+#include "tools/teach/line_editor.h"
+#include "tools/teach/stepper_points.h"
 #include "workloads/driver.h"
 
 namespace ksmsim::tools {
@@ -21,9 +24,10 @@ class Stepper {
   // quit (or the input ended): Driver::Run unwinds without leaving KSM half-way.
   struct Quit {};
 
-  // `steps` is Flatten() of the driver's workload; `interactive` prints a prompt.
+  // `steps` is Flatten() of the driver's workload; `interactive` prints a prompt, and
+  // edits lines when `in_fd` is a terminal (then read from in_fd, not `in`).
   Stepper(workloads::Driver& driver, std::vector<workloads::FlatStep> steps, std::istream& in,
-          std::ostream& out, bool interactive);
+          std::ostream& out, bool interactive, int in_fd = -1);
 
   // The hooks (wire them into DriverOptions).
   void BeforeStep(uint64_t index);
@@ -35,7 +39,7 @@ class Stepper {
   bool quitting() const { return quitting_; }
 
  private:
-  enum class Until { kStep, kBatch, kPage, kEvent, kEnd };
+  enum class Until { kStep, kBatch, kPage, kEvent, kContinue, kEnd };
   struct Target {
     Until until = Until::kStep;
     std::string event;       // for kEvent
@@ -43,7 +47,10 @@ class Stepper {
   };
 
   bool Reached(Until kind, const std::string& event = "");
+  // Adds the watches that changed to `reasons` (not while running to the end).
+  void CheckWatches(std::vector<std::string>& reasons);
   void Stop(const std::string& reason);
+  void StopIf(const std::vector<std::string>& reasons);
   void CommandLoop();
   // One command line; true when it lets the simulation go on.
   bool Execute(const std::vector<std::string>& words);
@@ -58,6 +65,9 @@ class Stepper {
   std::istream& in_;
   std::ostream& out_;
   bool interactive_;
+  int in_fd_;
+  teach::LineEditor editor_;
+  StopPoints points_;
   Target target_;
   bool quitting_ = false;
   bool at_end_ = false;
