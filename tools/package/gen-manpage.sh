@@ -24,6 +24,7 @@ roff_command() {
       if (term != "") {
         split(term, tok, " ")
         names = tok[1]; rest = substr(term, length(tok[1]) + 1)
+        sub(/\{[^}]*\}$/, "", names)
         names = opt(esc(names))
         gsub(/,/, "\\fR, \\fB", names)
         print ".TP"
