@@ -2,7 +2,7 @@
 # Writes ksmsim(1), made from the help texts of the ksmsim binary given, so that it cannot
 # miss a subcommand or an option:
 #   tools/package/gen-manpage.sh KSMSIM OUT.1
-# help2man makes NAME, SYNOPSIS, DESCRIPTION and OPTIONS from `ksmsim --help` and
+# help2man ($HELP2MAN, else from $PATH) makes NAME, SYNOPSIS, DESCRIPTION and OPTIONS from `ksmsim --help` and
 # `--version`; this script adds COMMANDS, one subsection per subcommand (nested ones
 # too) from its --help, and FILES and SEE ALSO. The build runs it after linking ksmsim
 # (tools/package/CMakeLists.txt); the page is installed as share/man/man1/ksmsim.1.gz.
@@ -97,7 +97,7 @@ trap 'rm -f "${include}"' EXIT
   echo "The kernel's Documentation/admin-guide/mm/ksm.rst and mm/ksm.c (Linux 6.1)."
 } >"${include}"
 
-help2man --no-info --no-discard-stderr --section=1 \
+"${HELP2MAN:-help2man}" --no-info --no-discard-stderr --section=1 \
   --name="simulate Linux 6.1's kernel samepage merging (KSM)" \
   --include="${include}" --output="${out}.tmp" "${bin}"
 mv "${out}.tmp" "${out}"
