@@ -34,3 +34,7 @@ if(KSMSIM_BUILD_TESTS)
   endif()
   ksmsim_require(GTest_FOUND libgtest-dev)
 endif()
+
+# The man page is made from the help texts at build time (tools/package/gen-manpage.sh).
+find_program(KSMSIM_HELP2MAN help2man)
+ksmsim_require(KSMSIM_HELP2MAN help2man)

@@ -21,6 +21,8 @@ packages=(
   libcli11-dev
   python3
   python3-jsonschema
+  help2man
+  groff-base
 )
 
 missing=()

@@ -25,18 +25,6 @@ namespace {
 
 using oracle::Json;
 
-std::string GuestBinary(const std::string& flag) {
-  if (!flag.empty()) return flag;
-  if (const char* env = getenv("KSMSIM_GUEST")) return env;
-  std::error_code ec;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    auto beside = self.parent_path() / "oracle" / "ksmsim-guest";
-    if (std::filesystem::exists(beside)) return beside.string();
-  }
-  return KSMSIM_GUEST_BINARY;
-}
-
 // Exit status 3, as `run` uses it: a valid workload that could not be carried out (an
 // oracle limitation, no QEMU or kernel, a VM that failed or timed out).
 constexpr int kOracleCannotRun = 3;
@@ -105,6 +93,24 @@ int Collect(const std::string& results_path, const std::string& console_path,
 
 }  // namespace
 
+std::filesystem::path InstalledGuestPath(const std::filesystem::path& self) {
+  return (self.parent_path() / KSMSIM_GUEST_FROM_BINDIR).lexically_normal();
+}
+
+std::string FindGuestBinary(const std::string& flag, const char* env,
+                            const std::filesystem::path& self) {
+  if (!flag.empty()) return flag;
+  if (env != nullptr) return env;
+  if (!self.empty()) {
+    std::error_code ec;
+    for (const auto& candidate :
+         {self.parent_path() / "oracle" / "ksmsim-guest", InstalledGuestPath(self)}) {
+      if (std::filesystem::exists(candidate, ec)) return candidate.string();
+    }
+  }
+  return KSMSIM_GUEST_BINARY;
+}
+
 int RunOracle(const OracleOptions& o) {
   auto started = std::chrono::steady_clock::now();
   std::string text;
@@ -140,7 +146,9 @@ int RunOracle(const OracleOptions& o) {
                  "tools/setup-oracle.sh, or give --kernel)\n";
     return kOracleCannotRun;
   }
-  std::string guest = GuestBinary(o.guest);
+  std::error_code self_ec;
+  std::string guest = FindGuestBinary(o.guest, getenv("KSMSIM_GUEST"),
+                                      std::filesystem::read_symlink("/proc/self/exe", self_ec));
   if (access(guest.c_str(), R_OK) != 0) {
     std::cerr << "ksmsim oracle: the guest program " << guest
               << " is missing (build the ksmsim-guest target, or give --guest)\n";
