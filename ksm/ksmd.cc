@@ -14,6 +14,8 @@ void Ksmd::Wake(sim::EventQueue& q) {
   uint64_t busy = w.pages * cost_.per_page_ns + w.checksums * cost_.per_checksum_ns +
                   w.compares * cost_.per_compare_ns + w.merges * cost_.per_merge_ns +
                   w.faults * cost_.per_fault_ns;
+  busy_ns_ += busy;
+  pages_scanned_ += w.pages;
   // The batch ends `busy` ns later; then ksmd sleeps sleep_millisecs (or idles).
   sleep_ms_ = ksm_.knobs().sleep_millisecs;
   sleeping_ = true;
