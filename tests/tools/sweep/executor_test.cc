@@ -126,6 +126,40 @@ TEST_F(SweepExecutor, InterruptedSweepResumes) {
   EXPECT_THAT(other.out, HasSubstr("results of another grid"));
 }
 
+TEST_F(SweepExecutor, CtrlCKeepsFinishedPointsOnly) {
+  // 24 points of a 60 s wait: long enough to be interrupted after the first two finish.
+  std::string w = Read(dir_ / "w.json");
+  const std::string from = "\"ms\": 2000";
+  w.replace(w.find(from), from.size(), "\"ms\": 60000");
+  std::ofstream(dir_ / "long.json") << w;
+  std::string grid = (dir_ / "long.json").string() +
+                     " --set pages_to_scan=100,200,300,400,500,600 --set sleep_millisecs=5,10 "
+                     "--policy fixed,ksmtuned -q";
+  std::string results = (dir_ / "res").string();
+  std::string script = std::string(KSMSIM_BINARY) + " sweep " + grid + " -j 2 --results " +
+                       results + " & pid=$!; while [ \"$(ls " + results +
+                       "/points 2>/dev/null | grep -c json$)\" -lt 2 ]; do sleep 0.02; done; "
+                       "kill -INT $pid; wait $pid; echo \"rc=$?\"";
+  FILE* p = popen(("sh -c '" + script + "' 2>&1").c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  EXPECT_THAT(out, HasSubstr("rc=130")) << out;
+  EXPECT_THAT(out, HasSubstr("interrupted:"));
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir_ / "res" / "points")) {
+    EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
+    EXPECT_FALSE(Read(e.path()).empty());
+    ++files;
+  }
+  EXPECT_LT(files, 24u);
+  ASSERT_EQ(Sh("sweep " + grid + " -j 2 --results " + results + Outs("resumed")).status, 0);
+  ASSERT_EQ(Sh("sweep " + grid + " -j 2" + Outs("full")).status, 0);
+  ExpectSame("full", "resumed");
+}
+
 TEST_F(SweepExecutor, SlurmArrayTasksThenCollect) {
   ASSERT_EQ(Sh("sweep " + Grid() + " -q" + Outs("local")).status, 0);
   std::string results = (dir_ / "shared").string();
