@@ -88,6 +88,7 @@ int Sweep(SweepArgs& a) {
                                dir.dir());
       return 0;
     }
+    std::cout << std::flush;
     int rc = sweep::Submit(sbatch, a.sbatch_args, script);
     if (rc != 0) return Fail(fmt::format("sbatch {} failed with exit status {}", script, rc));
     std::cout << fmt::format("when the job has finished: ksmsim sweep collect {}\n", dir.dir());
