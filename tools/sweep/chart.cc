@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "fmt/format.h"
 
@@ -124,6 +125,7 @@ EndFigures PointEnd(const Json& point) {
   EndFigures f;
   if (!point.contains("snapshots") || point["snapshots"].empty()) return f;
   const Json& end = point["snapshots"].back();
+  f.ran = true;
   f.cpu_ms = static_cast<double>(end["ksmd_cpu_ns"].get<uint64_t>()) / 1e6;
   f.saved_mib = static_cast<double>(end["saved_bytes"].get<int64_t>()) / (1024.0 * 1024.0);
   const Json& t = point["time_to_saving"]["t90_ns"];
@@ -131,15 +133,37 @@ EndFigures PointEnd(const Json& point) {
   return f;
 }
 
+std::vector<EndFigures> AllEnds(const std::vector<Json>& points) {
+  std::vector<EndFigures> ends;
+  std::map<std::string, double> best;
+  for (const Json& p : points) {
+    ends.push_back(PointEnd(p));
+    if (ends.back().ran) {
+      double& b = best[p["input"].get<std::string>()];
+      b = std::max(b, ends.back().saved_mib);
+    }
+  }
+  for (size_t i = 0; i < points.size(); ++i) {
+    EndFigures& f = ends[i];
+    double b = best[points[i]["input"].get<std::string>()];
+    if (!f.ran || b <= 0) continue;
+    f.pct_of_best = 100.0 * f.saved_mib / b;
+    f.converged = *f.pct_of_best >= kConvergedPercent;
+  }
+  return ends;
+}
+
 std::string SweepChartSvg(const std::vector<Json>& points, const std::string& title) {
   std::vector<XY> saving, t90;
   std::vector<std::string> l1, l2;
-  for (const Json& p : points) {
-    if (!p.contains("snapshots") || p["snapshots"].empty()) continue;
-    EndFigures f = PointEnd(p);
+  std::vector<EndFigures> ends = AllEnds(points);
+  for (size_t i = 0; i < points.size(); ++i) {
+    const Json& p = points[i];
+    const EndFigures& f = ends[i];
+    if (!f.ran) continue;
     saving.push_back({f.cpu_ms, f.saved_mib});
     l1.push_back(Label(p));
-    if (f.t90_s) {
+    if (f.t90_s && f.converged) {
       t90.push_back({f.cpu_ms, *f.t90_s});
       l2.push_back(Label(p));
     }
@@ -150,12 +174,13 @@ std::string SweepChartSvg(const std::vector<Json>& points, const std::string& ti
       "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
       "fill=\"white\"/>\n<text x=\"20\" y=\"24\" font-size=\"15\">{}</text>\n"
       "<text x=\"20\" y=\"44\" fill=\"#555\">red: the Pareto front (no other point does "
-      "better on both axes); hover a point for its settings</text>\n",
+      "better on both axes); hover a point for its settings; * only the points that saved 90% "
+      "of the best saving of their input</text>\n",
       W, H, W, H, Escape(title));
   s += Panel(80, 90, 380, 300, saving, l1, true, "ksmd CPU time (simulated ms)",
              "memory saved (MiB)", "Saving at the end vs ksmd CPU time");
   s += Panel(580, 90, 380, 300, t90, l2, false, "ksmd CPU time (simulated ms)",
-             "time to 90% of the saving (simulated s)", "Time to 90% vs ksmd CPU time");
+             "time to 90% of the saving (simulated s)", "Time to 90% vs ksmd CPU time *");
   s += "</svg>\n";
   return s;
 }

@@ -56,10 +56,13 @@ std::string SweepCsv(const SweepSpec& spec, const std::vector<Json>& points) {
   for (const auto& [k, v] : spec.knobs) Cell(out, k);
   out += ",exit_status,snapshot,step,time_ns,saved_bytes,ksmd_cpu_ns,pages_scanned";
   for (int pct : kSavingLevels) out += fmt::format(",t{}_ns", pct);
+  out += ",end_saved_pct_of_best";
   for (const auto& n : ksm_names) Cell(out, fmt::format("ksm.{}", n));
   for (const auto& n : vm_names) Cell(out, fmt::format("vmstat.{}", n));
   out += "\n";
-  for (const Json& p : points) {
+  std::vector<EndFigures> ends = AllEnds(points);
+  for (size_t pi = 0; pi < points.size(); ++pi) {
+    const Json& p = points[pi];
     std::string head =
         fmt::format("{},{},{}", p["point"].get<uint64_t>(), CsvField(p["input"].get<std::string>()),
                     p["policy"].get<std::string>());
@@ -67,7 +70,8 @@ std::string SweepCsv(const SweepSpec& spec, const std::vector<Json>& points) {
     Cell(head, Num(p["exit_status"]));
     if (!p.contains("snapshots")) {
       out += head + ",,,,,,";
-      for (size_t i = 0; i < std::size(kSavingLevels) + ksm_names.size() + vm_names.size(); ++i)
+      // The time-to columns, end_saved_pct_of_best and the counters, empty.
+      for (size_t i = 0; i < std::size(kSavingLevels) + 1 + ksm_names.size() + vm_names.size(); ++i)
         out += ",";
       out += "\n";
       continue;
@@ -81,6 +85,7 @@ std::string SweepCsv(const SweepSpec& spec, const std::vector<Json>& points) {
       Cell(out, Num(s.value("ksmd_cpu_ns", Json())));
       Cell(out, Num(s.value("pages_scanned", Json())));
       for (int pct : kSavingLevels) Cell(out, Num(p["time_to_saving"][fmt::format("t{}_ns", pct)]));
+      Cell(out, ends[pi].pct_of_best ? fmt::format("{:.2f}", *ends[pi].pct_of_best) : "");
       for (const auto& n : ksm_names) Cell(out, Num(s["ksm"].value(n, Json())));
       for (const auto& n : vm_names) Cell(out, Num(s["vmstat"].value(n, Json())));
       out += "\n";
@@ -100,15 +105,17 @@ std::string SweepJson(const SweepSpec& spec, const std::vector<Json>& points) {
 }
 
 std::string SweepSummary(const SweepSpec& spec, const std::vector<Json>& points, size_t max_rows) {
-  // The two Pareto fronts of the chart: saving (more) and time to 90% (less) against CPU.
+  // The two Pareto fronts of the chart: saving (more) and time to 90% (less) against CPU,
+  // the latter among the points that saved 90% of the best.
+  std::vector<EndFigures> ends = AllEnds(points);
   std::vector<XY> saving, t90;
   std::vector<size_t> ran, ran_t90;
   for (size_t i = 0; i < points.size(); ++i) {
-    if (!points[i].contains("snapshots")) continue;
-    EndFigures f = PointEnd(points[i]);
+    const EndFigures& f = ends[i];
+    if (!f.ran) continue;
     saving.push_back({f.cpu_ms, f.saved_mib});
     ran.push_back(i);
-    if (f.t90_s) {
+    if (f.t90_s && f.converged) {
       t90.push_back({f.cpu_ms, *f.t90_s});
       ran_t90.push_back(i);
     }
@@ -116,6 +123,11 @@ std::string SweepSummary(const SweepSpec& spec, const std::vector<Json>& points,
   std::set<size_t> front, front_t90;
   for (size_t k : ParetoFront(saving, true)) front.insert(ran[k]);
   for (size_t k : ParetoFront(t90, false)) front_t90.insert(ran_t90[k]);
+  // The answer to "which setting reaches 90% of the saving for the least ksmd CPU": the
+  // cheapest point that saved 90% of the best (ties: the first).
+  std::optional<size_t> cheapest;
+  for (size_t i : ran_t90)
+    if (!cheapest || ends[i].cpu_ms < ends[*cheapest].cpu_ms) cheapest = i;
   std::set<size_t> either = front;
   either.insert(front_t90.begin(), front_t90.end());
   std::vector<size_t> order;
@@ -127,9 +139,9 @@ std::string SweepSummary(const SweepSpec& spec, const std::vector<Json>& points,
   std::string knobs_head;
   for (const auto& [k, v] : spec.knobs) knobs_head += fmt::format(" {:>12.12}", k);
   std::string out =
-      fmt::format("{:>6} {:<24.24} {:<8}{} {:>11} {:>8} {:>8} {:>8} {:>13} {:>13} {}\n", "point",
-                  "input", "policy", knobs_head, "saved_MiB", "t50_s", "t90_s", "t99_s",
-                  "ksmd_cpu_ms", "pages_scanned", "front");
+      fmt::format("{:>6} {:<24.24} {:<8}{} {:>11} {:>6} {:>8} {:>8} {:>8} {:>13} {:>13} {}\n",
+                  "point", "input", "policy", knobs_head, "saved_MiB", "%best", "t50_s", "t90_s",
+                  "t99_s", "ksmd_cpu_ms", "pages_scanned", "front");
   size_t shown = 0;
   for (size_t i : order) {
     if (shown++ == max_rows) break;
@@ -146,10 +158,11 @@ std::string SweepSummary(const SweepSpec& spec, const std::vector<Json>& points,
     const Json& end = p["snapshots"].back();
     const Json& t = p["time_to_saving"];
     out += fmt::format(
-        "{:>6} {:<24.24} {:<8}{} {:>11.2f} {:>8} {:>8} {:>8} {:>13.3f} {:>13} {}{}{}\n",
+        "{:>6} {:<24.24} {:<8}{} {:>11.2f} {:>6} {:>8} {:>8} {:>8} {:>13.3f} {:>13} {}{}{}\n",
         p["point"].get<uint64_t>(), Base(p["input"]), p["policy"].get<std::string>(), knobs,
-        static_cast<double>(end["saved_bytes"].get<int64_t>()) / 1048576.0, Seconds(t["t50_ns"]),
-        Seconds(t["t90_ns"]), Seconds(t["t99_ns"]),
+        static_cast<double>(end["saved_bytes"].get<int64_t>()) / 1048576.0,
+        ends[i].pct_of_best ? fmt::format("{:.1f}", *ends[i].pct_of_best) : std::string("-"),
+        Seconds(t["t50_ns"]), Seconds(t["t90_ns"]), Seconds(t["t99_ns"]),
         static_cast<double>(end["ksmd_cpu_ns"].get<uint64_t>()) / 1e6,
         end["pages_scanned"].get<uint64_t>(), front.count(i) ? "S" : "",
         front_t90.count(i) ? "T" : "",
@@ -162,6 +175,18 @@ std::string SweepSummary(const SweepSpec& spec, const std::vector<Json>& points,
       points.size(), front.size(), front_t90.size(),
       points.size() > max_rows ? "; only the fronts are listed, every point is in --csv/--json"
                                : "");
+  if (cheapest) {
+    const Json& p = points[*cheapest];
+    std::string knobs;
+    for (const auto& [k, v] : p["knobs"].items())
+      knobs += fmt::format(" {}={}", k, v.get<int64_t>());
+    out += fmt::format(
+        "least ksmd CPU among the points that saved {:.0f}% of the best: point {} ({} {}{}): "
+        "{:.3f} ms of ksmd CPU, 90% of its saving at {} s\n",
+        kConvergedPercent, p["point"].get<uint64_t>(), Base(p["input"]),
+        p["policy"].get<std::string>(), knobs, ends[*cheapest].cpu_ms,
+        Seconds(p["time_to_saving"]["t90_ns"]));
+  }
   return out;
 }
 

@@ -90,7 +90,7 @@ TEST_F(SweepExecutor, SameBytesWhateverTheWorkers) {
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 12 * 2);  // header, 2 rows a point
   EXPECT_THAT(csv, HasSubstr("point,input,policy,pages_to_scan,sleep_millisecs,exit_status,"
                              "snapshot,step,time_ns,saved_bytes,ksmd_cpu_ns,pages_scanned,"
-                             "t50_ns,t90_ns,t99_ns,ksm.full_scans"));
+                             "t50_ns,t90_ns,t99_ns,end_saved_pct_of_best,ksm.full_scans"));
   EXPECT_THAT(Read(dir_ / "j1.svg"), HasSubstr("Pareto front"));
   // Existing outputs are not overwritten without --force.
   Result again = Sh("sweep " + Grid() + Outs("j1"));
@@ -177,6 +177,17 @@ TEST_F(SweepExecutor, SlurmArrayTasksThenCollect) {
   Result c = Sh("sweep collect " + results + " -q" + Outs("slurm"));
   ASSERT_EQ(c.status, 0) << c.out;
   ExpectSame("local", "slurm");
+}
+
+TEST_F(SweepExecutor, TracesAreReplayedWithTheKnobs) {
+  std::string trace = (dir_ / "t.jsonl").string();
+  ASSERT_EQ(Sh("run -q " + (dir_ / "w.json").string() + " --record " + trace).status, 0);
+  Result r = Sh("sweep " + trace + " --set pages_to_scan=100,1000 -j 1 -q --csv -");
+  ASSERT_EQ(r.status, 0) << r.out;
+  // Two points, each with its snapshot and its end; the swept value is the one replayed.
+  EXPECT_THAT(r.out, HasSubstr("\n0," + trace + ",fixed,100,0,1s,"));
+  EXPECT_THAT(r.out, HasSubstr("\n1," + trace + ",fixed,1000,0,end,"));
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 5);
 }
 
 TEST_F(SweepExecutor, BadSpecsRunNothing) {

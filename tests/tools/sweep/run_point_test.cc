@@ -158,5 +158,31 @@ TEST(SweepChart, ParetoFront) {
   EXPECT_EQ(ParetoFront(t, false), (std::vector<size_t>{0, 1}));
 }
 
+TEST(SweepChart, PercentOfTheBestSavingOfTheSameInput) {
+  auto point = [](const std::string& input, int64_t mib, uint64_t cpu_ns) {
+    Json p = {{"point", 0}, {"input", input}, {"policy", "fixed"}, {"knobs", Json::object()}};
+    p["snapshots"] =
+        Json::array({{{"saved_bytes", mib << 20}, {"ksmd_cpu_ns", cpu_ns}, {"pages_scanned", 1}}});
+    p["time_to_saving"] = {{"t90_ns", mib ? Json(1000) : Json(nullptr)}};
+    return p;
+  };
+  std::vector<Json> pts = {point("a", 100, 5), point("a", 50, 1), point("b", 0, 1),
+                           point("a", 95, 2)};
+  pts.push_back({{"point", 4}, {"input", "a"}, {"policy", "fixed"}, {"exit_status", 2}});
+  std::vector<EndFigures> e = AllEnds(pts);
+  ASSERT_EQ(e.size(), 5u);
+  EXPECT_DOUBLE_EQ(*e[0].pct_of_best, 100);
+  EXPECT_DOUBLE_EQ(*e[1].pct_of_best, 50);
+  EXPECT_FALSE(e[2].pct_of_best);
+  EXPECT_DOUBLE_EQ(*e[3].pct_of_best, 95);
+  EXPECT_FALSE(e[4].ran);
+  EXPECT_TRUE(e[0].converged);
+  EXPECT_FALSE(e[1].converged);
+  EXPECT_TRUE(e[3].converged);
+  // The chart's t90 panel and the summary's answer take the converged points only.
+  std::string svg = SweepChartSvg(pts, "t");
+  EXPECT_NE(svg.find("points that saved 90% of the best"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ksmsim::tools::sweep
