@@ -137,7 +137,8 @@ std::string SweepSummary(const SweepSpec& spec, const std::vector<Json>& points,
     for (size_t i = 0; i < points.size(); ++i) order.push_back(i);
   }
   std::string knobs_head;
-  for (const auto& [k, v] : spec.knobs) knobs_head += fmt::format(" {:>12.12}", k);
+  for (const auto& [k, v] : spec.knobs)
+    knobs_head += fmt::format(" {:>{}}", k, std::max<size_t>(k.size(), 6));
   std::string out =
       fmt::format("{:>6} {:<24.24} {:<8}{} {:>11} {:>6} {:>8} {:>8} {:>8} {:>13} {:>13} {}\n",
                   "point", "input", "policy", knobs_head, "saved_MiB", "%best", "t50_s", "t90_s",
@@ -148,7 +149,7 @@ std::string SweepSummary(const SweepSpec& spec, const std::vector<Json>& points,
     const Json& p = points[i];
     std::string knobs;
     for (const auto& [k, v] : spec.knobs)
-      knobs += fmt::format(" {:>12}", p["knobs"][k].get<int64_t>());
+      knobs += fmt::format(" {:>{}}", p["knobs"][k].get<int64_t>(), std::max<size_t>(k.size(), 6));
     if (!p.contains("snapshots")) {
       out += fmt::format("{:>6} {:<24.24} {:<8}{}  could not run (exit {})\n",
                          p["point"].get<uint64_t>(), Base(p["input"]),
