@@ -14,6 +14,8 @@ void Ksmd::Wake(sim::EventQueue& q) {
   in_batch_ = false;
   ++batches_;
   uint64_t busy = busy_ns(ksm_.last_work());
+  busy_ns_ += busy;
+  pages_scanned_ += ksm_.last_work().pages;
   batch_end_ = q.now() + busy;
   if (after_batch_) after_batch_(q.now(), q.now() + busy);
   // The batch ends `busy` ns later; then ksmd sleeps sleep_millisecs (or idles).

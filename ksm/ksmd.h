@@ -30,6 +30,10 @@ class Ksmd final : public sim::Actor {
   // may let an idle ksmd run (run, new mm) or changes its sleep.
   void Kick();
   uint64_t batches() const { return batches_; }
+  // ksmd's simulated CPU time so far (the sum of every batch's cost) and the pages its
+  // batches scanned (for `ksmsim sweep`; the model never reads them).
+  uint64_t busy_ns() const { return busy_ns_; }
+  uint64_t pages_scanned() const { return pages_scanned_; }
   // Called as a batch starts, before ksm_do_scan (for stepping; changes nothing).
   void set_before_batch(std::function<void()> f) { before_batch_ = std::move(f); }
   // Called as a batch ends, with its simulated start and end (for timelines).
@@ -64,6 +68,8 @@ class Ksmd final : public sim::Actor {
   bool in_batch_ = false;
   uint64_t batch_start_ = 0;
   uint64_t batch_end_ = 0;  // the last batch's end
+  uint64_t busy_ns_ = 0;
+  uint64_t pages_scanned_ = 0;
   std::function<void()> before_batch_;
   std::function<void(uint64_t, uint64_t)> after_batch_;
 };

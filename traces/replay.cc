@@ -173,7 +173,8 @@ workloads::Workload TraceWorkload(const Trace& t, const workloads::KnobList& set
   return w;
 }
 
-ReplayOutcome Replay(const Trace& t, const workloads::KnobList& set, bool check) {
+ReplayOutcome Replay(const Trace& t, const workloads::KnobList& set, bool check,
+                     const ReplayHooks& hooks) {
   workloads::Workload w = TraceWorkload(t, set);
   ReplayOutcome out;
   workloads::Driver* driver = nullptr;
@@ -218,9 +219,12 @@ ReplayOutcome Replay(const Trace& t, const workloads::KnobList& set, bool check)
     }
     starts = stops = 0;
   };
+  if (hooks.install) hooks.install(opt);
   workloads::Driver d(w, opt);
   driver = &d;
+  if (hooks.bind) hooks.bind(d);
   out.document = d.Run();
+  if (hooks.done) hooks.done(d);
   out.document["engine"] = workloads::EngineName(w.kernel) + " replaying a trace";
   out.exit_status = d.exit_status();
   out.full_scans = d.ksm().full_scans();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -52,7 +53,17 @@ struct ReplayOutcome {
   std::map<uint64_t, std::string> expect_errors;
 };
 
+// What a caller adds to a replay's driver (a sweep's metrics): `install` gets the options
+// once the replay's own hooks are set (it must chain them), `bind` the driver once built,
+// `done` the driver after its run.
+struct ReplayHooks {
+  std::function<void(workloads::DriverOptions&)> install{};
+  std::function<void(workloads::Driver&)> bind{};
+  std::function<void(workloads::Driver&)> done{};
+};
+
 // Replays a trace (throws TraceError when it is invalid).
-ReplayOutcome Replay(const Trace& t, const workloads::KnobList& set = {}, bool check = false);
+ReplayOutcome Replay(const Trace& t, const workloads::KnobList& set = {}, bool check = false,
+                     const ReplayHooks& hooks = {});
 
 }  // namespace ksmsim::traces

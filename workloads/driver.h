@@ -82,6 +82,9 @@ class Driver {
   ksm::Ksm& ksm() { return *ksm_; }
   sim::EventQueue& queue() { return queue_; }
   const ksm::Ksmd& ksmd() const { return *ksmd_; }
+  // For a controller that writes knobs between steps (a sweep's ksmtuned policy) and must
+  // wake ksmd as a sysfs write does.
+  ksm::Ksmd& ksmd() { return *ksmd_; }
   const std::vector<std::string>& errors() const { return errors_; }
   // "proc:region[index]" for a virtual address of a live process (for explain and dumps);
   // the mm's name and the hex address when no region of the workload holds it.

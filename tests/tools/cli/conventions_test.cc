@@ -111,6 +111,8 @@ class ConventionsTest : public ::testing::Test {
         {"run", {"w.json", true}},
         {"schema", {"", true}},
         {"step", {"w.json", true}},
+        {"sweep", {"w.json --set pages_to_scan=100,200 -j 1", true}},
+        {"sweep collect", {"nonexistent-dir", false}},
         {"trace", {"", false}},
         {"trace bench", {"t.jsonl --seconds 0.01", true}},
         {"trace convert", {"t.jsonl", true}},
