@@ -26,6 +26,9 @@ struct MachineConfig {
   // Per node: frames outside its memory blocks, allocated last and never offlined (the
   // oracle guest's boot memory when the workload hotplugs memory); empty: none.
   std::vector<uint64_t> reserve_pages;
+  // PAGEVEC_SIZE (include/linux/pagevec.h): the size of ksmd's mlock batch; 15 in Linux 6.1,
+  // 31 in 6.12 (the kernel profile's).
+  size_t pagevec_size = 15;
 };
 
 // Global event counters of /proc/vmstat that the simulator models.
@@ -201,10 +204,9 @@ class Machine {
   Page zero_page_;
   NoKsm no_ksm_;
   KsmHooks* ksm_ = &no_ksm_;
-  static constexpr size_t kPagevecSize = 15;  // PAGEVEC_SIZE
   bool ksmd_context_ = false;
   int foreign_task_node_ = -1;
-  ChangeCounters changes_;  // every mutator bumps what it changed
+  ChangeCounters changes_;                       // every mutator bumps what it changed
   std::vector<Page*> ksmd_mlock_batch_;          // PAGEVEC_SIZE entries at most
   std::map<uint64_t, std::unique_ptr<Mm>> mms_;  // by id; exited mms stay (KSM may hold them)
   std::vector<std::unique_ptr<AnonVma>> anon_vmas_;

@@ -22,7 +22,7 @@
 namespace ksmsim::workloads {
 
 struct DriverOptions {
-  bool check = false;            // run the invariant checker after every step
+  bool check = false;  // run the invariant checker after every step
   std::function<void(const ksm::KsmEvent&, uint64_t time_ns)> on_event{};  // event log
   std::function<void(uint64_t step, uint64_t total)> on_progress{};
   // Called now and then during long work (each ksmd batch a wait runs, every 4096 pages a
@@ -127,5 +127,7 @@ class Driver {
 
 // "ksmsim 0.1.0 (kernel profile 6.1)"
 std::string EngineName(KernelProfile profile);
+// The ksm layer's profile of a workload's `kernel`.
+ksm::Profile KsmProfile(KernelProfile profile);
 
 }  // namespace ksmsim::workloads

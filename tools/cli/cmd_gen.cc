@@ -15,6 +15,7 @@ struct GenArgs {
   uint64_t seed = 0;
   std::string size = "small";
   std::string features = "all";
+  std::string kernel_profile = "6.1";
   std::string out;
 };
 
@@ -24,7 +25,8 @@ int RunGen(const GenArgs& a) {
   o.size = a.size == "medium" ? workloads::GenSize::kMedium : workloads::GenSize::kSmall;
   std::string error;
   o.features = *workloads::ParseGenFeatures(a.features, &error);  // checked by the option
-  std::string text = workloads::GenerateWorkload(o).dump(2) + "\n";
+  std::string text =
+      WithKernelProfile(workloads::GenerateWorkload(o), a.kernel_profile).dump(2) + "\n";
   if (a.out.empty()) {
     std::cout << text;
     return 0;
@@ -49,6 +51,7 @@ RegisterCommand reg{{"gen",
                            ->check(CLI::IsMember({"small", "medium"}))
                            ->capture_default_str();
                        AddGenFeaturesOption(sub, &a->features);
+                       AddKernelProfileOption(sub, &a->kernel_profile);
                        sub->add_option("-o,--out", a->out, "write here (default: stdout)");
                        return [a] { return RunGen(*a); };
                      }}};

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "fmt/format.h"
+#include "fmt/ranges.h"
 #include "tools/cli/command.h"
 #include "tools/cli/load_workload.h"
 #include "tools/teach/timeline.h"
@@ -27,6 +28,7 @@ struct RunArgs {
   bool quiet = false;
   bool force = false;
   std::optional<uint64_t> seed;
+  std::string profile;  // --profile: replaces the workload's `kernel`
   std::string timeline;
   uint64_t timeline_ms = 100;
   std::string dump_trees;
@@ -55,7 +57,16 @@ void PrintSummary(const nlohmann::ordered_json& doc, const std::string& file) {
 }
 
 int Run(const RunArgs& a) {
-  std::optional<workloads::Workload> loaded = LoadWorkloadOrReport(a.file);
+  std::optional<workloads::KernelProfile> profile;
+  if (!a.profile.empty()) {
+    profile = workloads::KernelProfileFromName(a.profile);
+    if (!profile) {
+      std::cerr << fmt::format("--profile: unknown kernel profile \"{}\" (known: {})\n", a.profile,
+                               fmt::join(workloads::KernelProfileNames(), ", "));
+      return kExitInvalidInput;
+    }
+  }
+  std::optional<workloads::Workload> loaded = LoadWorkloadOrReport(a.file, std::cerr, profile);
   if (!loaded) return kExitInvalidInput;
   workloads::Workload w = *loaded;
   if (a.seed) w.seed = *a.seed;
@@ -174,6 +185,9 @@ RegisterCommand reg{{"run",
                        sub->add_flag("--check", a->check,
                                      "run the invariant checker after every step");
                        sub->add_option("--seed", a->seed, "override the workload's seed");
+                       sub->add_option("--profile", a->profile,
+                                       "kernel profile, overriding the workload's \"kernel\": "
+                                       "6.1, 6.1-zero-unshare or 6.12");
                        sub->add_flag("--quiet,-q", a->quiet, "print no summary");
                        sub->add_option("--timeline", a->timeline,
                                        "write every counter (sysfs and KSM vmstat) as CSV, "

@@ -17,7 +17,9 @@ inline constexpr int kExitInvalidInput = 2;
 
 // The workload in `file`; on a problem, one line per problem and the closing line go to
 // `err` and the result is empty: return kExitInvalidInput.
-std::optional<workloads::Workload> LoadWorkloadOrReport(const std::string& file,
-                                                        std::ostream& err = std::cerr);
+// `kernel` replaces the workload's own profile (`--profile`).
+std::optional<workloads::Workload> LoadWorkloadOrReport(
+    const std::string& file, std::ostream& err = std::cerr,
+    std::optional<workloads::KernelProfile> kernel = std::nullopt);
 
 }  // namespace ksmsim::tools

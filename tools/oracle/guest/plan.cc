@@ -327,9 +327,10 @@ Plan MakePlan(const Json& w) {
   plan.name = Str(w, "name");
   plan.seed = U64(w, "seed", 0);
   if (w.contains("kernel")) plan.kernel = Str(w, "kernel");
-  if (plan.kernel != "6.1") {
+  if (plan.kernel != "6.1" && plan.kernel != "6.12") {
     Limitation("kernel",
-               "it runs Debian's Linux 6.1, profile \"6.1\" only (got \"" + plan.kernel + "\")");
+               "it runs Debian's Linux 6.1 and 6.12, profiles \"6.1\" and \"6.12\" only (got \"" +
+                   plan.kernel + "\")");
   }
   plan.node_mib = {1024};
   if (w.contains("machine")) {
