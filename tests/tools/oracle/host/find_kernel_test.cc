@@ -27,10 +27,10 @@ class FindKernelTest : public ::testing::Test {
 };
 
 TEST_F(FindKernelTest, EachSeriesGetsItsOwnNewestImage) {
-  for (const char* n : {"vmlinuz-6.1.0-56-amd64", "vmlinuz-6.1.0-57-amd64",
-                        "vmlinuz-6.12.118+deb12-amd64", "vmlinuz-6.12.9+deb12-amd64",
-                        "vmlinuz-6.1.0-57-rt-amd64", "vmlinuz-6.1.0-58-cloud-amd64",
-                        "vmlinuz-6.10.1-amd64", "config-6.1.0-57-amd64"}) {
+  for (const char* n :
+       {"vmlinuz-6.1.0-56-amd64", "vmlinuz-6.1.0-57-amd64", "vmlinuz-6.12.118+deb12-amd64",
+        "vmlinuz-6.12.9+deb12-amd64", "vmlinuz-6.1.0-57-rt-amd64", "vmlinuz-6.1.0-58-cloud-amd64",
+        "vmlinuz-6.10.1-amd64", "config-6.1.0-57-amd64"}) {
     Add(n);
   }
   EXPECT_EQ(FindKernel("6.1", dir_), dir_ + "/vmlinuz-6.1.0-57-amd64");
