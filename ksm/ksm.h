@@ -14,12 +14,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "ksm/ksm_decision.h"
 #include "ksm/ksm_types.h"
+#include "ksm/profile.h"
 #include "ksm/slab.h"
 #include "mmu/machine.h"
 
 namespace ksmsim::ksm {
-
-enum class Profile { k61, k61ZeroUnshare };
 
 // One KSM tracepoint event (include/trace/events/ksm.h), for the event log.
 struct KsmEvent {
@@ -60,6 +59,12 @@ struct KsmKnobs {
   unsigned merge_across_nodes = 1;
   bool use_zero_pages = false;
   unsigned stable_node_chains_prune_millisecs = 2000;
+  // 6.12 (ProfileFeatures::smart_scan, sysfs_6_12)
+  bool smart_scan = true;
+  unsigned advisor_max_cpu = 70;                    // KSM_ADVISOR_MAX_CPU
+  unsigned long advisor_min_pages_to_scan = 500;    // KSM_ADVISOR_MIN_PAGES
+  unsigned long advisor_max_pages_to_scan = 30000;  // KSM_ADVISOR_MAX_PAGES
+  unsigned long advisor_target_scan_time = 200;     // KSM_ADVISOR_TARGET_SCAN_TIME (s)
 };
 
 inline constexpr unsigned long KSM_RUN_STOP = 0, KSM_RUN_MERGE = 1, KSM_RUN_UNMERGE = 2,
@@ -91,6 +96,10 @@ class Ksm final : public mmu::KsmHooks {
   int StoreKnob(std::string_view name, int64_t value);
   // Every file of the directory with its value, by name (ksm_zero_pages in that profile).
   std::map<std::string, int64_t> SysfsValues() const;
+  int64_t general_profit() const;
+  int64_t ksm_process_profit(const mmu::Mm& mm) const;
+  // /proc/PID/ksm_merging_pages and the lines of /proc/PID/ksm_stat, by name.
+  std::map<std::string, int64_t> ProcValues(const mmu::Mm& mm) const;
   const KsmKnobs& knobs() const { return knobs_; }
 
   // ---- ksmd ----
@@ -119,6 +128,7 @@ class Ksm final : public mmu::KsmHooks {
   unsigned long stable_node_dups() const { return ksm_stable_node_dups_; }
   unsigned long zero_pages() const { return ksm_zero_pages_; }
   Profile profile() const { return profile_; }
+  const ProfileFeatures& features() const { return features_; }
 
   // ---- read-only views for the checker, dumps and teaching ----
   int nr_trees() const { return ksm_nr_node_ids_; }
@@ -215,9 +225,14 @@ class Ksm final : public mmu::KsmHooks {
                                     mmu::Page* tree_page);
   // scanning (ksm_scan.cc)
   void cmp_and_merge_page(mmu::Page* page, RmapItem* rmap_item);
+  bool checksum_gate_61(mmu::Page* page, RmapItem* rmap_item);
+  int try_to_merge_with_zero_page(RmapItem* rmap_item, mmu::Page* page);
+  void unstable_tree_merge(mmu::Page* page, RmapItem* rmap_item, StableNode* stable_node);
   RmapItem* try_to_get_old_rmap_item(uint64_t addr, RmapItem** rmap_list);
   RmapItem* get_next_rmap_item(MmSlot* mm_slot, RmapItem** rmap_list, uint64_t addr);
   RmapItem* scan_get_next_rmap_item(mmu::Page** page);
+  bool should_skip_rmap_item(mmu::Page* page, RmapItem* rmap_item);
+  int store_advisor_knob(std::string_view name, int64_t value);
   // mm list
   int __ksm_enter(mmu::Mm* mm);
   void __ksm_exit(mmu::Mm* mm);
@@ -266,6 +281,7 @@ class Ksm final : public mmu::KsmHooks {
 
   mmu::Machine& m_;
   Profile profile_;
+  const ProfileFeatures& features_;
   KsmKnobs knobs_;
   int ksm_nr_node_ids_ = 1;
   std::vector<RbRoot> root_stable_tree_;
@@ -283,6 +299,18 @@ class Ksm final : public mmu::KsmHooks {
   unsigned long ksm_stable_node_chains_ = 0;
   unsigned long ksm_stable_node_dups_ = 0;
   unsigned long ksm_zero_pages_ = 0;
+  unsigned long ksm_pages_scanned_ = 0;  // 6.12
+  unsigned long ksm_pages_skipped_ = 0;  // 6.12
+  // 6.12's struct ksm_rmap_item fields `age` and `remaining_skips` (rmap_age_t, u8). The
+  // simulator's RmapItem has no room left in its cache line (the kernel used its padding,
+  // the simulator its snapshot tag), so they live beside it, created on an rmap_item's first
+  // visit with smart_scan on and dropped by free_rmap_item (a fresh rmap_item starts at 0,
+  // as kmem_cache_zalloc gives it). Looked up only, never iterated.
+  struct SkipAge {
+    uint8_t age = 0;
+    uint8_t remaining_skips = 0;
+  };
+  absl::flat_hash_map<const RmapItem*, SkipAge> skip_ages_;
 
   uint64_t now_ns_ = 0;
   uint64_t next_stable_node_id_ = 1;

@@ -8,7 +8,8 @@ namespace ksmsim::ksm {
 
 using mmu::Page;
 
-Ksm::Ksm(mmu::Machine& machine, Profile profile) : m_(machine), profile_(profile) {
+Ksm::Ksm(mmu::Machine& machine, Profile profile)
+    : m_(machine), profile_(profile), features_(FeaturesOf(profile)) {
   int nodes = machine.phys().num_nodes();
   root_stable_tree_.resize(nodes);
   root_unstable_tree_.resize(nodes);
@@ -59,8 +60,8 @@ int Ksm::ksm_madvise(mmu::Vma& vma, uint64_t start, uint64_t end, mmu::Advice ad
   using namespace mmu;
   if (advice == Advice::kMergeable) {
     // Be somewhat over-protective for now!
-    if (*vm_flags & (VM_MERGEABLE | VM_SHARED | VM_MAYSHARE | VM_PFNMAP | VM_IO |
-                     VM_DONTEXPAND | VM_HUGETLB | VM_MIXEDMAP))
+    if (*vm_flags & (VM_MERGEABLE | VM_SHARED | VM_MAYSHARE | VM_PFNMAP | VM_IO | VM_DONTEXPAND |
+                     VM_HUGETLB | VM_MIXEDMAP))
       return 0;  // just ignore the advice
     if (!vma.mm->mmf_vm_mergeable) {
       int err = __ksm_enter(vma.mm);
@@ -109,7 +110,16 @@ void Ksm::__ksm_exit(mmu::Mm* mm) {
 }
 
 void Ksm::ksm_fork(mmu::Mm& mm, mmu::Mm& oldmm) {
-  if (oldmm.mmf_vm_mergeable) __ksm_enter(&mm);
+  if (!oldmm.mmf_vm_mergeable) return;
+  if (features_.fork_resets_mm_counters) {
+    // 6.12.y: the child's copies of the parent's counters (dup_mm's memcpy) are reset.
+    mm.ksm_merging_pages = 0;
+    mm.ksm_rmap_items = 0;
+    mm.ksm_rmap_items_inherited = 0;
+    // The child's page tables map the parent's KSM zero pages too: it keeps their count.
+    ksm_zero_pages_ += static_cast<unsigned long>(mm.ksm_zero_pages);
+  }
+  __ksm_enter(&mm);
 }
 
 void Ksm::ksm_exit(mmu::Mm& mm) {
@@ -196,8 +206,7 @@ void Ksm::ksm_check_stable_tree(uint64_t start_pfn, uint64_t end_pfn) {
     RbNode* node = rb_first(&root_stable_tree_[nid]);
     while (node) {
       auto* stable_node = static_cast<StableNode*>(node);
-      if (stable_node_chain_remove_range(stable_node, start_pfn, end_pfn,
-                                         &root_stable_tree_[nid]))
+      if (stable_node_chain_remove_range(stable_node, start_pfn, end_pfn, &root_stable_tree_[nid]))
         node = rb_first(&root_stable_tree_[nid]);
       else
         node = rb_next(node);

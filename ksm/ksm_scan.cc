@@ -11,8 +11,6 @@ namespace ksmsim::ksm {
 using mmu::Page;
 
 void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
-  mmu::Mm* mm = rmap_item->mm;
-  Page* tree_page = nullptr;
   bool max_page_sharing_bypass = false;
 
   trace_scan(rmap_item, page);
@@ -32,6 +30,17 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
     }
     // A KSM fork may go over the sharing limit.
     if (!is_page_sharing_candidate(stable_node)) max_page_sharing_bypass = true;
+  } else if (features_.checksum_before_stable_search) {
+    // 6.12: a page that is not KSM yet passes the checksum gate (and the zero page) before
+    // the stable tree is searched for it.
+    remove_rmap_item_from_tree(rmap_item);
+    uint32_t checksum = calc_checksum(page);
+    if (rmap_item->oldchecksum != checksum) {
+      trace_checksum_changed(rmap_item, page, checksum);
+      rmap_item->oldchecksum = checksum;
+      return;
+    }
+    if (!try_to_merge_with_zero_page(rmap_item, page)) return;
   }
 
   // We first start with searching the page inside the stable tree.
@@ -57,13 +66,21 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
     return;
   }
 
+  if (!features_.checksum_before_stable_search && checksum_gate_61(page, rmap_item)) return;
+  unstable_tree_merge(page, rmap_item, stable_node);
+}
+
+// 6.1's checksum gate and zero-page merge, after the stable tree search: true when
+// cmp_and_merge_page is done with the page.
+bool Ksm::checksum_gate_61(Page* page, RmapItem* rmap_item) {
+  mmu::Mm* mm = rmap_item->mm;
   // A page whose checksum changed since the last pass is changing frequently: keep it out
   // of the unstable tree and don't search for it there.
   uint32_t checksum = calc_checksum(page);
   if (rmap_item->oldchecksum != checksum) {
     trace_checksum_changed(rmap_item, page, checksum);
     rmap_item->oldchecksum = checksum;
-    return;
+    return true;
   }
 
   // Same checksum as an empty page: merge with the zero page if use_zero_pages.
@@ -72,7 +89,7 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
       if (checksum == zero_checksum_) {
         int err = try_to_merge_with_kernel_zero_page(mm, rmap_item, page);
         trace_zero_page_merge(err, rmap_item, page);
-        if (!err) return;
+        if (!err) return true;
       } else if (rmap_item->address & ZERO_PAGE_FLAG) {
         // COW happened to the zero page: the flag is stale.
         rmap_item->address &= PAGE_MASK;
@@ -85,9 +102,31 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
       err = try_to_merge_one_page(vma, page, m_.zero_page());
     trace_zero_page_merge(err, rmap_item, page);
     // Failure means the page was not really empty: continue. Otherwise we're done.
-    if (!err) return;
+    if (!err) return true;
   }
+  return false;
+}
 
+// try_to_merge_with_zero_page() (6.12): 0 when merged with the zero page, or when the VMA
+// is gone; -EFAULT otherwise (use_zero_pages off, not the zero page's checksum, or failed).
+int Ksm::try_to_merge_with_zero_page(RmapItem* rmap_item, Page* page) {
+  int err = -EFAULT;
+  if (knobs_.use_zero_pages && rmap_item->oldchecksum == zero_checksum_) {
+    if (mmu::Vma* vma = find_mergeable_vma(rmap_item->mm, rmap_item->address)) {
+      err = try_to_merge_one_page(vma, page, m_.zero_page());
+    } else {
+      err = 0;  // the VMA is out of date: no need to continue
+    }
+    trace_zero_page_merge(err, rmap_item, page);
+  }
+  return err;
+}
+
+// The end of cmp_and_merge_page: search the unstable tree, merge two pages into a new KSM
+// page.
+void Ksm::unstable_tree_merge(Page* page, RmapItem* rmap_item, StableNode* stable_node) {
+  Page* tree_page = nullptr;
+  Page* kpage = nullptr;
   RmapItem* tree_rmap_item = unstable_tree_search_insert(rmap_item, page, &tree_page);
   if (tree_rmap_item) {
     kpage = try_to_merge_two_pages(rmap_item, page, tree_rmap_item, tree_page);
@@ -132,6 +171,36 @@ RmapItem* Ksm::get_next_rmap_item(MmSlot* mm_slot, RmapItem** rmap_list, uint64_
   return rmap_item;
 }
 
+// skip_age(): how many visits to skip after an unsuccessful one, by the rmap_item's age.
+static unsigned skip_age(uint8_t age) {
+  if (age <= 3) return 1;
+  if (age <= 5) return 2;
+  if (age <= 8) return 4;
+  return 8;
+}
+
+// 6.12 smart scan: a page that keeps failing to merge is skipped more and more often (its
+// first three visits never are; KSM pages never are). A skipped page leaves its tree.
+bool Ksm::should_skip_rmap_item(Page* page, RmapItem* rmap_item) {
+  if (!knobs_.smart_scan) return false;
+  // Never skip pages that are already KSM: cmp_and_merge_page() must still see them.
+  if (page->PageKsm()) return false;
+  SkipAge& s = skip_ages_[rmap_item];
+  uint8_t age = s.age;
+  if (age != UINT8_MAX) ++s.age;
+  // Smaller ages are not skipped: they need a chance to go through every phase of merging.
+  if (age < 3) return false;
+  // Are we still allowed to skip? If not, don't, and decide how often we may skip next.
+  if (!s.remaining_skips) {
+    s.remaining_skips = static_cast<uint8_t>(skip_age(age));
+    return false;
+  }
+  ++ksm_pages_skipped_;
+  --s.remaining_skips;
+  remove_rmap_item_from_tree(rmap_item);
+  return true;
+}
+
 RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
   if (ksm_mm_head_.next == &ksm_mm_head_) return nullptr;
   MmSlot* mm_slot = ksm_scan_.mm_slot;
@@ -174,6 +243,12 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
             RmapItem* rmap_item =
                 get_next_rmap_item(mm_slot, ksm_scan_.rmap_list, ksm_scan_.address);
             ksm_scan_.rmap_list = &rmap_item->rmap_list;
+            if (features_.smart_scan && should_skip_rmap_item(*page, rmap_item)) {
+              m_.put_page(*page);
+              *page = nullptr;
+              ksm_scan_.address += mmu::kPageSize;  // next_page
+              continue;
+            }
             ksm_scan_.address += mmu::kPageSize;
             return rmap_item;
           }
@@ -224,6 +299,7 @@ void Ksm::ksm_do_scan(unsigned scan_npages) {
     ++work_.pages;
     cmp_and_merge_page(page, rmap_item);
     m_.put_page(page);
+    ++ksm_pages_scanned_;
   }
   m_.set_ksmd_context(false);
   m_.set_foreign_task_node(-1);

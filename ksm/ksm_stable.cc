@@ -21,6 +21,7 @@ void Ksm::free_rmap_item(RmapItem* rmap_item) {
   // Seed 001: freeing the rmap_item of a KSM-placed zero page unshares that page.
   if (profile_ == Profile::k61ZeroUnshare && (rmap_item->address & ZERO_PAGE_FLAG))
     unshare_zero_pages(rmap_item);
+  if (features_.smart_scan) skip_ages_.erase(rmap_item);
   --ksm_rmap_items_;
   --rmap_item->mm->ksm_rmap_items;
   rmap_item_cache_.free(rmap_item);

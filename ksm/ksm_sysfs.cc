@@ -100,6 +100,13 @@ int Ksm::StoreKnob(std::string_view name, int64_t value) {
     }
     return 0;
   }
+  if (features_.smart_scan && name == "smart_scan") {
+    bool b = false;
+    if (KstrToBool(value, &b)) return -EINVAL;
+    knobs_.smart_scan = b;
+    return 0;
+  }
+  if (features_.sysfs_6_12 && name.starts_with("advisor_")) return store_advisor_knob(name, value);
   if (name == "use_zero_pages") {
     bool b = false;
     if (KstrToBool(value, &b)) return -EINVAL;
@@ -125,9 +132,65 @@ std::map<std::string, int64_t> Ksm::SysfsValues() const {
   v["stable_node_chains_prune_millisecs"] = knobs_.stable_node_chains_prune_millisecs;
   v["stable_node_dups"] = static_cast<int64_t>(ksm_stable_node_dups_);
   v["use_zero_pages"] = knobs_.use_zero_pages ? 1 : 0;
-  if (profile_ == Profile::k61ZeroUnshare)
+  if (profile_ == Profile::k61ZeroUnshare || features_.sysfs_6_12)
     v["ksm_zero_pages"] = static_cast<int64_t>(ksm_zero_pages_);
+  if (features_.smart_scan) {
+    v["smart_scan"] = knobs_.smart_scan ? 1 : 0;
+    v["pages_scanned"] = static_cast<int64_t>(ksm_pages_scanned_);
+    v["pages_skipped"] = static_cast<int64_t>(ksm_pages_skipped_);
+  }
+  if (features_.sysfs_6_12) {
+    v["general_profit"] = general_profit();
+    v["advisor_max_cpu"] = knobs_.advisor_max_cpu;
+    v["advisor_min_pages_to_scan"] = static_cast<int64_t>(knobs_.advisor_min_pages_to_scan);
+    v["advisor_max_pages_to_scan"] = static_cast<int64_t>(knobs_.advisor_max_pages_to_scan);
+    v["advisor_target_scan_time"] = static_cast<int64_t>(knobs_.advisor_target_scan_time);
+  }
   return v;
+}
+
+// general_profit_show(): what merging saves, less what the rmap_items cost (may be < 0).
+int64_t Ksm::general_profit() const {
+  return (static_cast<int64_t>(ksm_pages_sharing_) + static_cast<int64_t>(ksm_zero_pages_)) *
+             static_cast<int64_t>(mmu::kPageSize) -
+         static_cast<int64_t>(ksm_rmap_items_) * features_.rmap_item_size;
+}
+
+// ksm_process_profit(): the same per process.
+int64_t Ksm::ksm_process_profit(const mmu::Mm& mm) const {
+  return (mm.ksm_merging_pages + mm.ksm_zero_pages) * static_cast<int64_t>(mmu::kPageSize) -
+         mm.ksm_rmap_items * features_.rmap_item_size;
+}
+
+std::map<std::string, int64_t> Ksm::ProcValues(const mmu::Mm& mm) const {
+  std::map<std::string, int64_t> v;
+  v["ksm_merging_pages"] = mm.ksm_merging_pages;
+  v["ksm_rmap_items"] = mm.ksm_rmap_items;
+  if (features_.sysfs_6_12) {
+    v["ksm_zero_pages"] = mm.ksm_zero_pages;
+    v["ksm_process_profit"] = ksm_process_profit(mm);
+  }
+  return v;
+}
+
+// The advisor's knobs (6.12), kstrtoul each; advisor_target_scan_time 0 is EINVAL. The
+// advisor itself (advisor_mode scan-time) is not modelled: its mode stays `none`.
+int Ksm::store_advisor_knob(std::string_view name, int64_t value) {
+  if (value < 0) return -EINVAL;
+  const auto v = static_cast<unsigned long>(value);
+  if (name == "advisor_max_cpu") {
+    knobs_.advisor_max_cpu = static_cast<unsigned>(v);
+  } else if (name == "advisor_min_pages_to_scan") {
+    knobs_.advisor_min_pages_to_scan = v;
+  } else if (name == "advisor_max_pages_to_scan") {
+    knobs_.advisor_max_pages_to_scan = v;
+  } else if (name == "advisor_target_scan_time") {
+    if (v == 0) return -EINVAL;
+    knobs_.advisor_target_scan_time = v;
+  } else {
+    return -ENOENT;
+  }
+  return 0;
 }
 
 }  // namespace ksmsim::ksm

@@ -79,7 +79,7 @@ void Machine::mlock_batch_add(Page* page) {
   get_page(page);  // the zero page is not refcounted here, but takes a slot all the same
   ksmd_mlock_batch_.push_back(page);
   // pagevec_add() returns the space left: a full batch is processed at once (mlock_pagevec).
-  if (ksmd_mlock_batch_.size() == kPagevecSize) lru_add_drain_all();
+  if (ksmd_mlock_batch_.size() == config_.pagevec_size) lru_add_drain_all();
 }
 
 void Machine::lru_add_drain_all() {
@@ -268,6 +268,7 @@ std::optional<MachineError> Machine::Fork(Mm* parent, Mm** child_out,
   // upstream only in 2025 by "mm/ksm: fix incorrect KSM counter handling ... during fork").
   child->ksm_merging_pages = parent->ksm_merging_pages;
   child->ksm_rmap_items = parent->ksm_rmap_items;
+  child->ksm_zero_pages = parent->ksm_zero_pages;
   child->ksm_rmap_items_inherited = parent->ksm_rmap_items;
   ksm_->ksm_fork(*child, *parent);  // dup_mmap(): ksm_fork() first
   for (auto& [start, pv] : parent->vmas) {

@@ -69,6 +69,7 @@ struct Mm {
   int64_t anon_rss = 0;           // MM_ANONPAGES
   int64_t swap_ents = 0;          // MM_SWAPENTS
   int64_t ksm_merging_pages = 0;  // /proc/PID/ksm_merging_pages
+  int64_t ksm_zero_pages = 0;     // mm->ksm_zero_pages (6.12: /proc/PID/ksm_stat)
   int64_t ksm_rmap_items = 0;     // /proc/PID/ksm_stat
   // What fork copied from the parent into the two counters above (dup_mm's memcpy; 6.1
   // does not reset them), kept so the checker can subtract it.

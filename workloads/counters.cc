@@ -9,6 +9,8 @@
 #include <array>
 #include <limits>
 
+#include "workloads/workload.h"
+
 namespace ksmsim::workloads {
 namespace {
 
@@ -33,8 +35,29 @@ constexpr std::array<KnobInfo, 7> kKnobs = {{
     {"stable_node_chains_prune_millisecs", 2000, {0, kUintMax}},
 }};
 
+constexpr int64_t kLongMax = std::numeric_limits<int64_t>::max();  // kstrtoul, in a workload
+
+// 6.12's new writable files (numeric ones: advisor_mode is a string, not modelled).
+// smart_scan: kstrtobool; advisor_*: kstrtoul, advisor_target_scan_time 0 is EINVAL.
+constexpr std::array<KnobInfo, 5> kKnobs612 = {{
+    {"smart_scan", 1, {0, 1}},
+    {"advisor_max_cpu", 70, {0, kLongMax}},
+    {"advisor_min_pages_to_scan", 500, {0, kLongMax}},
+    {"advisor_max_pages_to_scan", 30000, {0, kLongMax}},
+    {"advisor_target_scan_time", 200, {1, kLongMax}},
+}};
+
 const KnobInfo* FindKnob(std::string_view name) {
   for (const KnobInfo& k : kKnobs) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
+
+const KnobInfo* FindKnob(std::string_view name, KernelProfile kernel) {
+  if (const KnobInfo* k = FindKnob(name)) return k;
+  if (kernel != KernelProfile::k612) return nullptr;
+  for (const KnobInfo& k : kKnobs612) {
     if (k.name == name) return &k;
   }
   return nullptr;
@@ -87,6 +110,64 @@ const std::vector<std::string_view>& VmstatCounterNames() {
   static const std::vector<std::string_view> names = {"cow_ksm", "ksm_swpin_copy", "pswpin",
                                                       "pswpout"};
   return names;
+}
+
+const std::vector<std::string_view>& KsmCounterNames(KernelProfile kernel) {
+  static const std::vector<std::string_view> zero_unshare = [] {
+    auto v = KsmCounterNames();
+    v.push_back(kKsmZeroPages);
+    return v;
+  }();
+  static const std::vector<std::string_view> k612 = [] {
+    auto v = KsmCounterNames();
+    for (std::string_view n :
+         {"pages_scanned", "pages_skipped", "ksm_zero_pages", "general_profit"})
+      v.push_back(n);
+    for (const KnobInfo& k : kKnobs612) v.push_back(k.name);
+    return v;
+  }();
+  switch (kernel) {
+    case KernelProfile::k61:
+      return KsmCounterNames();
+    case KernelProfile::k61ZeroUnshare:
+      return zero_unshare;
+    case KernelProfile::k612:
+      return k612;
+  }
+  return KsmCounterNames();
+}
+
+const std::vector<std::string_view>& KsmKnobNames(KernelProfile kernel) {
+  static const std::vector<std::string_view> k612 = [] {
+    auto v = KsmKnobNames();
+    for (const KnobInfo& k : kKnobs612) v.push_back(k.name);
+    return v;
+  }();
+  return kernel == KernelProfile::k612 ? k612 : KsmKnobNames();
+}
+
+const std::vector<std::string_view>& ProcCounterNames(KernelProfile kernel) {
+  static const std::vector<std::string_view> k612 = {"ksm_merging_pages", "ksm_rmap_items",
+                                                     "ksm_zero_pages", "ksm_process_profit"};
+  return kernel == KernelProfile::k612 ? k612 : ProcCounterNames();
+}
+
+std::optional<KnobRange> KnobValueRange(std::string_view knob, KernelProfile kernel) {
+  const KnobInfo* k = FindKnob(knob, kernel);
+  if (k == nullptr) return std::nullopt;
+  return k->range;
+}
+
+std::string ProfilesHaving(std::string_view name) {
+  std::string out;
+  for (KernelProfile p : {KernelProfile::k61ZeroUnshare, KernelProfile::k612}) {
+    for (const auto* names : {&KsmCounterNames(p), &ProcCounterNames(p)}) {
+      if (std::find(names->begin(), names->end(), name) == names->end()) continue;
+      out += fmt::format("{}\"{}\"", out.empty() ? "" : " or ", KernelProfileName(p));
+      break;
+    }
+  }
+  return out;
 }
 
 bool IsKsmKnob(std::string_view name) { return FindKnob(name) != nullptr; }

@@ -10,6 +10,19 @@
 
 namespace ksmsim::workloads {
 
+enum class KernelProfile;  // workloads/workload.h
+
+// The same tables for a kernel profile: 6.12 adds counters (pages_scanned, pages_skipped,
+// ksm_zero_pages, general_profit), knobs (smart_scan, the advisor's numeric knobs) and
+// /proc/PID/ksm_stat lines (ksm_zero_pages, ksm_process_profit).
+const std::vector<std::string_view>& KsmCounterNames(KernelProfile kernel);
+const std::vector<std::string_view>& KsmKnobNames(KernelProfile kernel);
+const std::vector<std::string_view>& ProcCounterNames(KernelProfile kernel);
+std::optional<struct KnobRange> KnobValueRange(std::string_view knob, KernelProfile kernel);
+// The profiles that have `name` as a counter, knob or process counter, quoted and joined
+// ("\"6.1-zero-unshare\" or \"6.12\""); empty when none: for "exists only with kernel ..."
+std::string ProfilesHaving(std::string_view name);
+
 // Files of /sys/kernel/mm/ksm in Linux 6.1 (read-only counters and writable knobs).
 const std::vector<std::string_view>& KsmCounterNames();
 // Only with kernel "6.1-zero-unshare" (the seed-001 patch).

@@ -11,6 +11,18 @@ namespace ksmsim::workloads {
 
 using nlohmann::ordered_json;
 
+ksm::Profile KsmProfile(KernelProfile profile) {
+  switch (profile) {
+    case KernelProfile::k61:
+      return ksm::Profile::k61;
+    case KernelProfile::k61ZeroUnshare:
+      return ksm::Profile::k61ZeroUnshare;
+    case KernelProfile::k612:
+      return ksm::Profile::k612;
+  }
+  return ksm::Profile::k61;
+}
+
 std::string EngineName(KernelProfile profile) {
   return fmt::format("ksmsim 0.1.0 (kernel profile {})", KernelProfileName(profile));
 }
@@ -62,10 +74,9 @@ Driver::Driver(const Workload& workload, DriverOptions options)
                                kPagesPerMib);
   mc.swap_pages = w_.machine.swap_mib * kPagesPerMib;
   mc.block_pages = w_.machine.memory_block_mib * kPagesPerMib;
+  mc.pagevec_size = ksm::FeaturesOf(KsmProfile(w_.kernel)).pagevec_size;
   machine_ = std::make_unique<mmu::Machine>(mc);
-  ksm_ = std::make_unique<ksm::Ksm>(*machine_, w_.kernel == KernelProfile::k61ZeroUnshare
-                                                   ? ksm::Profile::k61ZeroUnshare
-                                                   : ksm::Profile::k61);
+  ksm_ = std::make_unique<ksm::Ksm>(*machine_, KsmProfile(w_.kernel));
   machine_->set_ksm(ksm_.get());
   ksmd_ = std::make_unique<ksm::Ksmd>(*ksm_, queue_);
   if (opt_.before_batch) ksmd_->set_before_batch(opt_.before_batch);
@@ -166,8 +177,9 @@ ordered_json Driver::Counters() {
   out["ksm"] = k;
   ordered_json procs = ordered_json::object();
   for (auto& [name, p] : procs_) {
-    procs[name] = {{"ksm_merging_pages", p.mm->ksm_merging_pages},
-                   {"ksm_rmap_items", p.mm->ksm_rmap_items}};
+    ordered_json c = ordered_json::object();
+    for (const auto& [counter, v] : ksm_->ProcValues(*p.mm)) c[counter] = v;
+    procs[name] = std::move(c);
   }
   out["procs"] = procs;
   const auto& vm = machine_->vmstat();

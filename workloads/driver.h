@@ -145,5 +145,7 @@ class Driver {
 
 // "ksmsim 0.1.0 (kernel profile 6.1)"
 std::string EngineName(KernelProfile profile);
+// The ksm layer's profile of a workload's `kernel`.
+ksm::Profile KsmProfile(KernelProfile profile);
 
 }  // namespace ksmsim::workloads

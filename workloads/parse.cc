@@ -54,9 +54,9 @@ bool ParseMachine(Reader& r, const Json& v, MachineSpec& m) {
         if (r.Object(nodes[i], path, "a node such as {\"memory_mib\": 1024}")) {
           r.CheckKnownKeys(nodes[i], path, {"memory_mib", "reserve_mib"}, "a node");
           if (nodes[i].contains("reserve_mib"))
-            node.reserve_mib = r.Uint(nodes[i]["reserve_mib"], JoinKey(path, "reserve_mib"), 0,
-                                      kMaxReserveMib,
-                                      "MiB of the node's memory outside its blocks");
+            node.reserve_mib =
+                r.Uint(nodes[i]["reserve_mib"], JoinKey(path, "reserve_mib"), 0, kMaxReserveMib,
+                       "MiB of the node's memory outside its blocks");
           if (r.Require(nodes[i], path, "memory_mib")) {
             node.memory_mib = r.Uint(nodes[i]["memory_mib"], JoinKey(path, "memory_mib"), 1,
                                      kMaxMib, "MiB of memory on the node")
@@ -99,22 +99,29 @@ bool ParseMachine(Reader& r, const Json& v, MachineSpec& m) {
   return r.error_count() == errors;
 }
 
-KnobList ParseInitialKnobs(Reader& r, const Json& v) {
+KnobList ParseInitialKnobs(Reader& r, const Json& v, KernelProfile kernel) {
   KnobList out;
   if (!r.Object(v, "ksm", "an object of initial knob values such as {\"pages_to_scan\": 100}")) {
     return out;
   }
+  const auto& knobs = KsmKnobNames(kernel);
   for (const auto& [knob, value] : v.items()) {
     std::string path = JoinKey("ksm", knob);
-    auto range = KnobValueRange(knob);
+    auto range = KnobValueRange(knob, kernel);
     if (!range) {
-      const auto& counters = KsmCounterNames();
-      bool counter = std::find(counters.begin(), counters.end(), knob) != counters.end() ||
-                     knob == kKsmZeroPages;
+      const auto& counters = KsmCounterNames(kernel);
+      bool counter = std::find(counters.begin(), counters.end(), knob) != counters.end();
+      std::string profiles = ProfilesHaving(knob);
+      if (!counter && !profiles.empty()) {
+        r.Error(path,
+                fmt::format("{} exists only with kernel {} (this workload's kernel is \"{}\")",
+                            knob, profiles, KernelProfileName(kernel)));
+        continue;
+      }
       r.Error(path, counter ? fmt::format("{} is a read-only counter; initial values can be "
                                           "given for the knobs: {}",
-                                          knob, JoinNames(KsmKnobNames()))
-                            : Reader::UnknownName("knob", knob, KsmKnobNames()));
+                                          knob, JoinNames(knobs))
+                            : Reader::UnknownName("knob", knob, knobs));
       continue;
     }
     // Initial settings must be values the knob accepts (a step's writes may be invalid on
@@ -126,7 +133,7 @@ KnobList ParseInitialKnobs(Reader& r, const Json& v) {
   return out;
 }
 
-void ParseTop(Reader& r, const Json& doc, Workload& w) {
+void ParseTop(Reader& r, const Json& doc, Workload& w, std::optional<KernelProfile> kernel) {
   if (!r.Object(doc, "", "a workload object {\"ksmsim\": 1, \"steps\": [...]}")) return;
   r.CheckKnownKeys(doc, "",
                    {"ksmsim", "name", "description", "seed", "kernel", "machine", "ksm", "steps"},
@@ -152,13 +159,13 @@ void ParseTop(Reader& r, const Json& doc, Workload& w) {
       if (profile) {
         w.kernel = *profile;
       } else {
-        r.Error("kernel",
-                Reader::UnknownName("kernel profile", *name, {"6.1", "6.1-zero-unshare"}));
+        r.Error("kernel", Reader::UnknownName("kernel profile", *name, KernelProfileNames()));
       }
     }
   }
+  if (kernel) w.kernel = *kernel;
   bool machine_ok = !doc.contains("machine") || ParseMachine(r, doc["machine"], w.machine);
-  if (doc.contains("ksm")) w.ksm = ParseInitialKnobs(r, doc["ksm"]);
+  if (doc.contains("ksm")) w.ksm = ParseInitialKnobs(r, doc["ksm"], w.kernel);
   if (r.Require(doc, "", "steps", " (the script: an array of steps)")) {
     const Json& steps = doc["steps"];
     if (!steps.is_array()) {
@@ -179,16 +186,18 @@ std::string ValidationError::ToString() const {
   return fmt::format("{}: {}: {}", file, json_path, message);
 }
 
-ParseOutcome ParseWorkloadJson(const nlohmann::ordered_json& document, std::string_view file_name) {
+ParseOutcome ParseWorkloadJson(const nlohmann::ordered_json& document, std::string_view file_name,
+                               std::optional<KernelProfile> kernel) {
   ParseOutcome out;
   Reader reader(file_name, &out.errors);
   Workload w;
-  ParseTop(reader, document, w);
+  ParseTop(reader, document, w, kernel);
   if (out.errors.empty()) out.workload = std::move(w);
   return out;
 }
 
-ParseOutcome ParseWorkloadText(std::string_view text, std::string_view file_name) {
+ParseOutcome ParseWorkloadText(std::string_view text, std::string_view file_name,
+                               std::optional<KernelProfile> kernel) {
   StrictJson json = ParseStrictJson(text);
   ParseOutcome out;
   for (const JsonProblem& p : json.problems) {
@@ -196,13 +205,13 @@ ParseOutcome ParseWorkloadText(std::string_view text, std::string_view file_name
         ValidationError{std::string(file_name), p.path, p.message, p.line, p.column});
   }
   if (!json.value) return out;
-  ParseOutcome checked = ParseWorkloadJson(*json.value, file_name);
+  ParseOutcome checked = ParseWorkloadJson(*json.value, file_name, kernel);
   out.errors.insert(out.errors.end(), checked.errors.begin(), checked.errors.end());
   if (out.errors.empty()) out.workload = std::move(checked.workload);
   return out;
 }
 
-ParseOutcome ParseWorkloadFile(const std::string& path) {
+ParseOutcome ParseWorkloadFile(const std::string& path, std::optional<KernelProfile> kernel) {
   std::string text;
   int error = ReadTextFile(path, text);
   if (error != 0) {
@@ -211,7 +220,7 @@ ParseOutcome ParseWorkloadFile(const std::string& path) {
         path, "", fmt::format("cannot read the workload file: {}", std::strerror(error)), 0, 0});
     return out;
   }
-  return ParseWorkloadText(text, path);
+  return ParseWorkloadText(text, path, kernel);
 }
 
 }  // namespace ksmsim::workloads

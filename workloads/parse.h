@@ -35,13 +35,19 @@ struct ParseOutcome {
   bool ok() const { return errors.empty(); }
 };
 
+// `kernel`, when set, replaces the workload's own `kernel` (`ksmsim run --profile`): the
+// knobs, counters and ops are then checked against that profile.
+
 // Parses and validates the text of a workload; `file_name` only labels the errors.
-ParseOutcome ParseWorkloadText(std::string_view text, std::string_view file_name);
+ParseOutcome ParseWorkloadText(std::string_view text, std::string_view file_name,
+                               std::optional<KernelProfile> kernel = std::nullopt);
 
 // Reads `path` and parses it; a file that cannot be read is one error naming it.
-ParseOutcome ParseWorkloadFile(const std::string& path);
+ParseOutcome ParseWorkloadFile(const std::string& path,
+                               std::optional<KernelProfile> kernel = std::nullopt);
 
 // Validates an already-parsed JSON document (key order matters for knob writes).
-ParseOutcome ParseWorkloadJson(const nlohmann::ordered_json& document, std::string_view file_name);
+ParseOutcome ParseWorkloadJson(const nlohmann::ordered_json& document, std::string_view file_name,
+                               std::optional<KernelProfile> kernel = std::nullopt);
 
 }  // namespace ksmsim::workloads

@@ -282,19 +282,19 @@ class StepParser {
   KnobList KnobWrites(const Json& v, const std::string& path) {
     KnobList out;
     if (!r_.Object(v, path, "an object of knob writes such as {\"run\": 1}")) return out;
+    const Names& knobs = KsmKnobNames(ctx_.kernel);
     if (v.empty()) {
-      r_.Error(path,
-               fmt::format("a ksm step must set at least one knob: {}", JoinNames(KsmKnobNames())));
+      r_.Error(path, fmt::format("a ksm step must set at least one knob: {}", JoinNames(knobs)));
     }
     for (const auto& [knob, value] : v.items()) {
       std::string knob_path = JoinKey(path, knob);
-      if (!IsKsmKnob(knob)) {
-        const Names& counters = KsmCounterNames();
-        bool counter = std::find(counters.begin(), counters.end(), knob) != counters.end() ||
-                       knob == kKsmZeroPages;
+      if (std::find(knobs.begin(), knobs.end(), knob) == knobs.end()) {
+        const Names& counters = KsmCounterNames(ctx_.kernel);
+        bool counter = std::find(counters.begin(), counters.end(), knob) != counters.end();
+        if (!counter && OnlyInOtherProfile(knob_path, knob)) continue;
         r_.Error(knob_path, counter ? fmt::format("{} is a read-only counter; writable knobs: {}",
-                                                  knob, JoinNames(KsmKnobNames()))
-                                    : Reader::UnknownName("knob", knob, KsmKnobNames()));
+                                                  knob, JoinNames(knobs))
+                                    : Reader::UnknownName("knob", knob, knobs));
         continue;
       }
       // Out-of-range values are the simulated sysfs's business (EINVAL), not an error here.
@@ -303,10 +303,15 @@ class StepParser {
     return out;
   }
 
-  Names KsmNames() const {
-    Names names = KsmCounterNames();
-    if (ctx_.kernel == KernelProfile::k61ZeroUnshare) names.push_back(kKsmZeroPages);
-    return names;
+  Names KsmNames() const { return KsmCounterNames(ctx_.kernel); }
+
+  // A name another kernel profile has ("exists only with kernel ..."): reports it.
+  bool OnlyInOtherProfile(const std::string& path, const std::string& name) {
+    std::string profiles = ProfilesHaving(name);
+    if (profiles.empty()) return false;
+    r_.Error(path, fmt::format("{} exists only with kernel {} (this workload's kernel is \"{}\")",
+                               name, profiles, KernelProfileName(ctx_.kernel)));
+    return true;
   }
 
   CounterMap Counters(const Json& v, const std::string& path, const Names& known,
@@ -316,14 +321,8 @@ class StepParser {
     for (const auto& [name, value] : v.items()) {
       std::string counter_path = JoinKey(path, name);
       if (std::find(known.begin(), known.end(), name) == known.end()) {
-        if (name == kKsmZeroPages) {
-          r_.Error(counter_path, fmt::format("ksm_zero_pages exists only with kernel "
-                                             "\"6.1-zero-unshare\" (this workload's kernel is "
-                                             "\"{}\")",
-                                             KernelProfileName(ctx_.kernel)));
-        } else {
+        if (!OnlyInOtherProfile(counter_path, name))
           r_.Error(counter_path, Reader::UnknownName(kind, name, known));
-        }
         continue;
       }
       if (auto n = r_.Int(value, counter_path)) out[name] = *n;
@@ -342,7 +341,7 @@ class StepParser {
         r_.Error(proc_path, "a process name must not be empty");
         continue;
       }
-      out[proc] = Counters(counters, proc_path, ProcCounterNames(), "process counter");
+      out[proc] = Counters(counters, proc_path, ProcCounterNames(ctx_.kernel), "process counter");
     }
     return out;
   }

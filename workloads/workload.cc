@@ -53,12 +53,25 @@ bool Visit(const std::vector<Step>& steps, uint64_t& index,
 }  // namespace
 
 std::string_view KernelProfileName(KernelProfile profile) {
-  return profile == KernelProfile::k61 ? "6.1" : "6.1-zero-unshare";
+  switch (profile) {
+    case KernelProfile::k61:
+      return "6.1";
+    case KernelProfile::k61ZeroUnshare:
+      return "6.1-zero-unshare";
+    case KernelProfile::k612:
+      return "6.12";
+  }
+  return "6.1";
+}
+
+const std::vector<std::string_view>& KernelProfileNames() {
+  static const std::vector<std::string_view> names = {"6.1", "6.1-zero-unshare", "6.12"};
+  return names;
 }
 
 std::optional<KernelProfile> KernelProfileFromName(std::string_view name) {
-  if (name == "6.1") return KernelProfile::k61;
-  if (name == "6.1-zero-unshare") return KernelProfile::k61ZeroUnshare;
+  for (KernelProfile p : {KernelProfile::k61, KernelProfile::k61ZeroUnshare, KernelProfile::k612})
+    if (name == KernelProfileName(p)) return p;
   return std::nullopt;
 }
 

@@ -17,10 +17,13 @@
 namespace ksmsim::workloads {
 
 inline constexpr int64_t kFormatVersion = 1;
-// The behaviour profile (`kernel`): plain Linux 6.1 mm/ksm.c, or 6.1 with the seed-001
-// patch that flags, counts and unshares zero pages placed by KSM.
-enum class KernelProfile { k61, k61ZeroUnshare };
-std::string_view KernelProfileName(KernelProfile profile);  // "6.1", "6.1-zero-unshare"
+// The behaviour profile (`kernel`): plain Linux 6.1 mm/ksm.c, 6.1 with the seed-001 patch
+// that flags, counts and unshares zero pages placed by KSM, or Linux 6.12's mm/ksm.c.
+enum class KernelProfile { k61, k61ZeroUnshare, k612 };
+// "6.1", "6.1-zero-unshare", "6.12"
+std::string_view KernelProfileName(KernelProfile profile);
+// Every profile's name, for messages.
+const std::vector<std::string_view>& KernelProfileNames();
 std::optional<KernelProfile> KernelProfileFromName(std::string_view name);
 
 struct NodeSpec {

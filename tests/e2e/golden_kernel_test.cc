@@ -47,6 +47,9 @@ TEST(GoldenKernelTest, SimulatorAgreesWithRecordedKernelResults) {
   int compared = 0;
   // Hand-written oracle cases, and the minimal workloads `ksmsim difftest` found.
   std::vector<std::string> results = Files("tools/oracle/cases", ".result.json");
+  // The same for Linux 6.12 (workloads with "kernel": "6.12", recorded on Debian's 6.12.118).
+  for (const std::string& r : Files("tools/oracle/cases-6.12", ".result.json"))
+    results.push_back(r);
   if (fs::exists(std::string(KSMSIM_SOURCE_DIR) + "/tests/difftest/cases")) {
     for (const std::string& r : Files("tests/difftest/cases", ".result.json")) results.push_back(r);
   }

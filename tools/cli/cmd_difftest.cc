@@ -29,6 +29,7 @@ struct DifftestArgs {
   std::string seeds;
   std::string size = "small";
   std::string features = "all";
+  std::string kernel_profile = "6.1";
   std::string out = "difftest-out";
   bool no_shrink = false;
   bool force = false;
@@ -74,7 +75,7 @@ int RunDifftest(const DifftestArgs& a) {
     o.size = a.size == "medium" ? workloads::GenSize::kMedium : workloads::GenSize::kSmall;
     std::string error;
     o.features = *workloads::ParseGenFeatures(a.features, &error);  // checked by the option
-    Json w = workloads::GenerateWorkload(o);
+    Json w = WithKernelProfile(workloads::GenerateWorkload(o), a.kernel_profile);
     Verdict v = runner.Judge(w);
     ++run;
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -155,6 +156,7 @@ RegisterCommand reg{{"difftest",
                            ->capture_default_str();
                        AddForceFlag(sub, &a->force);
                        AddGenFeaturesOption(sub, &a->features);
+                       AddKernelProfileOption(sub, &a->kernel_profile);
                        sub->add_flag("--no-shrink", a->no_shrink, "do not shrink differences");
                        sub->add_option("--shrink-budget", a->budget,
                                        "at most this many oracle runs to shrink one failure")

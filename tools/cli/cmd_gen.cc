@@ -16,6 +16,7 @@ struct GenArgs {
   uint64_t seed = 0;
   std::string size = "small";
   std::string features = "all";
+  std::string kernel_profile = "6.1";
   std::string out = "-";
   bool force = false;
 };
@@ -27,7 +28,8 @@ int RunGen(const GenArgs& a) {
   o.size = a.size == "medium" ? workloads::GenSize::kMedium : workloads::GenSize::kSmall;
   std::string error;
   o.features = *workloads::ParseGenFeatures(a.features, &error);  // checked by the option
-  std::string text = workloads::GenerateWorkload(o).dump(2) + "\n";
+  std::string text =
+      WithKernelProfile(workloads::GenerateWorkload(o), a.kernel_profile).dump(2) + "\n";
   return WriteOutput(a.out, text) ? 0 : 2;
 }
 
@@ -44,6 +46,7 @@ RegisterCommand reg{
            ->check(CLI::IsMember({"small", "medium"}))
            ->capture_default_str();
        AddGenFeaturesOption(sub, &a->features);
+       AddKernelProfileOption(sub, &a->kernel_profile);
        AddOutputOption(sub, "-o,--out", &a->out, "write the workload here")->capture_default_str();
        AddForceFlag(sub, &a->force);
        return [a] { return RunGen(*a); };

@@ -10,6 +10,7 @@
 
 #include "fmt/format.h"
 #include "tools/cli/cli_checks.h"
+#include "fmt/ranges.h"
 #include "tools/cli/command.h"
 #include "tools/cli/io.h"
 #include "tools/cli/knob_overrides.h"
@@ -41,6 +42,7 @@ struct RunArgs {
   bool strict = false;
   std::optional<uint64_t> seed;
   std::vector<std::string> set;
+  std::string profile;  // --profile: replaces the workload's `kernel`
   std::string timeline;
   uint64_t timeline_ms = 0;
   std::string dump_trees;
@@ -49,13 +51,22 @@ struct RunArgs {
 };
 
 int Run(const RunArgs& a) {
+  std::optional<workloads::KernelProfile> profile;
+  if (!a.profile.empty()) {
+    profile = workloads::KernelProfileFromName(a.profile);
+    if (!profile) {
+      std::cerr << fmt::format("--profile: unknown kernel profile \"{}\" (known: {})\n", a.profile,
+                               fmt::join(workloads::KernelProfileNames(), ", "));
+      return kExitInvalidInput;
+    }
+  }
   workloads::KnobList set;
   if (!ParseKnobOverrides(a.set, &set)) return kExitInvalidInput;
   const std::string doc_out = a.json ? std::string(kStdio) : a.out;
   std::vector<std::string> outputs = {doc_out, a.events, a.timeline, a.record, a.perfetto};
   if (a.json && !a.out.empty() && a.out != kStdio) outputs.push_back(a.out);
   if (!CheckOutputs(outputs, a.force, {a.dump_trees})) return kExitInvalidInput;
-  std::optional<workloads::Workload> loaded = LoadWorkloadOrReport(a.file);
+  std::optional<workloads::Workload> loaded = LoadWorkloadOrReport(a.file, std::cerr, nullptr, profile);
   if (!loaded) return kExitInvalidInput;
   const std::string name = InputName(a.file);
   workloads::Workload w = *loaded;
@@ -201,6 +212,9 @@ RegisterCommand reg{
                        "migrations, the counters; in simulated time");
        sub->add_flag("--check", a->check, "run the invariant checker after every step");
        sub->add_option("--seed", a->seed, "override the workload's seed")->check(UnsignedIn(0));
+       sub->add_option("--profile", a->profile,
+                       "kernel profile, overriding the workload's \"kernel\": 6.1, "
+                       "6.1-zero-unshare or 6.12");
        AddKnobOverrideOption(sub, &a->set);
        sub->add_flag("--strict", a->strict,
                      "a knob write that fails without the step's expect_error fails the run "

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "tools/difftest/generator.h"
+#include "workloads/workload.h"
 
 namespace ksmsim::tools {
 
@@ -20,6 +21,27 @@ inline void AddGenFeaturesOption(CLI::App* sub, std::string* features) {
           },
           "FEATURES"))
       ->capture_default_str();
+}
+
+// --kernel-profile P: the generated workloads say `"kernel": P` (right after "ksmsim"), so
+// that `run` simulates that profile and `oracle` boots that kernel; 6.1 (the default)
+// leaves the document as it was.
+inline void AddKernelProfileOption(CLI::App* sub, std::string* profile) {
+  sub->add_option("--kernel-profile", *profile,
+                  "the workloads' kernel profile: 6.1 (no \"kernel\" field) or 6.12")
+      ->check(CLI::IsMember({"6.1", "6.12"}))
+      ->capture_default_str();
+}
+
+inline nlohmann::ordered_json WithKernelProfile(const nlohmann::ordered_json& w,
+                                                const std::string& profile) {
+  if (profile == "6.1") return w;
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& [key, value] : w.items()) {
+    out[key] = value;
+    if (key == "ksmsim") out["kernel"] = profile;
+  }
+  return out;
 }
 
 }  // namespace ksmsim::tools

@@ -6,9 +6,9 @@
 
 namespace ksmsim::tools {
 
-std::optional<workloads::Workload> LoadWorkloadOrReport(const std::string& file,
-                                                        std::ostream& err,
-                                                        std::string* source) {
+std::optional<workloads::Workload> LoadWorkloadOrReport(
+    const std::string& file, std::ostream& err, std::string* source,
+    std::optional<workloads::KernelProfile> kernel) {
   workloads::ParseOutcome parsed;
   if (file == kStdio || source != nullptr) {
     std::string text;
@@ -16,10 +16,10 @@ std::optional<workloads::Workload> LoadWorkloadOrReport(const std::string& file,
       err << fmt::format("{}: invalid workload, nothing was run\n", InputName(file));
       return std::nullopt;
     }
-    parsed = workloads::ParseWorkloadText(text, InputName(file));
+    parsed = workloads::ParseWorkloadText(text, InputName(file), kernel);
     if (source != nullptr) *source = std::move(text);
   } else {
-    parsed = workloads::ParseWorkloadFile(file);
+    parsed = workloads::ParseWorkloadFile(file, kernel);
   }
   if (!parsed.ok()) {
     for (const auto& e : parsed.errors) err << e.ToString() << "\n";

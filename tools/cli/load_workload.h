@@ -17,9 +17,10 @@ inline constexpr int kExitInvalidInput = 2;
 
 // The workload in `file` ("-": stdin, named <stdin> in messages); on a problem, one line per
 // problem and the closing line go to `err` and the result is empty: return
-// kExitInvalidInput. With `source`, the file's text is kept there too.
-std::optional<workloads::Workload> LoadWorkloadOrReport(const std::string& file,
-                                                        std::ostream& err = std::cerr,
-                                                        std::string* source = nullptr);
+// kExitInvalidInput. With `source`, the file's text is kept there too. `kernel` replaces
+// the workload's own profile (`--profile`).
+std::optional<workloads::Workload> LoadWorkloadOrReport(
+    const std::string& file, std::ostream& err = std::cerr, std::string* source = nullptr,
+    std::optional<workloads::KernelProfile> kernel = std::nullopt);
 
 }  // namespace ksmsim::tools

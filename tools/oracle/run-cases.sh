@@ -3,7 +3,8 @@
 #
 #   tools/oracle/run-cases.sh [--save] [--ksmsim PATH] [WORKLOAD.json ...]
 #
-# Without workloads: every tools/oracle/cases/*.json. For each workload W:
+# Without workloads: every tools/oracle/cases/*.json and cases-6.12/*.json (Linux 6.12
+# workloads: `ksmsim oracle` boots the 6.12 kernel for them). For each workload W:
 #   --save      boot the real kernel (ksmsim oracle) and store W's result as W.result.json
 #               (W without .json, plus .result.json), the recorded kernel truth;
 #   otherwise   compare `ksmsim run W` with the stored W.result.json (no VM needed), or,
@@ -34,7 +35,7 @@ if [ -z "$ksmsim" ] || [ ! -x "$ksmsim" ]; then
   exit 2
 fi
 if [ ${#cases[@]} -eq 0 ]; then
-  for c in "$here"/cases/*.json; do
+  for c in "$here"/cases/*.json "$here"/cases-6.12/*.json; do
     case "$c" in *.result.json) ;; *) cases+=("$c") ;; esac
   done
 fi

@@ -47,6 +47,19 @@ bool ParseU64(const std::string& text, uint64_t* out) {
   return true;
 }
 
+// A decimal integer, signed (6.12's general_profit and ksm_process_profit can be negative).
+bool ParseI64(const std::string& text, int64_t* out) {
+  std::string t = text;
+  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+  size_t digits = !t.empty() && t[0] == '-' ? 1 : 0;
+  if (t.size() == digits) return false;
+  for (size_t i = digits; i < t.size(); ++i) {
+    if (t[i] < '0' || t[i] > '9') return false;
+  }
+  *out = std::stoll(t);
+  return true;
+}
+
 }  // namespace
 
 std::string ErrnoName(int err) {
@@ -194,9 +207,15 @@ Json ReadKsmCounters(int64_t desired_run, uint64_t desired_sleep_ms) {
   Json out = Json::object();
   const std::string dir = "/sys/kernel/mm/ksm";
   for (const std::string& name : ListDir(dir)) {
+    std::string text = ReadFile(dir + "/" + name);
     uint64_t v = 0;
-    if (!ParseU64(ReadFile(dir + "/" + name), &v)) continue;
-    out[name] = v;
+    int64_t s = 0;
+    if (ParseU64(text, &v)) {
+      out[name] = v;
+    } else if (ParseI64(text, &s)) {
+      out[name] = s;  // general_profit below 0
+    }
+    // advisor_mode ("[none] scan-time") is not a number: not recorded.
   }
   out["run"] = desired_run;
   out["sleep_millisecs"] = desired_sleep_ms;
@@ -208,10 +227,14 @@ Json ReadProcCounters(pid_t pid) {
   Json out = Json::object();
   uint64_t v = 0;
   if (ParseU64(ReadFile(base + "/ksm_merging_pages"), &v)) out["ksm_merging_pages"] = v;
+  // 6.1: ksm_rmap_items; 6.12 also ksm_zero_pages, ksm_merging_pages (the same as the
+  // file above) and ksm_process_profit (signed).
   std::istringstream stat(ReadFile(base + "/ksm_stat"));
   std::string key;
-  while (stat >> key >> v) {
-    if (key == "ksm_rmap_items") out["ksm_rmap_items"] = v;
+  int64_t s = 0;
+  while (stat >> key >> s) {
+    if (key == "ksm_rmap_items" || key == "ksm_zero_pages" || key == "ksm_process_profit")
+      out[key] = s;
   }
   return out;
 }

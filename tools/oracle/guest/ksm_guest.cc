@@ -75,6 +75,13 @@ int main() {
       out.Emit(Json{{"type", "invalid"}, {"message", e.what()}});
       PowerOff(fd);
     }
+    // The workload's profile must be the running kernel's series (6.1 is not 6.12).
+    std::string release = u.release;
+    if (release.compare(0, plan.kernel.size() + 1, plan.kernel + ".") != 0 ||
+        release.size() <= plan.kernel.size() + 1 || !isdigit(release[plan.kernel.size() + 1])) {
+      throw std::runtime_error("the workload's kernel is \"" + plan.kernel + "\" but Linux " +
+                               release + " was booted (give --kernel a " + plan.kernel + " image)");
+    }
     rlimit nofile{1 << 20, 1 << 20};
     setrlimit(RLIMIT_NOFILE, &nofile);
     if (plan.swap_mib > 0) {

@@ -374,9 +374,10 @@ Plan MakePlan(const workloads::Workload& w) {
   plan.name = w.name;
   plan.seed = w.seed;
   plan.kernel = std::string(workloads::KernelProfileName(w.kernel));
-  if (plan.kernel != "6.1") {
+  if (plan.kernel != "6.1" && plan.kernel != "6.12") {
     Limitation("kernel",
-               "it runs Debian's Linux 6.1, profile \"6.1\" only (got \"" + plan.kernel + "\")");
+               "it runs Debian's Linux 6.1 and 6.12, profiles \"6.1\" and \"6.12\" only (got \"" +
+                   plan.kernel + "\")");
   }
   plan.node_mib.clear();
   for (const workloads::NodeSpec& node : w.machine.nodes) plan.node_mib.push_back(node.memory_mib);

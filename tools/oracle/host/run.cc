@@ -140,10 +140,11 @@ int RunOracle(const OracleOptions& o) {
     std::cerr << "ksmsim oracle: qemu-system-x86_64 is not installed (run tools/setup-oracle.sh)\n";
     return kOracleCannotRun;
   }
-  vm.kernel = o.kernel.empty() ? FindKernel() : o.kernel;
+  // The workload's kernel profile names the kernel series to boot ("6.1", "6.12").
+  vm.kernel = o.kernel.empty() ? FindKernel(plan.kernel) : o.kernel;
   if (vm.kernel.empty() || access(vm.kernel.c_str(), R_OK) != 0) {
-    std::cerr << "ksmsim oracle: no readable Linux 6.1 kernel (/boot/vmlinuz-6.1.*; run "
-                 "tools/setup-oracle.sh, or give --kernel)\n";
+    std::cerr << "ksmsim oracle: no readable Linux " << plan.kernel << " kernel (/boot/vmlinuz-"
+              << plan.kernel << ".*; run tools/setup-oracle.sh, or give --kernel)\n";
     return kOracleCannotRun;
   }
   std::error_code self_ec;

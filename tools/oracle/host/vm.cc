@@ -48,11 +48,26 @@ std::string Mib(uint64_t mib) { return std::to_string(mib) + "M"; }
 
 }  // namespace
 
-std::string FindKernel() {
+bool ReleaseIsSeries(const std::string& release, const std::string& series) {
+  // "6.1.0-57-amd64" is 6.1, "6.12.118+deb12-amd64" is 6.12: the series and then a dot.
+  return release.size() > series.size() + 1 && release.compare(0, series.size(), series) == 0 &&
+         release[series.size()] == '.' && isdigit(release[series.size() + 1]);
+}
+
+std::string FindKernel(const std::string& series, const std::string& boot_dir) {
   glob_t g;
   std::vector<std::string> found;
-  if (glob("/boot/vmlinuz-6.1.*", 0, nullptr, &g) == 0) {
-    for (size_t i = 0; i < g.gl_pathc; ++i) found.push_back(g.gl_pathv[i]);
+  if (glob((boot_dir + "/vmlinuz-*").c_str(), 0, nullptr, &g) == 0) {
+    for (size_t i = 0; i < g.gl_pathc; ++i) {
+      std::string path = g.gl_pathv[i];
+      std::string release = KernelRelease(path);
+      // Debian's generic image only: not -rt-, not -cloud-.
+      if (!ReleaseIsSeries(release, series) || release.find("-rt-") != std::string::npos ||
+          release.find("-cloud-") != std::string::npos) {
+        continue;
+      }
+      found.push_back(path);
+    }
   }
   globfree(&g);
   if (found.empty()) return "";

@@ -27,8 +27,12 @@ struct VmConfig {
   std::string qemu_log_path;  // QEMU's own stdout/stderr
 };
 
-// The newest /boot/vmlinuz-6.1*; empty when there is none.
-std::string FindKernel();
+// The newest Debian kernel image of a series ("6.1", "6.12") in boot_dir: vmlinuz-R where
+// the release R starts with the series and a dot (6.1 never matches 6.12), not an -rt- or
+// -cloud- flavour; empty when there is none.
+std::string FindKernel(const std::string& series, const std::string& boot_dir = "/boot");
+// Whether a kernel release ("6.12.118+deb12-amd64") belongs to a series ("6.12").
+bool ReleaseIsSeries(const std::string& release, const std::string& series);
 // "6.1.0-56-amd64" from ".../vmlinuz-6.1.0-56-amd64".
 std::string KernelRelease(const std::string& vmlinuz);
 // An executable on $PATH; empty when there is none.
