@@ -10,6 +10,7 @@ const ProfileFeatures& FeaturesOf(Profile profile) {
       .fork_resets_mm_counters = true,
       .checksum_before_stable_search = true,
       .ksm_zero_pages = true,
+      .collapse_singular_chains = true,
       .sysfs_6_12 = true,
       .pagevec_size = 31,
   };
