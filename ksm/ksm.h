@@ -90,6 +90,7 @@ class Ksm final : public mmu::KsmHooks {
   void rmap_walk_ksm(mmu::Page* page, mmu::RmapWalkControl& rwc) override;
   void folio_migrate_ksm(mmu::Page* newpage, mmu::Page* oldpage) override;
   void memory_callback(mmu::MemAction action, uint64_t start_pfn, uint64_t nr_pages) override;
+  void ksm_might_unmap_zero_page(mmu::Mm& mm, mmu::Pte pte) override;
 
   // ---- sysfs: /sys/kernel/mm/ksm ----
   // Writes a knob as sysfs would: 0, or -EINVAL / -EBUSY / -ENOENT (no such writable file).
@@ -211,6 +212,7 @@ class Ksm final : public mmu::KsmHooks {
   mmu::Vma* find_mergeable_vma(mmu::Mm* mm, uint64_t addr);
   void break_cow(RmapItem* rmap_item);
   int unshare_zero_pages(RmapItem* rmap_item);
+  void ksm_map_zero_page(mmu::Mm* mm);
   mmu::Page* get_mergeable_page(RmapItem* rmap_item);
   int unmerge_ksm_pages(mmu::Vma* vma, uint64_t start, uint64_t end);
   int unmerge_and_remove_all_rmap_items();

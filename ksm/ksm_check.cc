@@ -88,6 +88,25 @@ std::vector<std::string> CheckKsm(const Ksm& ksm, mmu::Machine& m) {
       out.push_back("pfn " + std::to_string(pfn) + ": its stable node points to pfn " +
                     std::to_string(n->kpfn));
   }
+  // 6.12: ksm_zero_pages, global and per mm, counts the KSM-placed (dirty) zero-page PTEs.
+  if (ksm.features().ksm_zero_pages) {
+    int64_t all = 0;
+    for (auto& [id, mm] : m.mms()) {
+      int64_t zero_ptes = 0;
+      for (auto& [start, vma] : mm->vmas) {
+        mm->page_table.ForEach(vma->start, vma->end, [&](uint64_t, mmu::Pte& pte) {
+          if (mmu::Machine::is_ksm_zero_pte(pte)) ++zero_ptes;
+        });
+      }
+      if (zero_ptes != mm->ksm_zero_pages)
+        out.push_back(Mismatch(("ksm_zero_pages of " + mm->name).c_str(),
+                               static_cast<uint64_t>(mm->ksm_zero_pages),
+                               static_cast<uint64_t>(zero_ptes)));
+      all += zero_ptes;
+    }
+    if (static_cast<uint64_t>(all) != ksm.zero_pages())
+      out.push_back(Mismatch("ksm_zero_pages", ksm.zero_pages(), static_cast<uint64_t>(all)));
+  }
   // Every tree-walk snapshot still valid by its tag describes its page (ksm/snapshot.cc).
   for (std::string& s : ksm.stale_snapshots()) out.push_back(std::move(s));
   return out;

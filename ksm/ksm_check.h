@@ -1,5 +1,6 @@
 // KSM's invariant checker: the counters agree with a recount of the trees and rmap_lists,
-// and every KSM page's stable node points back to it.
+// every KSM page's stable node points back to it, and (6.12) ksm_zero_pages counts the
+// KSM-placed zero-page PTEs.
 #pragma once
 
 #include <string>

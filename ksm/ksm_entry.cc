@@ -116,9 +116,10 @@ void Ksm::ksm_fork(mmu::Mm& mm, mmu::Mm& oldmm) {
     mm.ksm_merging_pages = 0;
     mm.ksm_rmap_items = 0;
     mm.ksm_rmap_items_inherited = 0;
-    // The child's page tables map the parent's KSM zero pages too: it keeps their count.
-    ksm_zero_pages_ += static_cast<unsigned long>(mm.ksm_zero_pages);
   }
+  // 6.12: the child's page tables map the parent's KSM zero pages too (copy_pte_range
+  // keeps their dirty PTEs): it keeps their count, and the global count grows by it.
+  if (features_.ksm_zero_pages) ksm_zero_pages_ += static_cast<unsigned long>(mm.ksm_zero_pages);
   __ksm_enter(&mm);
 }
 

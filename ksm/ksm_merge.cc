@@ -19,14 +19,16 @@ int Ksm::memcmp_pages(Page* a, Page* b) {
   return m_.contents().MemcmpPages(a->content, b->content);
 }
 
-// break_ksm(): write-fault a KSM page (or, with ksm_check_bypass, a KSM-placed zero page)
-// to give this mapping its own copy again.
+// break_ksm(): write-fault a KSM page (or, with ksm_check_bypass, a KSM-placed zero page;
+// in 6.12 any KSM-placed zero page, is_ksm_zero_pte) to give this mapping its own copy again.
 int Ksm::break_ksm(Vma* vma, uint64_t addr, bool ksm_check_bypass) {
   unsigned ret = 0;
   do {
     Page* page = m_.follow_page(vma, addr & PAGE_MASK);
     if (!page) break;
-    if (page->PageKsm() || (ksm_check_bypass && mmu::Machine::is_zero_pfn(page->pfn))) {
+    if (page->PageKsm() || (ksm_check_bypass && mmu::Machine::is_zero_pfn(page->pfn)) ||
+        (features_.ksm_zero_pages &&
+         mmu::Machine::is_ksm_zero_pte(Pte{m_.pte_value(vma->mm, addr & PAGE_MASK)}))) {
       ++work_.faults;
       ret =
           m_.handle_mm_fault(vma, addr & PAGE_MASK, mmu::FAULT_FLAG_WRITE | mmu::FAULT_FLAG_REMOTE);
@@ -60,6 +62,19 @@ int Ksm::unshare_zero_pages(RmapItem* rmap_item) {
   if (Vma* vma = rmap_item->mm->vma_lookup(rmap_item->address & PAGE_MASK))
     err = break_ksm(vma, rmap_item->address, true);
   return err;
+}
+
+// ksm_map_zero_page() (6.12, include/linux/ksm.h): replace_page() mapped a KSM zero page.
+void Ksm::ksm_map_zero_page(mmu::Mm* mm) {
+  ++ksm_zero_pages_;
+  ++mm->ksm_zero_pages;
+}
+
+// ksm_might_unmap_zero_page() (6.12): the machine zapped or copied a zero-page PTE.
+void Ksm::ksm_might_unmap_zero_page(mmu::Mm& mm, Pte pte) {
+  if (!features_.ksm_zero_pages || !mmu::Machine::is_ksm_zero_pte(pte)) return;
+  --ksm_zero_pages_;
+  --mm.ksm_zero_pages;
 }
 
 Page* Ksm::get_mergeable_page(RmapItem* rmap_item) {
@@ -144,6 +159,10 @@ int Ksm::replace_page(Vma* vma, Page* page, Page* kpage, Pte orig_pte) {
     m_.get_page(kpage);
     m_.page_add_anon_rmap(kpage, vma, addr, false);
     newpte = Pte::Make(kpage->pfn, Pte::kAccessed);  // mk_pte(vm_page_prot): read-only
+  } else if (features_.ksm_zero_pages) {
+    // 6.12: pte_mkdirty marks the zero page mapped by KSM (is_ksm_zero_pte), and it counts.
+    newpte = Pte::Make(kpage->pfn, Pte::kSpecial | Pte::kDirty | Pte::kAccessed);
+    ksm_map_zero_page(vma->mm);
   } else {
     newpte = Pte::Make(kpage->pfn, Pte::kSpecial | Pte::kAccessed);
     // (the kernel's dec_mm_counter(MM_ANONPAGES) is page_remove_rmap's below here)

@@ -237,9 +237,12 @@ Page* Ksm::stable_node_dup(StableNode** _stable_node_dup, StableNode** _stable_n
   else
     stable_node->chain_prune_time = jiffies();
 
+  const bool v612 = features_.collapse_singular_chains;
   for (StableNode* dup = stable_node->dups.first; dup;) {
     StableNode* next = dup->hlist_dup.next;
-    if (stable_snapshot_skips_dup(dup)) {  // (simulator) a full dup, unchanged
+    // (simulator) a full dup, unchanged; in 6.12 only once a dup is found (before that,
+    // the first live dup is found even when full).
+    if ((!v612 || found) && stable_snapshot_skips_dup(dup)) {
       ++nr;
       dup = next;
       continue;
@@ -252,7 +255,21 @@ Page* Ksm::stable_node_dup(StableNode** _stable_node_dup, StableNode** _stable_n
     }
     take_stable_snapshot(dup, _tree_page);
     ++nr;
-    if (is_page_sharing_candidate(dup)) {
+    if (v612) {
+      // Pick the best candidate if possible.
+      if (!found ||
+          (is_page_sharing_candidate(dup) &&
+           (!is_page_sharing_candidate(found) || dup->rmap_hlist_len > found_rmap_hlist_len))) {
+        if (found) m_.put_page(tree_page);
+        found = dup;
+        found_rmap_hlist_len = found->rmap_hlist_len;
+        tree_page = _tree_page;
+        // skip put_page for found candidate
+        if (!prune_stale_stable_nodes && is_page_sharing_candidate(found)) break;
+        dup = next;
+        continue;
+      }
+    } else if (is_page_sharing_candidate(dup)) {
       if (!found || dup->rmap_hlist_len > found_rmap_hlist_len) {
         if (found) m_.put_page(tree_page);
         found = dup;
@@ -269,8 +286,11 @@ Page* Ksm::stable_node_dup(StableNode** _stable_node_dup, StableNode** _stable_n
   }
 
   if (found) {
-    if (prune_stale_stable_nodes && nr == 1) {
-      // Just one dup left, below the limit: collapse the chain into it.
+    // 6.12: hlist_is_singular_node(&found->hlist_dup, &stable_node->hlist).
+    const bool collapse = v612 ? stable_node->dups.first == found && !found->hlist_dup.next
+                               : prune_stale_stable_nodes && nr == 1;
+    if (collapse) {
+      // Just one dup left (6.1: below the limit): collapse the chain into it.
       rb_replace_node(stable_node, found, root);
       free_stable_node(stable_node);
       --ksm_stable_node_chains_;
@@ -284,6 +304,9 @@ Page* Ksm::stable_node_dup(StableNode** _stable_node_dup, StableNode** _stable_n
       decltype(stable_node->dups)::del(found);
       stable_node->dups.add_head(found);
     }
+  } else if (v612) {
+    // Its hlist must be empty if no one found.
+    free_stable_node_chain(stable_node, root);
   }
   *_stable_node_dup = found;
   return tree_page;
@@ -302,7 +325,8 @@ Page* Ksm::__stable_node_chain(StableNode** _stable_node_dup, StableNode** _stab
                                RbRoot* root, bool prune_stale_stable_nodes) {
   StableNode* stable_node = *_stable_node;
   if (!is_stable_node_chain(stable_node)) {
-    if (is_page_sharing_candidate(stable_node)) {
+    // 6.12 returns a full plain node's page too: its callers test the candidacy.
+    if (features_.collapse_singular_chains || is_page_sharing_candidate(stable_node)) {
       *_stable_node_dup = stable_node;
       Page* page = get_ksm_page(stable_node, GET_KSM_PAGE_NOLOCK);
       if (page) take_stable_snapshot(stable_node, page);  // (simulator) as dups' below

@@ -36,7 +36,8 @@ again:
     if (stable_snapshot_descend(stable_node, page, prefix, &parent, &new_link)) continue;
     Page* tree_page = __stable_node_chain(&stable_node_dup, &stable_node, root, true);
     // stable_node may have been freed and replaced by the collapsed dup (chain_prune).
-    if (!stable_node_dup) {
+    // (6.12: a null tree_page alone says "restart": stable_node_dup_any is gone.)
+    if (!stable_node_dup && !features_.collapse_singular_chains) {
       // Every dup is full, or the chain was empty and has just been erased.
       stable_node_any = stable_node_dup_any(stable_node, root);
       if (!stable_node_any) goto again;  // rb_erase just ran
@@ -56,7 +57,8 @@ again:
       if (page_node && page->mapcount > 1) goto chain_append;
       // A payload match, but every dup is full: wait for an unstable tree match to make
       // a new KSM page for this chain.
-      if (!stable_node_dup) {
+      if (features_.collapse_singular_chains ? !is_page_sharing_candidate(stable_node_dup)
+                                             : !stable_node_dup) {
         trace_stable(is_stable_node_chain(stable_node) ? Decision::kStableChainFull
                                                        : Decision::kStableNodeFull,
                      stable_node, nid);
@@ -168,8 +170,10 @@ again:
     if (stable_snapshot_descend(stable_node, kpage, prefix, &parent, &new_link)) continue;
     StableNode* stable_node_any = nullptr;
     StableNode* s = stable_node;
-    Page* tree_page = __stable_node_chain(&stable_node_dup, &s, root, false);  // chain()
-    if (!stable_node_dup) {
+    // chain(): 6.1 passes the node by value, 6.12 by reference (it may collapse).
+    StableNode** sp = features_.collapse_singular_chains ? &stable_node : &s;
+    Page* tree_page = __stable_node_chain(&stable_node_dup, sp, root, false);
+    if (!stable_node_dup && !features_.collapse_singular_chains) {
       stable_node_any = stable_node_dup_any(stable_node, root);
       if (!stable_node_any) goto again;
       tree_page = get_ksm_page(stable_node_any, GET_KSM_PAGE_NOLOCK);

@@ -9,6 +9,8 @@ const ProfileFeatures& FeaturesOf(Profile profile) {
       .smart_scan = true,
       .fork_resets_mm_counters = true,
       .checksum_before_stable_search = true,
+      .ksm_zero_pages = true,
+      .collapse_singular_chains = true,
       .sysfs_6_12 = true,
       .pagevec_size = 31,
   };

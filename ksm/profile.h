@@ -24,6 +24,19 @@ struct ProfileFeatures {
   // try_to_merge_with_zero_page() come before stable_tree_search() (6.1: after), so a new
   // page merges with an existing KSM page on its second visit (6.1: its first).
   bool checksum_before_stable_search = false;
+  // 6.12's KSM-placed zero pages: replace_page() maps the zero page with a dirty PTE
+  // (is_ksm_zero_pte) and counts it in ksm_zero_pages and mm->ksm_zero_pages
+  // (ksm_map_zero_page); zapping such a PTE or a copy-on-write fault on it uncounts it
+  // (ksm_might_unmap_zero_page); break_ksm() unshares it (MADV_UNMERGEABLE, `run` 2);
+  // ksm_fork() adds the child's inherited count to the global one.
+  bool ksm_zero_pages = false;
+  // 6.12's stable_node_dup(): the first live dup is found even when full (a candidate
+  // replaces it), and a chain whose found dup is its only entry collapses into it whatever
+  // the prune timer (6.1: only when pruning and that dup is a candidate); a chain left with
+  // no live dup is freed there. __stable_node_chain() returns a full plain node too,
+  // stable_tree_search() tests the found dup's candidacy, stable_tree_insert()'s chain()
+  // may collapse, and stable_node_dup_any() is gone. (KERNEL-6.12.md 2.6)
+  bool collapse_singular_chains = false;
   // 6.12's /sys/kernel/mm/ksm additions: ksm_zero_pages, general_profit, the advisor knobs
   // (stored with their write rules); /proc/PID/ksm_stat's ksm_zero_pages and
   // ksm_process_profit.

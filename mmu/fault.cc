@@ -108,6 +108,8 @@ unsigned Machine::wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old) {
     if (old) put_page(old);
     return 0;
   }
+  // (the zero page replaced: ksm_might_unmap_zero_page(), only for a KSM-placed one)
+  if (!old && is_ksm_zero_pte(orig_pte)) ksm_->ksm_might_unmap_zero_page(*vma->mm, orig_pte);
   NewAnonPage(page, vma, addr);
   mlock_vma_page(page, vma);  // mlock_new_page(): PG_mlocked, through the mlock batch
   *pte = Pte::Make(page->pfn, kUserBits);

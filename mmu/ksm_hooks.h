@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <functional>
 
+#include "mmu/page_table.h"
+
 namespace ksmsim::mmu {
 
 struct Mm;
@@ -42,6 +44,10 @@ class KsmHooks {
   virtual void folio_migrate_ksm(Page* newpage, Page* oldpage) = 0;
   // ksm_memory_callback(): the memory hotplug notifier.
   virtual void memory_callback(MemAction action, uint64_t start_pfn, uint64_t nr_pages) = 0;
+  // ksm_might_unmap_zero_page() (6.12, include/linux/ksm.h): `pte`, a zero-page PTE of mm
+  // that was just zapped or replaced by a copy-on-write fault, is one KSM placed
+  // (Machine::is_ksm_zero_pte): uncount it.
+  virtual void ksm_might_unmap_zero_page(Mm& mm, Pte pte) = 0;
 };
 
 // What the machine does with no KSM configured: the advice only sets or clears the flag.
@@ -55,6 +61,7 @@ class NoKsm final : public KsmHooks {
   void rmap_walk_ksm(Page*, RmapWalkControl&) override {}
   void folio_migrate_ksm(Page*, Page*) override {}
   void memory_callback(MemAction, uint64_t, uint64_t) override {}
+  void ksm_might_unmap_zero_page(Mm&, Pte) override {}
 };
 
 }  // namespace ksmsim::mmu

@@ -372,7 +372,9 @@ void Machine::zap_pte(Vma* vma, uint64_t /*addr*/, Pte* pte) {
     return;
   }
   if (pte->special()) {
+    const Pte ptent = *pte;
     *pte = Pte{};
+    if (is_ksm_zero_pte(ptent)) ksm_->ksm_might_unmap_zero_page(*mm, ptent);
     return;
   }
   Page* page = pfn_to_page(pte->pfn());

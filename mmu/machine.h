@@ -110,6 +110,11 @@ class Machine {
   Page* pfn_to_page(Pfn pfn) { return pfn == kZeroPfn ? &zero_page_ : phys_.page(pfn); }
   Page* zero_page() { return &zero_page_; }
   static bool is_zero_pfn(Pfn pfn) { return pfn == kZeroPfn; }
+  // is_ksm_zero_pte() (6.12): a zero-page PTE that KSM placed, which it marks dirty (a
+  // fault never maps the zero page dirty). Only KSM's 6.12 profile makes such PTEs.
+  static bool is_ksm_zero_pte(Pte pte) {
+    return pte.present() && is_zero_pfn(pte.pfn()) && pte.dirty();
+  }
   int page_to_nid(const Page* page) const { return page == &zero_page_ ? 0 : page->nid; }
   void get_page(Page* page) {
     if (page != &zero_page_) ++page->refcount;

@@ -1,5 +1,5 @@
-// use_zero_pages: the kernel zero page, and the seed-001 profile's zero-page unsharing.
-// (The conventions: tests/ksm/port/port_util.h.)
+// use_zero_pages: the kernel zero page, the seed-001 profile's zero-page unsharing and 6.12's KSM
+// zero pages. (The conventions: tests/ksm/port/port_util.h.)
 #include <gtest/gtest.h>
 
 #include <string>
@@ -161,6 +161,53 @@ TEST(KsmPortTest, ZeroUnshareFlaggedZeroPageSearchesNodeZerosTrees) {
   // (L1935-1938), so b stays volatile. The pass after, a's item has lost ZERO_PAGE_FLAG to
   // remove_rmap_item_from_tree's `address &= PAGE_MASK` (L787), is no longer returned for
   // the zero-page PTE, and is freed without unsharing (the count stays 1): b is alone.
+}
+
+// ---------------------------------------------------------------------------------------
+// 6.12: KSM-placed zero pages are mapped with a dirty PTE (is_ksm_zero_pte) and counted in
+// ksm_zero_pages, globally and per mm (ksm_map_zero_page); a write's copy on write, a zap
+// and exit uncount them (ksm_might_unmap_zero_page); ksm_fork adds the child's inherited
+// count; break_ksm unshares them (MADV_UNMERGEABLE, run 2). Oracle case 6.12/07.
+
+TEST(KsmPortTest, K612CountsKsmZeroPagesUntilWrittenZappedOrUnshared) {
+  Outcome o = RunOk(ZeroWorkload(R"("kernel": "6.12",)", R"(
+    {"op": "expect", "ksm": {"ksm_zero_pages": 4, "general_profit": 16128},
+                     "procs": {"a": {"ksm_zero_pages": 2, "ksm_process_profit": 8064}}},
+    {"op": "write", "proc": "a", "region": "r", "range": [0, 1], "data": {"fill": 7}},
+    {"op": "expect", "ksm": {"ksm_zero_pages": 3}, "procs": {"a": {"ksm_zero_pages": 1}}},
+    {"op": "fork", "proc": "b", "child": "c"},
+    {"op": "expect", "ksm": {"ksm_zero_pages": 5}, "procs": {"c": {"ksm_zero_pages": 2}}},
+    {"op": "madvise", "proc": "c", "region": "r", "range": [1, 2], "advice": "dontneed"},
+    {"op": "expect", "ksm": {"ksm_zero_pages": 4}, "procs": {"c": {"ksm_zero_pages": 1}}},
+    {"op": "exit", "proc": "c"},
+    {"op": "expect", "ksm": {"ksm_zero_pages": 3}},
+    {"op": "madvise", "proc": "b", "region": "r", "advice": "unmergeable"},
+    {"op": "expect", "ksm": {"ksm_zero_pages": 1}, "procs": {"b": {"ksm_zero_pages": 0}}},
+    {"op": "snapshot", "label": "b unmergeable"},
+    {"op": "ksm", "set": {"run": 2}},
+    {"op": "expect", "ksm": {"ksm_zero_pages": 0}, "procs": {"a": {"ksm_zero_pages": 0}}},
+    {"op": "snapshot", "label": "run2"},
+    {"op": "verify", "proc": "a", "region": "r"},
+    {"op": "verify", "proc": "b", "region": "r"}
+  )"));
+  // Unsharing faults a zeroed page in for each KSM zero page (break_ksm sees the dirty
+  // zero-page PTE; 6.1 sees only PageKsm and leaves them mapped).
+  ASSERT_EQ(o.doc["results"][6]["label"], "b unmergeable");
+  ASSERT_EQ(o.doc["results"][8]["label"], "run2");
+  EXPECT_EQ(o.doc["results"][6]["machine"]["resident_pages"]["b"].get<int64_t>(), 2);
+  EXPECT_EQ(o.doc["results"][8]["machine"]["resident_pages"]["a"].get<int64_t>(), 2);
+}
+
+// The 6.1 profile maps KSM's zero page clean and never counts it: no ksm_zero_pages.
+TEST(KsmPortTest, K61KeepsNoKsmZeroPageCount) {
+  Outcome o = RunOk(ZeroWorkload("", R"(
+    {"op": "wait", "full_scans": 1},
+    {"op": "fork", "proc": "a", "child": "c"},
+    {"op": "ksm", "set": {"run": 2}},
+    {"op": "snapshot", "label": "run2"}
+  )"));
+  EXPECT_FALSE(o.doc["results"][0]["ksm"].contains("ksm_zero_pages"));
+  EXPECT_EQ(o.doc["results"][0]["machine"]["resident_pages"]["a"].get<int64_t>(), 0);
 }
 
 }  // namespace
