@@ -91,6 +91,9 @@ class Ksm final : public mmu::KsmHooks {
   void folio_migrate_ksm(mmu::Page* newpage, mmu::Page* oldpage) override;
   void memory_callback(mmu::MemAction action, uint64_t start_pfn, uint64_t nr_pages) override;
   void ksm_might_unmap_zero_page(mmu::Mm& mm, mmu::Pte pte) override;
+  void ksm_add_vma(mmu::Vma& vma) override;
+  int ksm_enable_merge_any(mmu::Mm& mm) override;
+  int ksm_disable_merge_any(mmu::Mm& mm) override;
 
   // ---- sysfs: /sys/kernel/mm/ksm ----
   // Writes a knob as sysfs would: 0, or -EINVAL / -EBUSY / -ENOENT (no such writable file).
@@ -238,6 +241,7 @@ class Ksm final : public mmu::KsmHooks {
   // mm list
   int __ksm_enter(mmu::Mm* mm);
   void __ksm_exit(mmu::Mm* mm);
+  int ksm_del_vmas(mmu::Mm& mm);
   void mm_slot_free(MmSlot* slot);
   static void list_del(MmSlot* s);
   static void list_add_after(MmSlot* s, MmSlot* pos);   // list_add(s, &pos->mm_node)

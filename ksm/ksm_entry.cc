@@ -55,6 +55,26 @@ std::vector<const MmSlot*> Ksm::mm_slots() const {
   return out;
 }
 
+namespace {
+
+// vma_ksm_compatible(): the mappings KSM never touches.
+bool vma_ksm_compatible(const mmu::Vma& vma) {
+  using namespace mmu;
+  return !(vma.flags & (VM_SHARED | VM_MAYSHARE | VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_HUGETLB |
+                        VM_MIXEDMAP));
+}
+
+void __ksm_add_vma(mmu::Vma& vma) {
+  if (vma.flags & mmu::VM_MERGEABLE) return;
+  if (vma_ksm_compatible(vma)) vma.flags |= mmu::VM_MERGEABLE;
+}
+
+void ksm_add_vmas(mmu::Mm& mm) {
+  for (auto& [start, vma] : mm.vmas) __ksm_add_vma(*vma);
+}
+
+}  // namespace
+
 int Ksm::ksm_madvise(mmu::Vma& vma, uint64_t start, uint64_t end, mmu::Advice advice,
                      uint64_t* vm_flags) {
   using namespace mmu;
@@ -76,6 +96,54 @@ int Ksm::ksm_madvise(mmu::Vma& vma, uint64_t start, uint64_t end, mmu::Advice ad
     }
     *vm_flags &= ~uint64_t{VM_MERGEABLE};
   }
+  return 0;
+}
+
+// ---- process-wide merging: prctl(PR_SET_MEMORY_MERGE) (6.3+) ----
+
+// ksm_add_vma()
+void Ksm::ksm_add_vma(mmu::Vma& vma) {
+  mmu::Mm* mm = vma.mm;
+  if (!mm->mmf_vm_merge_any) return;
+  __ksm_add_vma(vma);
+  // ksmd may have dropped the mm after a pass that found no mergeable VMA.
+  if (!mm->mmf_vm_mergeable) __ksm_enter(mm);
+}
+
+// ksm_del_vmas() with __ksm_del_vma()
+int Ksm::ksm_del_vmas(mmu::Mm& mm) {
+  for (auto& [start, vma] : mm.vmas) {
+    if (!(vma->flags & mmu::VM_MERGEABLE)) continue;
+    if (vma->anon_vma) {
+      int err = unmerge_ksm_pages(vma.get(), vma->start, vma->end);
+      if (err) return err;
+    }
+    vma->flags &= ~uint64_t{mmu::VM_MERGEABLE};
+  }
+  return 0;
+}
+
+// ksm_enable_merge_any()
+int Ksm::ksm_enable_merge_any(mmu::Mm& mm) {
+  if (mm.mmf_vm_merge_any) return 0;
+  if (!mm.mmf_vm_mergeable) {
+    int err = __ksm_enter(&mm);
+    if (err) return err;
+  }
+  mm.mmf_vm_merge_any = true;
+  ksm_add_vmas(mm);
+  return 0;
+}
+
+// ksm_disable_merge_any(): unmerges like MADV_UNMERGEABLE; on failure merging stays on.
+int Ksm::ksm_disable_merge_any(mmu::Mm& mm) {
+  if (!mm.mmf_vm_merge_any) return 0;
+  int err = ksm_del_vmas(mm);
+  if (err) {
+    ksm_add_vmas(mm);
+    return err;
+  }
+  mm.mmf_vm_merge_any = false;
   return 0;
 }
 

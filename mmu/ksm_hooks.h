@@ -48,6 +48,13 @@ class KsmHooks {
   // that was just zapped or replaced by a copy-on-write fault, is one KSM placed
   // (Machine::is_ksm_zero_pte): uncount it.
   virtual void ksm_might_unmap_zero_page(Mm& mm, Pte pte) = 0;
+  // ksm_add_vma() (6.3+): mmap_region() made `vma`; mergeable at once if its mm is
+  // MMF_VM_MERGE_ANY.
+  virtual void ksm_add_vma(Vma& vma) = 0;
+  // ksm_enable_merge_any() / ksm_disable_merge_any(): prctl(PR_SET_MEMORY_MERGE, 1 / 0).
+  // Return 0 or a negative errno.
+  virtual int ksm_enable_merge_any(Mm& mm) = 0;
+  virtual int ksm_disable_merge_any(Mm& mm) = 0;
 };
 
 // What the machine does with no KSM configured: the advice only sets or clears the flag.
@@ -56,6 +63,9 @@ class NoKsm final : public KsmHooks {
   int ksm_madvise(Vma& vma, uint64_t start, uint64_t end, Advice advice,
                   uint64_t* vm_flags) override;
   void ksm_fork(Mm&, Mm&) override {}
+  void ksm_add_vma(Vma& vma) override;
+  int ksm_enable_merge_any(Mm& mm) override;
+  int ksm_disable_merge_any(Mm& mm) override;
   void ksm_exit(Mm&) override {}
   Page* ksm_might_need_to_copy(Page* page, Vma&, uint64_t) override { return page; }
   void rmap_walk_ksm(Page*, RmapWalkControl&) override {}

@@ -13,8 +13,26 @@ int NoKsm::ksm_madvise(Vma&, uint64_t, uint64_t, Advice advice, uint64_t* vm_fla
   return 0;
 }
 
+void NoKsm::ksm_add_vma(Vma& vma) {
+  if (vma.mm->mmf_vm_merge_any) vma.flags |= VM_MERGEABLE;
+}
+
+int NoKsm::ksm_enable_merge_any(Mm& mm) {
+  mm.mmf_vm_merge_any = true;
+  for (auto& [start, v] : mm.vmas) v->flags |= VM_MERGEABLE;
+  return 0;
+}
+
+int NoKsm::ksm_disable_merge_any(Mm& mm) {
+  mm.mmf_vm_merge_any = false;
+  for (auto& [start, v] : mm.vmas) v->flags &= ~uint64_t{VM_MERGEABLE};
+  return 0;
+}
+
 Machine::Machine(const MachineConfig& config)
-    : config_(config), phys_(config.node_pages, config.block_pages, config.reserve_pages), swap_(config.swap_pages) {
+    : config_(config),
+      phys_(config.node_pages, config.block_pages, config.reserve_pages),
+      swap_(config.swap_pages) {
   zero_page_.pfn = kZeroPfn;
   zero_page_.flags = 0;
   zero_page_.refcount = 1;
@@ -190,7 +208,8 @@ uint64_t Machine::Mmap(Mm* mm, const std::string& region, uint64_t pages, int no
   // mlock2(MLOCK_ONFAULT) (VM_LOCKED | VM_LOCKONFAULT): the format says an mmap'd region is
   // not yet touched, so nothing is populated; each page is mlocked as it is faulted in.
   if (locked) vma->flags |= VM_LOCKED;
-  InsertVma(mm, std::move(vma));
+  Vma* v = InsertVma(mm, std::move(vma));
+  ksm_->ksm_add_vma(*v);  // mmap_region(): new VMAs never touch (a 2 MiB gap), none merges
   return start;
 }
 
@@ -270,13 +289,14 @@ std::optional<MachineError> Machine::Fork(Mm* parent, Mm** child_out,
   child->ksm_rmap_items = parent->ksm_rmap_items;
   child->ksm_zero_pages = parent->ksm_zero_pages;
   child->ksm_rmap_items_inherited = parent->ksm_rmap_items;
-  ksm_->ksm_fork(*child, *parent);  // dup_mmap(): ksm_fork() first
+  child->mmf_vm_merge_any = parent->mmf_vm_merge_any;  // mm_init(): in MMF_INIT_MASK
+  ksm_->ksm_fork(*child, *parent);                     // dup_mmap(): ksm_fork() first
   for (auto& [start, pv] : parent->vmas) {
     auto cv = std::make_unique<Vma>();
     cv->start = pv->start;
     cv->end = pv->end;
     cv->flags = pv->flags & ~uint64_t{VM_LOCKED};  // mlock is not inherited
-    cv->policy_node = pv->policy_node;  // vma_dup_policy()
+    cv->policy_node = pv->policy_node;             // vma_dup_policy()
     cv->region = pv->region;
     cv->swap_readahead_info = pv->swap_readahead_info;  // vm_area_dup() copies the whole VMA
     Vma* c = InsertVma(child, std::move(cv));
@@ -320,6 +340,14 @@ std::optional<MachineError> Machine::Fork(Mm* parent, Mm** child_out,
     });
   }
   *child_out = child;
+  return std::nullopt;
+}
+
+std::optional<MachineError> Machine::Prctl(Mm* mm, bool memory_merge) {
+  changes_.vma_changed();
+  // prctl(PR_SET_MEMORY_MERGE) in kernel/sys.c, under the mmap write lock.
+  int err = memory_merge ? ksm_->ksm_enable_merge_any(*mm) : ksm_->ksm_disable_merge_any(*mm);
+  if (err) return MachineError{-err, "prctl(PR_SET_MEMORY_MERGE) failed"};
   return std::nullopt;
 }
 

@@ -140,6 +140,9 @@ class Machine {
   uint64_t Mmap(Mm* mm, const std::string& region, uint64_t pages, int node, bool locked);
   void Munmap(Mm* mm, uint64_t start, uint64_t end);
   std::optional<MachineError> Madvise(Mm* mm, uint64_t start, uint64_t end, Advice advice);
+  // prctl(PR_SET_MEMORY_MERGE, memory_merge): every compatible VMA of mm, and every one it
+  // maps later, is mergeable (1); or none is and its KSM pages are unmerged (0).
+  std::optional<MachineError> Prctl(Mm* mm, bool memory_merge);
   // Splits VMAs so that [start, end) is covered by whole VMAs; returns them in order.
   std::vector<Vma*> SplitRange(Mm* mm, uint64_t start, uint64_t end);
   const std::map<uint64_t, std::unique_ptr<Mm>>& mms() const { return mms_; }

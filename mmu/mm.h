@@ -62,6 +62,7 @@ struct Mm {
   std::string name;
   int mm_users = 1;                               // 0 once the process has exited (ksm_test_exit)
   bool mmf_vm_mergeable = false;                  // MMF_VM_MERGEABLE
+  bool mmf_vm_merge_any = false;                  // MMF_VM_MERGE_ANY (prctl, 6.3+)
   int node = 0;                                   // default allocation node of the process
   std::map<uint64_t, std::unique_ptr<Vma>> vmas;  // by start address
   PageTable page_table;

@@ -127,6 +127,7 @@ class Estimator {
   void Visit(const ExitStep&, uint64_t) {}
   void Visit(const MunmapStep&, uint64_t) {}
   void Visit(const MadviseStep&, uint64_t) {}
+  void Visit(const PrctlStep&, uint64_t) {}
   void Visit(const MigrateStep&, uint64_t) {}
   void Visit(const UnpinStep&, uint64_t) {}
   void Visit(const WaitStep&, uint64_t) {}

@@ -469,6 +469,14 @@ bool Driver::RunStep(const FlatStep& fs) {
       r.expected = ExpectedPages(machine_->contents(), r.pages);
       r.start = machine_->Mmap(p.mm, mmap.region, r.pages, node, mmap.locked);
       p.regions[mmap.region] = std::move(r);
+      if (p.mm->mmf_vm_merge_any) ksmd_->Kick();  // ksm_add_vma() may __ksm_enter() it
+      break;
+    }
+    case Op::kPrctl: {
+      const PrctlStep& prctl = s.as<PrctlStep>();
+      if (auto err = machine_->Prctl(procs_.at(prctl.proc).mm, prctl.memory_merge != 0))
+        Fail(fs, fmt::format("{} ({})", err->message, ErrnoName(err->err)));
+      ksmd_->Kick();
       break;
     }
     case Op::kMunmap:

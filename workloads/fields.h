@@ -85,5 +85,7 @@ inline constexpr FieldSpec kDataField{"data", FieldType::kData, 0, 0, "", kNotIn
 inline constexpr FieldSpec kTimesField{"times",   FieldType::kUint, 1,
                                        kMaxCount, "repetitions",    kNotInTraces};
 inline constexpr FieldSpec kStepsField{"steps", FieldType::kSteps, 0, 0, "", kNotInTraces};
+inline constexpr FieldSpec kMemoryMergeField{
+    "memory_merge", FieldType::kUint, 0, 1, "PR_SET_MEMORY_MERGE's argument: 1 on, 0 off", 20};
 
 }  // namespace ksmsim::workloads

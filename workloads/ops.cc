@@ -8,7 +8,7 @@ namespace {
 
 template <class P>
 OpSpec SpecOfPayload() {
-  OpSpec spec{OpOf<P>(), P::kName, {}, {}};
+  OpSpec spec{OpOf<P>(), P::kName, {}, {}, KernelsOf<P>()};
   if constexpr (LabelRequired<P>()) spec.required.push_back(&kLabelField);
   ForEachFieldOf<P>([&spec](const auto& field) {
     (field.required ? spec.required : spec.optional).push_back(field.spec);
@@ -22,6 +22,18 @@ std::vector<OpSpec> MakeTable(std::index_sequence<I...>) {
 }
 
 }  // namespace
+
+bool OpSpec::InKernel(std::string_view kernel) const {
+  if (kernels.empty()) return true;
+  std::string_view rest = kernels;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    if (rest.substr(0, comma) == kernel) return true;
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return false;
+}
 
 const FieldSpec* OpSpec::Find(std::string_view field) const {
   for (const auto* list : {&required, &optional}) {

@@ -18,7 +18,10 @@ struct OpSpec {
   std::string_view name;                   // the `op` string of the file
   std::vector<const FieldSpec*> required;  // in the order the parser reads them
   std::vector<const FieldSpec*> optional;  // besides "label", which every op accepts
+  std::string_view kernels;                // profiles that have it ("6.12"); empty: all
 
+  // Whether a workload of kernel profile `kernel` (its name, "6.1") may use the op.
+  bool InKernel(std::string_view kernel) const;
   // The field called `name` (required or optional), or null.
   const FieldSpec* Find(std::string_view name) const;
 };

@@ -134,6 +134,8 @@ class NameChecker {
     state_.exited.erase(s.child);
   }
 
+  void Run(const std::string& path, const PrctlStep& s) { Proc(path, s.proc); }
+
   void Run(const std::string& path, const ExitStep& s) {
     if (Proc(path, s.proc) != nullptr) {
       state_.live.erase(s.proc);

@@ -43,10 +43,17 @@ class StepParser {
       r_.Error(op_path, Reader::UnknownName("op", *op_name, AllOpNames()));
       return std::nullopt;
     }
+    const OpSpec& spec = SpecOf(*op);
+    if (!spec.InKernel(KernelProfileName(ctx_.kernel))) {
+      r_.Error(op_path, fmt::format("op \"{}\" exists only with kernel {} (this workload's "
+                                    "kernel is \"{}\"; set \"kernel\": \"{}\")",
+                                    *op_name, spec.kernels, KernelProfileName(ctx_.kernel),
+                                    spec.kernels.substr(0, spec.kernels.find(','))));
+      return std::nullopt;
+    }
     Step step;
     step.path = path;
     step.payload = PayloadOf(*op);  // repeat's times defaults to 1: body still checked if bad
-    const OpSpec& spec = SpecOf(*op);
     Names required, allowed = {"op"};
     for (const FieldSpec* f : spec.required) required.push_back(f->name);
     allowed.insert(allowed.end(), required.begin(), required.end());

@@ -255,6 +255,20 @@ struct RepeatStep {
   friend bool operator==(const RepeatStep&, const RepeatStep&);
 };
 
+// prctl(PR_SET_MEMORY_MERGE): the whole process opts in to (1) or out of (0) merging,
+// inherited on fork (Linux 6.3+; the 6.12 profile only).
+struct PrctlStep {
+  static constexpr std::string_view kName = "prctl";
+  static constexpr std::string_view kKernels = "6.12";
+  std::string proc;
+  uint64_t memory_merge = 0;
+  static auto Fields() {
+    return std::tuple{Required(kProcField, &PrctlStep::proc),
+                      Required(kMemoryMergeField, &PrctlStep::memory_merge)};
+  }
+  friend bool operator==(const PrctlStep&, const PrctlStep&) = default;
+};
+
 // ---- the list of ops ---------------------------------------------------------------------
 // Every op in the order of the Op enum, which is the order of the record types of binary
 // traces: a new op goes at the end. X(Name) names the payload NameStep and the value kName.
@@ -278,7 +292,8 @@ struct RepeatStep {
   X(Wait) \
   X(Expect) \
   X(Snapshot) \
-  X(Repeat)
+  X(Repeat) \
+  X(Prctl)
 // clang-format on
 
 enum class Op {
@@ -319,6 +334,16 @@ constexpr bool LabelRequired() {
     return P::kLabelRequired;
   } else {
     return false;
+  }
+}
+
+// The kernel profiles that have the op, comma-separated ("6.12"); empty: every profile.
+template <class P>
+constexpr std::string_view KernelsOf() {
+  if constexpr (requires { P::kKernels; }) {
+    return P::kKernels;
+  } else {
+    return {};
   }
 }
 

@@ -81,11 +81,11 @@ TEST(StepTraceTest, FieldIdsAreTheFormats) {
       {"path", 0},          {"proc", 1},    {"child", 2}, {"region", 3},      {"pages", 4},
       {"node", 5},          {"locked", 6},  {"range", 7}, {"advice", 8},      {"block", 9},
       {"expect_error", 10}, {"set", 11},    {"ms", 12},   {"full_scans", 13}, {"ksm", 14},
-      {"procs", 15},        {"vmstat", 16}, {"label", 17}};
+      {"procs", 15},        {"vmstat", 16}, {"label", 17},   {"memory_merge", 20}};
   std::vector<std::pair<std::string_view, int>> have;
   for (const internal::Field& f : internal::TraceFields()) have.emplace_back(f.name, f.id);
   EXPECT_EQ(have, want);
-  EXPECT_EQ(internal::NumFieldIds(), 20);
+  EXPECT_EQ(internal::NumFieldIds(), 21);
 }
 
 }  // namespace

@@ -78,7 +78,7 @@ TEST(FlattenTest, SizeSaturatesInsteadOfOverflowing) {
 
 TEST(FlattenTest, EnumNamesRoundTrip) {
   for (Op op : AllOps()) EXPECT_EQ(OpFromName(OpName(op)), op);
-  EXPECT_EQ(AllOps().size(), 19u);
+  EXPECT_EQ(AllOps().size(), 20u);
   EXPECT_EQ(OpFromName("nope"), std::nullopt);
   for (Advice a : {Advice::kMergeable, Advice::kUnmergeable, Advice::kDontneed, Advice::kPageout}) {
     EXPECT_EQ(AdviceFromName(AdviceName(a)), a);

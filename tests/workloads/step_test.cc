@@ -98,7 +98,17 @@ TEST(StepTest, EveryOpHasItsRowAndPayload) {
     EXPECT_TRUE(names.insert(spec.name).second) << spec.name;
     EXPECT_EQ(OpFromName(spec.name), op);
     // The parser accepts the name: a step of it is not refused for its op.
+    // (under a profile that has it; under one that lacks it, it is refused by its op).
     Json doc = {{"ksmsim", 1}, {"steps", Json::array({Json{{"op", spec.name}}})}};
+    if (!spec.kernels.empty()) {
+      doc["kernel"] = std::string(spec.kernels.substr(0, spec.kernels.find(',')));
+      Json other = doc;
+      other["kernel"] = spec.InKernel("6.1") ? "6.12" : "6.1";
+      bool refused = false;
+      for (const auto& e : ParseWorkloadJson(other, "w.json").errors)
+        refused = refused || e.json_path == "steps[0].op";
+      EXPECT_TRUE(refused) << spec.name << " under kernel " << other["kernel"];
+    }
     for (const auto& e : ParseWorkloadJson(doc, "w.json").errors) {
       EXPECT_NE(e.json_path, "steps[0].op") << spec.name << ": " << e.ToString();
     }

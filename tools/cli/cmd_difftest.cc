@@ -75,6 +75,8 @@ int RunDifftest(const DifftestArgs& a) {
     o.size = a.size == "medium" ? workloads::GenSize::kMedium : workloads::GenSize::kSmall;
     std::string error;
     o.features = *workloads::ParseGenFeatures(a.features, &error);  // checked by the option
+    o.kernel_612 = a.kernel_profile == "6.12";
+    if (!GenFeaturesFitProfile(o, a.kernel_profile)) return 2;
     Json w = WithKernelProfile(workloads::GenerateWorkload(o), a.kernel_profile);
     Verdict v = runner.Judge(w);
     ++run;

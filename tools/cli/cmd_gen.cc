@@ -28,6 +28,8 @@ int RunGen(const GenArgs& a) {
   o.size = a.size == "medium" ? workloads::GenSize::kMedium : workloads::GenSize::kSmall;
   std::string error;
   o.features = *workloads::ParseGenFeatures(a.features, &error);  // checked by the option
+  o.kernel_612 = a.kernel_profile == "6.12";
+  if (!GenFeaturesFitProfile(o, a.kernel_profile)) return 2;
   std::string text =
       WithKernelProfile(workloads::GenerateWorkload(o), a.kernel_profile).dump(2) + "\n";
   return WriteOutput(a.out, text) ? 0 : 2;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <iostream>
 #include <string>
 
 #include "tools/difftest/generator.h"
@@ -13,7 +14,8 @@ inline void AddGenFeaturesOption(CLI::App* sub, std::string* features) {
   sub->add_option("--features", *features,
                   "what the workloads may use: all, classic (locked,fork,migrate,swap: the "
                   "first generator), or a list of locked,fork,migrate,swap,pin,hotplug,batches,"
-                  "deepfork,zero,swapin,knobs (presets may be combined with names)")
+                  "deepfork,zero,swapin,knobs, and with --kernel-profile 6.12 smartscan,prctl (all "
+                  "includes those two for 6.12 only; presets may be combined with names)")
       ->check(CLI::Validator(
           [](std::string& v) {
             std::string error;
@@ -42,6 +44,17 @@ inline nlohmann::ordered_json WithKernelProfile(const nlohmann::ordered_json& w,
     if (key == "ksmsim") out["kernel"] = profile;
   }
   return out;
+}
+
+// A feature named outright that the profile does not have ("prctl" for 6.1) is an error
+// on stderr (false); "all" takes what the profile has.
+inline bool GenFeaturesFitProfile(const workloads::GenOptions& o, const std::string& profile) {
+  uint32_t only612 = o.features & workloads::kGen612Only;
+  if (o.kernel_612 || only612 == 0 || o.features == workloads::kGenAll) return true;
+  std::cerr << "ksmsim: --features " << workloads::GenFeatureNames(only612)
+            << " exists only with --kernel-profile 6.12 (the profile is " << profile
+            << "); drop it or add --kernel-profile 6.12\n";
+  return false;
 }
 
 }  // namespace ksmsim::tools

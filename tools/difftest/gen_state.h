@@ -39,6 +39,7 @@ struct Region {
 struct Proc {
   std::string name;
   bool ksm_mm = false;  // on KSM's mm list (madvised mergeable once, or forked from such)
+  bool merge_any = false;  // prctl(PR_SET_MEMORY_MERGE, 1): MMF_VM_MERGE_ANY, fork keeps it
   bool anchor = false;  // the anchor process: never touched after its setup
   std::vector<Region> regions;
 };
@@ -48,7 +49,10 @@ class Gen {
   explicit Gen(const GenOptions& o)
       : opt_(o), rng_(sim::RngStream::Derive(o.seed, "difftest-generator")) {}
 
-  bool Has(uint32_t feature) const { return (opt_.features & feature) != 0; }
+  bool Has(uint32_t feature) const {
+    if ((feature & kGen612Only) != 0 && !opt_.kernel_612) return false;
+    return (opt_.features & feature) != 0;
+  }
 
   Json Make();
 
@@ -130,6 +134,13 @@ class Gen {
   // pageout of a never-mergeable range, then reads or writes that swap (part of) it in.
   bool SwapInStep();
 
+  // prctl(PR_SET_MEMORY_MERGE) on a process: on, or off again (6.12).
+  bool PrctlStep();
+  // smart_scan switched (6.12).
+  bool SmartScanStep();
+  // What prctl on (or an mmap while it is on) makes of a region: VM_MERGEABLE as a whole.
+  static void MergeAny(Proc& p, Region& r);
+
   // After run 2 has unmerged everything: knobs that need no KSM page, and the others.
   void KnobsAfterRun2();
 
@@ -141,6 +152,7 @@ class Gen {
   uint64_t max_page_sharing_ = 256;
   bool run2_may_leave_ksm_pages_ = false;  // see Madvise
   int use_zero_pages_ = 0;
+  int smart_scan_ = 1;  // 6.12's default
   int merge_across_nodes_ = 1;
   bool anchor_ = false;
   int run_ = 0;

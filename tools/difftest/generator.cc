@@ -24,6 +24,8 @@ Json Gen::Make() {
   use_zero_pages_ = Chance(30) ? 1 : 0;
   merge_across_nodes_ = nodes_ == 2 && Chance(50) ? 0 : 1;
   uint64_t prune = Chance(50) ? 0 : 3600000;
+  if (Has(kGenSmartScan)) smart_scan_ = Chance(50) ? 0 : 1;
+  const int initial_smart_scan = smart_scan_;
   // The knobs the workload starts with (the steps below change the tracked values).
   const uint64_t initial_max_page_sharing = max_page_sharing_;
   const int initial_use_zero_pages = use_zero_pages_;
@@ -57,6 +59,7 @@ Json Gen::Make() {
   ksm["merge_across_nodes"] = initial_merge_across_nodes;
   ksm["use_zero_pages"] = initial_use_zero_pages;
   ksm["stable_node_chains_prune_millisecs"] = prune;
+  if (Has(kGenSmartScan)) ksm["smart_scan"] = initial_smart_scan;
   w["ksm"] = ksm;
   w["steps"] = steps_;
   return w;
@@ -148,6 +151,7 @@ Region& Gen::Mmap(Proc& p, uint64_t pages, bool allow_locked) {
   if (nodes_ == 2 && Chance(40)) s["node"] = Below(2);
   if (r.locked) s["locked"] = true;
   steps_.push_back(s);
+  if (p.merge_any) MergeAny(p, r);  // ksm_add_vma()
   p.regions.push_back(r);
   NotePeak();
   return p.regions.back();
@@ -338,9 +342,11 @@ void Gen::RandomStep() {
     kHotplug,
     kZero,
     kSwapIn,
+    kPrctl,
+    kSmartScan,
     kN
   };
-  std::array<int, kN> weight = {18, 16, 12, 5, 3, 4, 5, 3, 6, 4, 4, 4, 4, 0, 0, 0, 0, 0};
+  std::array<int, kN> weight = {18, 16, 12, 5, 3, 4, 5, 3, 6, 4, 4, 4, 4, 0, 0, 0, 0, 0, 0, 0};
   if (!Has(kGenFork)) weight[kFork] = weight[kExit] = 0;
   if (Has(kGenDeepFork)) weight[kFork] = 9, weight[kExit] = 5;
   if (!Has(kGenMigrate)) weight[kMigrate] = 0;
@@ -348,6 +354,8 @@ void Gen::RandomStep() {
   if (Has(kGenHotplug)) weight[kHotplug] = 3;
   if (Has(kGenZero)) weight[kZero] = 3;
   if (Has(kGenSwapIn)) weight[kSwapIn] = 3;
+  if (Has(kGenPrctl)) weight[kPrctl] = 4;
+  if (Has(kGenSmartScan)) weight[kSmartScan] = 2;
   int total = 0;
   for (int w : weight) total += w;
   for (int attempt = 0; attempt < 20; ++attempt) {
@@ -516,6 +524,10 @@ bool Gen::TryStep(int op) {
       return ZeroStep();
     case 17:
       return SwapInStep();
+    case 18:
+      return PrctlStep();
+    case 19:
+      return SmartScanStep();
   }
   return false;
 }

@@ -30,12 +30,18 @@ enum GenFeature : uint32_t {
   kGenZero = 1u << 8,      // zero-filled ranges with use_zero_pages switched around them
   kGenSwapIn = 1u << 9,    // pageout followed at once by reads and writes (swap-in)
   kGenKnobs = 1u << 10,    // run 2 followed by knob changes (merge_across_nodes, ...)
+  // Linux 6.12 only (GenOptions::kernel_612; a 6.1 workload never draws them, so "all"
+  // generates the same 6.1 workloads as before they existed):
+  kGenSmartScan = 1u << 11,  // smart_scan starting 0 or 1 and switched between passes
+  kGenPrctl = 1u << 12,      // prctl(PR_SET_MEMORY_MERGE) on and off, inherited on fork
 };
 inline constexpr uint32_t kGenClassic = kGenLocked | kGenFork | kGenMigrate | kGenSwap;
-inline constexpr uint32_t kGenAll = (kGenKnobs << 1) - 1;
+inline constexpr uint32_t kGenAll = (kGenPrctl << 1) - 1;
+inline constexpr uint32_t kGen612Only = kGenSmartScan | kGenPrctl;
 
 // "all", "classic", or a comma-separated list of names (locked,fork,migrate,swap,pin,
-// hotplug,batches,deepfork,zero,swapin,knobs); a name may follow a preset ("classic,pin").
+// hotplug,batches,deepfork,zero,swapin,knobs,smartscan,prctl); a name may follow a preset
+// ("classic,pin").
 // nullopt and a message for an unknown name.
 std::optional<uint32_t> ParseGenFeatures(std::string_view text, std::string* error);
 // The canonical spelling of a set: "all", "classic", or the names in the order above.
@@ -45,6 +51,7 @@ struct GenOptions {
   uint64_t seed = 0;
   GenSize size = GenSize::kSmall;
   uint32_t features = kGenAll;
+  bool kernel_612 = false;  // the workload is for the 6.12 profile: kGen612Only may be used
 };
 
 // The workload for `opt.seed`: same seed and size, byte-identical document.

@@ -106,6 +106,41 @@ bool Gen::SwapInStep() {
   return true;
 }
 
+void Gen::MergeAny(Proc& p, Region& r) {
+  r.mergeable = r.ever_mergeable = r.surely_mergeable = true;
+  p.ksm_mm = true;
+}
+
+bool Gen::PrctlStep() {
+  Proc* p = PickProc(false);
+  if (!p) return false;
+  // On for a process that has it off; mostly off for one that has it on, sometimes on
+  // again, which ksm_enable_merge_any() accepts and ignores (it marks no VMA again).
+  const bool on = !p->merge_any || Chance(20);
+  Json s = Step("prctl", *p);
+  s["memory_merge"] = on ? 1 : 0;
+  steps_.push_back(s);
+  if (on == p->merge_any) return true;
+  p->merge_any = on;
+  for (Region& r : p->regions) {
+    if (on) {
+      MergeAny(*p, r);  // ksm_add_vmas(): every VMA, split parts included
+    } else {
+      // ksm_del_vmas(): every VM_MERGEABLE VMA is unmerged and cleared, madvised or not;
+      // the mm stays on KSM's list until a pass finds no mergeable VMA.
+      if (r.fork_shared) run2_may_leave_ksm_pages_ = true;  // as MADV_UNMERGEABLE
+      r.mergeable = r.surely_mergeable = false;
+    }
+  }
+  return true;
+}
+
+bool Gen::SmartScanStep() {
+  smart_scan_ ^= 1;
+  steps_.push_back(Json{{"op", "ksm"}, {"set", {{"smart_scan", smart_scan_}}}});
+  return true;
+}
+
 // After run 2 has unmerged everything: knobs that need no KSM page, and the others.
 void Gen::KnobsAfterRun2() {
   if (Chance(50) && !run2_may_leave_ksm_pages_) {
@@ -129,7 +164,7 @@ void Gen::KnobsAfterRun2() {
 }  // namespace gen_internal
 
 namespace {
-constexpr std::array<std::pair<const char*, uint32_t>, 11> kFeatureNames = {{
+constexpr std::array<std::pair<const char*, uint32_t>, 13> kFeatureNames = {{
     {"locked", kGenLocked},
     {"fork", kGenFork},
     {"migrate", kGenMigrate},
@@ -141,6 +176,8 @@ constexpr std::array<std::pair<const char*, uint32_t>, 11> kFeatureNames = {{
     {"zero", kGenZero},
     {"swapin", kGenSwapIn},
     {"knobs", kGenKnobs},
+    {"smartscan", kGenSmartScan},
+    {"prctl", kGenPrctl},
 }};
 }  // namespace
 

@@ -116,6 +116,17 @@ void Executor::Do(const Action& a) {
       live_[plan_.proc_names[a.child]] = a.child;
       if (ksm_mm_.count(a.proc)) ksm_mm_.insert(a.child);
       return;
+    case ActionKind::kPrctl: {
+      WorkerCmd c{WorkerOp::kPrctl};
+      c.arg = static_cast<int32_t>(a.amount);
+      WorkerRsp r = workers_[a.proc]->Call(c);
+      if (r.err != 0) {
+        out_.Error(Where(a) + " " + plan_.proc_names[a.proc] + ": " + r.msg);
+      } else if (a.amount != 0) {
+        ksm_mm_.insert(a.proc);
+      }
+      return;
+    }
     case ActionKind::kExit:
       workers_[a.proc]->Exit();
       workers_[a.proc].reset();

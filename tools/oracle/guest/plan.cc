@@ -146,6 +146,12 @@ class Planner {
     procs_[s.child] = copy;
   }
 
+  void PlanOp(const workloads::PrctlStep& s, const std::string& where, Action& a) {
+    a.kind = ActionKind::kPrctl;
+    a.proc = Proc(s.proc, where).id;
+    a.amount = s.memory_merge;
+  }
+
   void PlanOp(const workloads::ExitStep& s, const std::string& where, Action& a) {
     a.kind = ActionKind::kExit;
     a.proc = Proc(s.proc, where).id;

@@ -70,6 +70,7 @@ enum class ActionKind {
   kWaitFullScans,
   kExpect,
   kSnapshot,
+  kPrctl,
 };
 
 using Advice = workloads::Advice;  // the worker passes it as an int: values are fixed
@@ -92,7 +93,7 @@ struct Action {
   int block = -1;
   std::string expect_error;                         // "" when not given
   std::vector<std::pair<std::string, Json>> knobs;  // ksm: in the order given
-  uint64_t amount = 0;                              // wait: ms or full_scans
+  uint64_t amount = 0;  // wait: ms or full_scans; prctl: memory_merge
   Json expect;  // expect: {"ksm":{..},"procs":{..},"vmstat":{..}}
   std::string label;
 };

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -27,6 +28,7 @@ constexpr int kMpolMfMoveAll = 1 << 2;
 constexpr int kMadvMergeable = 12;
 constexpr int kMadvUnmergeable = 13;
 constexpr int kMadvPageout = 21;
+constexpr int kPrSetMemoryMerge = 67;  // PR_SET_MEMORY_MERGE (Linux 6.4+ headers)
 constexpr int kMlockOnfault = 1;
 
 // What a page holds, as the process last wrote it; pages absent from the map read zero.
@@ -87,6 +89,7 @@ class WorkerLoop {
       WorkerRsp rsp;
       rsp.seq = cmd.seq;
       Do(cmd, rsp);
+      if (merge_any_) UnmarkOwnMappings();
       if (forked_child_) {
         forked_child_ = false;  // the parent answers the fork; the child waits for commands
         continue;
@@ -113,6 +116,7 @@ class WorkerLoop {
           munmap(p, len);
           return Fail(rsp, EEXIST, "mmap did not honour MAP_FIXED_NOREPLACE");
         }
+        regions_.emplace_back(c.addr, c.addr + len);
         if (madvise(base, len, MADV_NOHUGEPAGE) != 0) return Fail(rsp, errno, "MADV_NOHUGEPAGE");
         if (c.arg >= 0) {
           unsigned long mask[2] = {0, 0};
@@ -167,6 +171,32 @@ class WorkerLoop {
         return Fork(c.arg, rsp);
       case WorkerOp::kExit:
         _exit(0);
+      case WorkerOp::kPrctl:
+        if (prctl(kPrSetMemoryMerge, static_cast<unsigned long>(c.arg), 0UL, 0UL, 0UL) != 0)
+          return Fail(rsp, errno, "prctl(PR_SET_MEMORY_MERGE)");
+        merge_any_ = c.arg != 0;
+        return;
+    }
+  }
+
+  // PR_SET_MEMORY_MERGE makes every VMA of the worker mergeable, but the simulated process
+  // has only its workload regions: the worker's own mappings (binary, heap, stack, malloc's
+  // mmaps) are set MADV_UNMERGEABLE again after each command, before ksmd may run (ksmd
+  // runs only inside waits). docs/ORACLE.md "prctl".
+  void UnmarkOwnMappings() {
+    std::vector<std::pair<uint64_t, uint64_t>> vmas;
+    if (FILE* f = fopen("/proc/self/maps", "re")) {
+      unsigned long s = 0, e = 0;
+      char line[512];
+      while (fgets(line, sizeof line, f) != nullptr) {
+        if (sscanf(line, "%lx-%lx", &s, &e) == 2) vmas.emplace_back(s, e);
+      }
+      fclose(f);
+    }
+    for (auto [s, e] : vmas) {
+      bool region = false;
+      for (auto [rs, re] : regions_) region = region || (s >= rs && e <= re);
+      if (!region) madvise(reinterpret_cast<void*>(s), e - s, MADV_UNMERGEABLE);  // may fail
     }
   }
 
@@ -283,6 +313,8 @@ class WorkerLoop {
   int cmd_fd_;
   int rsp_fd_;
   bool forked_child_ = false;
+  bool merge_any_ = false;  // PR_SET_MEMORY_MERGE is on (inherited on fork, as the flag is)
+  std::vector<std::pair<uint64_t, uint64_t>> regions_;  // every workload mmap, [start, end)
   std::unordered_map<uint64_t, Shadow> shadow_;
   std::unordered_map<uint64_t, std::vector<int>> pins_;
   alignas(64) uint8_t buf_[kPageSize];

@@ -25,11 +25,13 @@ enum class WorkerOp : uint32_t {
   kUnpin,
   kFork,
   kExit,
+  kPrctl,
 };
 
 struct WorkerCmd {
   WorkerOp op;
-  int32_t arg = 0;   // mmap: node (-1: none); madvise: advice; migrate: node; fork: child id
+  int32_t arg = 0;  // mmap: node (-1: none); madvise: advice; migrate: node; fork: child id;
+                    // prctl: PR_SET_MEMORY_MERGE's argument
   int32_t arg2 = 0;  // mmap: locked
   uint32_t seq = 0;  // echoed in the response, so a lost or extra answer is caught
   uint64_t addr = 0;
