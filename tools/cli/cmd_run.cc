@@ -253,7 +253,8 @@ RegisterCommand reg{
                        "6.1-zero-unshare or 6.12; given twice (--profile 6.1 --profile 6.12), "
                        "runs the workload under both and prints their counters side by side "
                        "with the first point where they diverge and why (--json, --out: as a "
-                       "document)");
+                       "document)")
+           ->allow_extra_args(false);  // each --profile takes one name, not the file after it
        AddKnobOverrideOption(sub, &a->set);
        sub->add_flag("--strict", a->strict,
                      "a knob write that fails without the step's expect_error fails the run "

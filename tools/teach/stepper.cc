@@ -309,6 +309,7 @@ std::string Stepper::EventText(const ksm::KsmEvent& e) const {
   if (e.name == "ksm_merge_one_page") t += fmt::format(" err {}", e.err);
   if (e.name == "ksm_start_scan" || e.name == "ksm_stop_scan")
     t += fmt::format(" seq {} rmap_num {}", e.seq, e.rmap_num);
+  if (e.name == ksm::kSmartScanSkipEvent) t += fmt::format(" skipped {}", e.skipped);
   return t;
 }
 
