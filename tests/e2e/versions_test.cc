@@ -3,7 +3,10 @@
 // divergence of a smart-scan case, a fork case and a late joiner; the options it refuses.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <vector>
 
 #include "nlohmann/json.hpp"
 #include "tests/e2e/e2e_util.h"
@@ -63,8 +66,7 @@ TEST(VersionsE2eTest, TheDocumentHasBothKernelsAtEachPoint) {
   // The fork: b's counters, reset in 6.12.
   const json& fork = doc["points"][2];
   EXPECT_EQ(fork["counters"]["procs.b.ksm_merging_pages"], json({16, 0}));
-  EXPECT_EQ(fork["new_differences"],
-            json({"procs.b.ksm_merging_pages", "procs.b.ksm_rmap_items"}));
+  EXPECT_EQ(fork["new_differences"], json({"procs.b.ksm_merging_pages", "procs.b.ksm_rmap_items"}));
   ASSERT_EQ(fork["why"].size(), 1u);
   EXPECT_EQ(fork["why"][0]["kind"], "fork_counters");
   // The unmergeable zeros change no counter both have; a pass later, a's rmap_items do.
@@ -127,6 +129,21 @@ TEST(VersionsE2eTest, StdinAndOutAndWhatItRefuses) {
   r = RunKsmsim("run --profile 6.1 --profile 6.12 - --out - < '" + kLab + "'");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(json::parse(r.output)["file"], "<stdin>");
+  // --out refuses an existing file without --force, before anything runs.
+  auto dir = ksmsim::e2e::TempDir("versions_out");
+  const std::string existing = (dir / "existing.json").string();
+  { std::ofstream(existing) << "keep"; }
+  r = RunKsmsim("run --profile 6.1 --profile 6.12 '" + kLab + "' --out '" + existing + "'");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("--force"), std::string::npos) << r.output;
+  r = RunKsmsim("run --profile 6.1 --profile 6.12 '" + kLab + "' -q --force --out '" + existing +
+                "'");
+  EXPECT_EQ(r.status, 0) << r.output;
+  {
+    std::ifstream in(existing);
+    EXPECT_EQ(json::parse(in)["profiles"], json({"6.1", "6.12"}));
+  }
+  std::filesystem::remove_all(dir);
   struct Case {
     std::string args, says;
   };
