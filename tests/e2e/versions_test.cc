@@ -122,6 +122,30 @@ TEST(VersionsE2eTest, LateJoinerCase) {
   EXPECT_EQ(FirstReason(doc)["second_profile_event"]["what"], "checksum_changed");
 }
 
+TEST(VersionsE2eTest, AFirstDifferenceFarIntoTheRunIsFoundAgain) {
+  // 20000 unique pages: passes 1 to 4 make 80000 records alike in both runs, more than the
+  // runs keep the first time, so both run again to keep the chunk that differs (pass 5).
+  auto dir = ksmsim::e2e::TempDir("versions_far");
+  const std::string w = (dir / "w.json").string();
+  std::ofstream(w) << R"({"ksmsim": 1, "name": "far", "machine": {"nodes": [{"memory_mib": 256}]},
+    "ksm": {"pages_to_scan": 100000, "sleep_millisecs": 200},
+    "steps": [{"op": "spawn", "proc": "a"}, {"op": "mmap", "proc": "a", "region": "r", "pages": 20000},
+      {"op": "write", "proc": "a", "region": "r", "data": {"unique": true}},
+      {"op": "madvise", "proc": "a", "region": "r", "advice": "mergeable"},
+      {"op": "ksm", "set": {"run": 1}}, {"op": "wait", "full_scans": 5},
+      {"op": "snapshot", "label": "after pass 5"}]})";
+  json doc = SideBySide(w);
+  ASSERT_FALSE(doc["first_divergence"].is_null()) << doc.dump();
+  EXPECT_EQ(FirstReason(doc)["kind"], "smart_scan");
+  EXPECT_NE(FirstReason(doc)["text"].get<std::string>().find(
+                "pass 5: smart_scan skipped 20,000 pages in 6.12 (should_skip_rmap_item; the "
+                "first, a:r[0]"),
+            std::string::npos)
+      << FirstReason(doc);
+  EXPECT_EQ(FirstReason(doc)["first_profile_event"]["page"], "a:r[0]");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(VersionsE2eTest, StdinAndOutAndWhatItRefuses) {
   RunResult r = RunKsmsim("run --profile 6.1 --profile 6.12 - < '" + kLab + "' -q");
   EXPECT_EQ(r.status, 0) << r.output;
