@@ -315,11 +315,20 @@ VersionsComparison CompareVersions(const VersionsRun& a, const VersionsRun& b) {
         VersionsReason r;
         r.kind = "counters";
         r.step = p.step;
-        r.text = fmt::format(
-            "no page decision, fork or zero-page unsharing {} differs: the kernels count "
-            "differently ({})",
-            c.first_divergence == i ? "up to here" : "since the previous divergence",
-            fmt::format("{}", fmt::join(p.new_differing, ", ")));
+        // Page decisions are compared up to the first that differs only: past it, the runs'
+        // records no longer line up.
+        const bool decided_alike = !rec || rec->step > p.step;
+        r.text =
+            decided_alike
+                ? fmt::format(
+                      "no page decision, fork or zero-page unsharing {} differs: the kernels "
+                      "count differently ({})",
+                      c.first_divergence == i ? "up to here" : "since the previous divergence",
+                      fmt::join(p.new_differing, ", "))
+                : fmt::format(
+                      "no fork, zero-page unsharing or smart-scan count since the previous "
+                      "divergence explains it ({}); ksmd's decisions differ since {}",
+                      fmt::join(p.new_differing, ", "), rec->text.substr(0, rec->text.find(':')));
         p.reasons.push_back(r);
       }
     }
