@@ -28,6 +28,16 @@ inline void Ksm::trace_scan(const RmapItem* rmap_item, const mmu::Page* page) {
   emit(decision_event(Decision::kScan));
 }
 
+inline void Ksm::trace_smart_scan_skip(const RmapItem* rmap_item, const mmu::Page* page,
+                                       uint8_t age, uint8_t remaining_skips) {
+  if (!tracing()) return;
+  traced_ = {rmap_item->mm, rmap_item->address & PAGE_MASK, static_cast<int64_t>(page->pfn)};
+  KsmEvent e = decision_event(Decision::kSmartScanSkip);
+  e.skip_age = age;
+  e.remaining_skips = remaining_skips;
+  emit(e);
+}
+
 // A decision about the scanned page (its mm, and its pfn when `page` is given).
 inline void Ksm::trace_page(Decision d, const RmapItem* rmap_item, const mmu::Page* page,
                             const StableNode* stable_node) {

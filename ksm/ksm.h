@@ -47,8 +47,14 @@ struct KsmEvent {
   // "ksmsim_migrate" (workloads::Driver turns mmu::PageEvent into these): the new frame.
   int64_t new_pfn = -1;
   bool swap_read = false;  // a swap-in read the page from the device (pswpin)
+  // 6.12 smart scan. A kSmartScanSkip decision: the rmap_item's age after this visit and
+  // the visits still to skip after this one. "ksmsim_smart_scan_skip" (one per pass that
+  // skipped pages, before its ksm_stop_scan): the pages skipped in the pass.
+  uint8_t skip_age = 0, remaining_skips = 0;
+  uint64_t skipped = 0;
 };
 inline constexpr std::string_view kDecisionEvent = "ksmsim_decision";
+inline constexpr std::string_view kSmartScanSkipEvent = "ksmsim_smart_scan_skip";
 
 // The knobs of /sys/kernel/mm/ksm.
 struct KsmKnobs {
@@ -262,6 +268,9 @@ class Ksm final : public mmu::KsmHooks {
   // The decisions' events, one call where the port decides (ksm/decision_events.h: inline,
   // and without an event sink nothing is built). About the scanned page:
   void trace_scan(const RmapItem* rmap_item, const mmu::Page* page);
+  // should_skip_rmap_item skipped the page (6.12 smart scan): it opens the page's decisions.
+  void trace_smart_scan_skip(const RmapItem* rmap_item, const mmu::Page* page, uint8_t age,
+                             uint8_t remaining_skips);
   void trace_page(Decision d, const RmapItem* rmap_item, const mmu::Page* page,
                   const StableNode* stable_node = nullptr);
   void trace_checksum_changed(const RmapItem* rmap_item, const mmu::Page* page, uint32_t checksum);
@@ -307,6 +316,9 @@ class Ksm final : public mmu::KsmHooks {
   unsigned long ksm_zero_pages_ = 0;
   unsigned long ksm_pages_scanned_ = 0;  // 6.12
   unsigned long ksm_pages_skipped_ = 0;  // 6.12
+  // (simulator) Pages should_skip_rmap_item skipped in this pass: the count of the pass's
+  // "ksmsim_smart_scan_skip" event, for the event log only.
+  uint64_t pass_skipped_ = 0;
   // 6.12's struct ksm_rmap_item fields `age` and `remaining_skips` (rmap_age_t, u8). The
   // simulator's RmapItem has no room left in its cache line (the kernel used its padding,
   // the simulator its snapshot tag), so they live beside it, created on an rmap_item's first

@@ -11,6 +11,9 @@
 namespace ksmsim::ksm {
 
 enum class Decision : uint8_t {
+  // should_skip_rmap_item (6.12 smart scan): the page is skipped, never reaches
+  // cmp_and_merge_page, and leaves its tree; like kScan it opens the page's decisions
+  kSmartScanSkip,
   // cmp_and_merge_page
   kScan,             // opens each call: the page's mm/addr/pfn; the decisions up to the
                      // next kScan are about that page
@@ -62,6 +65,8 @@ constexpr DecisionName decision_name(Decision d) {
   switch (d) {
     case Decision::kScan:
       return {cmp, "scan"};
+    case Decision::kSmartScanSkip:
+      return {"should_skip_rmap_item", "skipped"};
     case Decision::kInStable:
       return {cmp, "in_stable"};
     case Decision::kKpageIsPage:

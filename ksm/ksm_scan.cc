@@ -197,6 +197,8 @@ bool Ksm::should_skip_rmap_item(Page* page, RmapItem* rmap_item) {
   }
   ++ksm_pages_skipped_;
   --s.remaining_skips;
+  ++pass_skipped_;
+  trace_smart_scan_skip(rmap_item, page, s.age, s.remaining_skips);
   remove_rmap_item_from_tree(rmap_item);
   return true;
 }
@@ -206,6 +208,7 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
   MmSlot* mm_slot = ksm_scan_.mm_slot;
   if (mm_slot == &ksm_mm_head_) {
     emit({.name = "ksm_start_scan", .seq = ksm_scan_.seqnr, .rmap_num = ksm_rmap_items_});
+    pass_skipped_ = 0;
     m_.lru_add_drain_all();  // references held by ksmd's mlock batch
     // Stale nodes on migrate_nodes are pruned once before each full scan.
     if (!ksm_merge_across_nodes()) {
@@ -283,6 +286,9 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
     ksm_scan_.address = 0;
     ksm_scan_.rmap_list = &mm_slot->rmap_list;
   }
+  // (simulator) The pass's smart-scan skips in one line, for logs filtered to one per pass.
+  if (pass_skipped_)
+    emit({.name = kSmartScanSkipEvent, .seq = ksm_scan_.seqnr, .skipped = pass_skipped_});
   emit({.name = "ksm_stop_scan", .seq = ksm_scan_.seqnr, .rmap_num = ksm_rmap_items_});
   ++ksm_scan_.seqnr;
   return nullptr;

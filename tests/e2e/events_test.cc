@@ -37,6 +37,7 @@ const std::map<std::string, std::vector<std::string>> kRequired = {
     {"ksmsim_cow_ksm", {"mm", "addr", "page", "pfn", "new_pfn"}},
     {"ksmsim_swapin", {"mm", "addr", "page", "pfn", "read"}},
     {"ksmsim_migrate", {"mm", "addr", "pfn", "new_pfn", "nid"}},
+    {"ksmsim_smart_scan_skip", {"pass", "skipped"}},
 };
 
 std::vector<json> ReadLines(const std::filesystem::path& p) {
@@ -48,7 +49,8 @@ std::vector<json> ReadLines(const std::filesystem::path& p) {
 
 std::vector<std::string> Workloads() {
   std::vector<std::string> files;
-  for (const char* dir : {"/workloads/examples", "/workloads/labs", "/tools/oracle/cases"}) {
+  for (const char* dir : {"/workloads/examples", "/workloads/labs", "/tools/oracle/cases",
+                          "/tools/oracle/cases-6.12"}) {
     for (const auto& entry : std::filesystem::directory_iterator(kSrc + dir)) {
       std::string p = entry.path().string();
       if (p.size() > 5 && p.substr(p.size() - 5) == ".json" &&
@@ -82,6 +84,9 @@ TEST(EventsE2eTest, EveryLineOfEveryWorkloadCarriesItsFields) {
         EXPECT_FALSE(j["func"].get<std::string>().empty()) << j;
         EXPECT_FALSE(j["what"].get<std::string>().empty()) << j;
         EXPECT_EQ(j["pass"].get<uint64_t>(), j["seq"].get<uint64_t>() + 1) << j;
+        if (j["what"] == "skipped") {
+          EXPECT_TRUE(j.contains("age") && j.contains("remaining_skips")) << file << j;
+        }
       }
       // Simulated time never goes back.
       EXPECT_GE(j["time_ns"].get<uint64_t>(), last_time) << file << ": " << j;
@@ -90,7 +95,7 @@ TEST(EventsE2eTest, EveryLineOfEveryWorkloadCarriesItsFields) {
   }
   // The workloads reach every kind of event but ksm_remove_rmap_item's rarer cousins.
   for (const char* ev : {"ksmsim_decision", "ksm_merge_one_page", "ksmsim_cow_ksm", "ksmsim_swapin",
-                         "ksmsim_migrate", "ksm_start_scan"})
+                         "ksmsim_migrate", "ksm_start_scan", "ksmsim_smart_scan_skip"})
     EXPECT_TRUE(seen.count(ev)) << ev;
   EXPECT_GT(lines, 100000u);
   std::filesystem::remove_all(dir);
@@ -141,6 +146,51 @@ TEST(EventsE2eTest, FilterKeepsWhatItSays) {
   EXPECT_NE(bad.output.find("no decision has what 'nosuch'"), std::string::npos) << bad.output;
   bad = RunKsmsim("run -q '" + w + "' --events-filter event=ksm_exit");
   EXPECT_EQ(bad.status, 2) << bad.output;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(EventsE2eTest, SmartScanSkipsAreOneLinePerPageAndOnePerPass) {
+  // 10 unique pages, one pass per snapshot: 6.12 skips them at passes 5, 7, 8, 10..13
+  // (docs/KERNEL-6.12.md 2.1). Each skip is a should_skip_rmap_item decision naming the
+  // page, and each pass that skipped has one ksmsim_smart_scan_skip line with the count;
+  // together they add up to the pages_skipped counter. 6.1 has neither.
+  auto dir = TempDir("events_skip");
+  const std::string w = kSrc + "/tools/oracle/cases-6.12/01-smart-scan-lonely-pages.json";
+  auto all = dir / "all.jsonl", passes = dir / "passes.jsonl", v61 = dir / "v61.jsonl";
+  auto res = dir / "r.json";
+  RunResult r =
+      RunKsmsim("run -q '" + w + "' --events '" + all.string() + "' --out '" + res.string() + "'");
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::map<uint64_t, uint64_t> per_page, per_pass;
+  for (const json& j : ReadLines(all)) {
+    if (j["event"] == "ksmsim_decision" && j["what"] == "skipped") {
+      EXPECT_EQ(j["func"], "should_skip_rmap_item") << j;
+      EXPECT_EQ(j["page"].get<std::string>().rfind("a:r[", 0), 0u) << j;
+      EXPECT_GE(j["age"].get<int>(), 4) << j;
+      ++per_page[j["pass"].get<uint64_t>()];
+    }
+    if (j["event"] == "ksmsim_smart_scan_skip")
+      per_pass[j["pass"].get<uint64_t>()] += j["skipped"].get<uint64_t>();
+  }
+  const std::map<uint64_t, uint64_t> expected = {{5, 10},  {7, 10},  {8, 10}, {10, 10},
+                                                 {11, 10}, {12, 10}, {13, 10}};
+  EXPECT_EQ(per_page, expected);
+  EXPECT_EQ(per_pass, expected);
+  std::ifstream in(res);
+  json doc = json::parse(in);
+  EXPECT_EQ(doc["results"].back()["ksm"]["pages_skipped"], 70) << doc["results"].back().dump();
+  // Filtered to the per-pass lines: one line per skipping pass, whatever the page count.
+  r = RunKsmsim("run -q '" + w + "' --events '" + passes.string() +
+                "' --events-filter event=ksmsim_smart_scan_skip");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(ReadLines(passes).size(), expected.size());
+  // The same workload on 6.1 skips nothing.
+  r = RunKsmsim("run -q '" + w + "' --profile 6.1 --events '" + v61.string() + "'");
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const json& j : ReadLines(v61)) {
+    EXPECT_NE(j["event"], "ksmsim_smart_scan_skip") << j;
+    EXPECT_NE(j.value("what", ""), "skipped") << j;
+  }
   std::filesystem::remove_all(dir);
 }
 

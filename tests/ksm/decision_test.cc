@@ -13,10 +13,10 @@ namespace {
 
 TEST(Decision, EveryDecisionHasAName) {
   const std::set<std::string> funcs = {
-      "cmp_and_merge_page",         "try_to_merge_with_ksm_page",
-      "try_to_merge_one_page",      "try_to_merge_with_kernel_zero_page",
-      "try_to_merge_two_pages",     "stable_tree_search",
-      "unstable_tree_search_insert"};
+      "cmp_and_merge_page",     "try_to_merge_with_ksm_page",
+      "try_to_merge_one_page",  "try_to_merge_with_kernel_zero_page",
+      "try_to_merge_two_pages", "stable_tree_search",
+      "should_skip_rmap_item",  "unstable_tree_search_insert"};
   std::set<std::pair<std::string, std::string>> names;
   for (int i = 0; i < kDecisionCount; ++i) {
     const DecisionName n = decision_name(static_cast<Decision>(i));

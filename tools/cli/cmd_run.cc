@@ -1,6 +1,7 @@
 // `ksmsim run FILE.json`: simulate a workload, print the counters at each expect/snapshot
 // step and at the end (run_summary.h), report failures on stderr (run_failures.h) and write
 // the result document, event log, timeline, trees and trace that were asked for (io.h).
+// With two --profile, the two kernels side by side (run_versions.h).
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,8 +10,8 @@
 #include <sstream>
 
 #include "fmt/format.h"
-#include "tools/cli/cli_checks.h"
 #include "fmt/ranges.h"
+#include "tools/cli/cli_checks.h"
 #include "tools/cli/command.h"
 #include "tools/cli/io.h"
 #include "tools/cli/knob_overrides.h"
@@ -18,6 +19,7 @@
 #include "tools/cli/run_failures.h"
 #include "tools/cli/run_limits.h"
 #include "tools/cli/run_summary.h"
+#include "tools/cli/run_versions.h"
 #include "tools/teach/event_filter.h"
 #include "tools/teach/event_log.h"
 #include "tools/teach/perfetto.h"
@@ -42,7 +44,8 @@ struct RunArgs {
   bool strict = false;
   std::optional<uint64_t> seed;
   std::vector<std::string> set;
-  std::string profile;  // --profile: replaces the workload's `kernel`
+  // --profile: replaces the workload's `kernel`; two of them: the side-by-side comparison
+  std::vector<std::string> profiles;
   std::string timeline;
   uint64_t timeline_ms = 0;
   std::string dump_trees;
@@ -50,13 +53,45 @@ struct RunArgs {
   RunLimits limits;
 };
 
+// Two --profile: the side-by-side comparison (run_versions.h), which takes the options
+// that make sense for two runs and refuses those that write one run's files.
+int RunSideBySide(const RunArgs& a) {
+  const std::pair<const char*, bool> one_run[] = {
+      {"--events", !a.events.empty()},       {"--events-filter", !a.events_filter.empty()},
+      {"--perfetto", !a.perfetto.empty()},   {"--timeline", !a.timeline.empty()},
+      {"--timeline-ms", a.timeline_ms != 0}, {"--dump-trees", !a.dump_trees.empty()},
+      {"--record", !a.record.empty()}};
+  for (const auto& [option, given] : one_run) {
+    if (!given) continue;
+    std::cerr << fmt::format(
+        "{}: writes one run's file; with two --profile, run each profile on its own for it "
+        "(ksmsim run W.json --profile 6.12 {} ...)\n",
+        option, option);
+    return kExitInvalidInput;
+  }
+  VersionsArgs v;
+  v.file = a.file;
+  v.profiles = a.profiles;
+  v.out = a.out;
+  v.json = a.json;
+  v.check = a.check;
+  v.quiet = a.quiet;
+  v.force = a.force;
+  v.strict = a.strict;
+  v.seed = a.seed;
+  v.set = a.set;
+  v.limits = a.limits;
+  return RunVersions(v);
+}
+
 int Run(const RunArgs& a) {
+  if (a.profiles.size() > 1) return RunSideBySide(a);
   std::optional<workloads::KernelProfile> profile;
-  if (!a.profile.empty()) {
-    profile = workloads::KernelProfileFromName(a.profile);
+  if (!a.profiles.empty()) {
+    profile = workloads::KernelProfileFromName(a.profiles[0]);
     if (!profile) {
-      std::cerr << fmt::format("--profile: unknown kernel profile \"{}\" (known: {})\n", a.profile,
-                               fmt::join(workloads::KernelProfileNames(), ", "));
+      std::cerr << fmt::format("--profile: unknown kernel profile \"{}\" (known: {})\n",
+                               a.profiles[0], fmt::join(workloads::KernelProfileNames(), ", "));
       return kExitInvalidInput;
     }
   }
@@ -66,7 +101,8 @@ int Run(const RunArgs& a) {
   std::vector<std::string> outputs = {doc_out, a.events, a.timeline, a.record, a.perfetto};
   if (a.json && !a.out.empty() && a.out != kStdio) outputs.push_back(a.out);
   if (!CheckOutputs(outputs, a.force, {a.dump_trees})) return kExitInvalidInput;
-  std::optional<workloads::Workload> loaded = LoadWorkloadOrReport(a.file, std::cerr, nullptr, profile);
+  std::optional<workloads::Workload> loaded =
+      LoadWorkloadOrReport(a.file, std::cerr, nullptr, profile);
   if (!loaded) return kExitInvalidInput;
   const std::string name = InputName(a.file);
   workloads::Workload w = *loaded;
@@ -212,9 +248,13 @@ RegisterCommand reg{
                        "migrations, the counters; in simulated time");
        sub->add_flag("--check", a->check, "run the invariant checker after every step");
        sub->add_option("--seed", a->seed, "override the workload's seed")->check(UnsignedIn(0));
-       sub->add_option("--profile", a->profile,
+       sub->add_option("--profile", a->profiles,
                        "kernel profile, overriding the workload's \"kernel\": 6.1, "
-                       "6.1-zero-unshare or 6.12");
+                       "6.1-zero-unshare or 6.12; given twice (--profile 6.1 --profile 6.12), "
+                       "runs the workload under both and prints their counters side by side "
+                       "with the first point where they diverge and why (--json, --out: as a "
+                       "document)")
+           ->allow_extra_args(false);  // each --profile takes one name, not the file after it
        AddKnobOverrideOption(sub, &a->set);
        sub->add_flag("--strict", a->strict,
                      "a knob write that fails without the step's expect_error fails the run "

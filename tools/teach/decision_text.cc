@@ -15,6 +15,11 @@ std::string DecisionText(const ksm::KsmEvent& e, const std::string& other) {
   switch (e.decision) {
     case Decision::kScan:
       return "scans the page";
+    case Decision::kSmartScanSkip:
+      return fmt::format(
+          "smart scan skips the page (it has not merged in {} visits; {} more to skip): not "
+          "compared, and out of its tree",
+          e.skip_age - 1, e.remaining_skips);
     case Decision::kInStable:
       return fmt::format("already merged (stable node {}): nothing to do", e.node_id);
     case Decision::kKpageIsPage:

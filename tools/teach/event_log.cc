@@ -113,6 +113,9 @@ std::string EventLine(const workloads::Driver& d, const EventView& v) {
   if (decision && e.decision == Decision::kChecksumChanged)
     out += fmt::format(",\"oldchecksum\":\"{:#010x}\",\"checksum\":\"{:#010x}\"", e.oldchecksum,
                        e.checksum);
+  if (decision && e.decision == Decision::kSmartScanSkip)
+    out += fmt::format(",\"age\":{},\"remaining_skips\":{}", e.skip_age, e.remaining_skips);
+  if (e.name == ksm::kSmartScanSkipEvent) out += fmt::format(",\"skipped\":{}", e.skipped);
   if (CarriesErr(e)) out += fmt::format(",\"err\":{}", e.err);
   if (e.name == "ksmsim_swapin") out += e.swap_read ? ",\"read\":true" : ",\"read\":false";
   if (e.name == "ksm_start_scan" || e.name == "ksm_stop_scan")

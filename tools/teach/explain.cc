@@ -53,10 +53,11 @@ std::string Meaning(const workloads::Driver& d, const ksm::KsmEvent& e) {
 
 void DecisionBuilder::OnEvent(const ksm::KsmEvent& e, uint64_t time_ns, uint64_t step) {
   if (e.name != ksm::kDecisionEvent) return;
-  if (e.what == "scan") {
+  const bool skipped = e.decision == ksm::Decision::kSmartScanSkip;
+  if (e.what == "scan" || skipped) {
     Flush();
     current_ = ResolvePage(d_, e.mm, e.addr);
-    return;
+    if (!skipped) return;  // a skipped page has this one decision
   }
   Decision dec;
   dec.step = step;

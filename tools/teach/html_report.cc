@@ -207,6 +207,7 @@ HtmlReport RunHtmlReport(const workloads::Workload& w, const std::string& file,
       if (e.other_pfn >= 0) r.text += fmt::format(" kpfn {}", e.other_pfn);
       if (e.name == "ksm_start_scan" || e.name == "ksm_stop_scan")
         r.text += fmt::format(" rmap_num {}", e.rmap_num);
+      if (e.name == ksm::kSmartScanSkipEvent) r.text += fmt::format(" skipped {}", e.skipped);
       return r;
     });
   };

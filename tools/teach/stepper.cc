@@ -92,7 +92,9 @@ void Stepper::BeforeBatch() {
 
 void Stepper::OnEvent(const ksm::KsmEvent& e) {
   bool scan = e.name == ksm::kDecisionEvent && e.what == "scan";
-  if (scan) page_ = d_.DescribeAddress(e.mm, e.addr);
+  // A page smart scan skips is named too (its one decision), but ksmd does not scan it.
+  if (scan || (e.name == ksm::kDecisionEvent && e.decision == ksm::Decision::kSmartScanSkip))
+    page_ = d_.DescribeAddress(e.mm, e.addr);
   if (quitting_) return;
   std::vector<std::string> reasons;
   std::string scanned = fmt::format("ksmd scans {} (pfn {}): cmp_and_merge_page", page_, e.pfn);
@@ -307,6 +309,7 @@ std::string Stepper::EventText(const ksm::KsmEvent& e) const {
   if (e.name == "ksm_merge_one_page") t += fmt::format(" err {}", e.err);
   if (e.name == "ksm_start_scan" || e.name == "ksm_stop_scan")
     t += fmt::format(" seq {} rmap_num {}", e.seq, e.rmap_num);
+  if (e.name == ksm::kSmartScanSkipEvent) t += fmt::format(" skipped {}", e.skipped);
   return t;
 }
 
