@@ -205,6 +205,7 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
   if (ksm_mm_head_.next == &ksm_mm_head_) return nullptr;
   MmSlot* mm_slot = ksm_scan_.mm_slot;
   if (mm_slot == &ksm_mm_head_) {
+    advisor_start_scan();  // 6.12, with advisor_mode scan-time
     emit({.name = "ksm_start_scan", .seq = ksm_scan_.seqnr, .rmap_num = ksm_rmap_items_});
     m_.lru_add_drain_all();  // references held by ksmd's mlock batch
     // Stale nodes on migrate_nodes are pruned once before each full scan.
@@ -283,6 +284,7 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
     ksm_scan_.address = 0;
     ksm_scan_.rmap_list = &mm_slot->rmap_list;
   }
+  advisor_stop_scan();  // 6.12: scan_time_advisor() with advisor_mode scan-time
   emit({.name = "ksm_stop_scan", .seq = ksm_scan_.seqnr, .rmap_num = ksm_rmap_items_});
   ++ksm_scan_.seqnr;
   return nullptr;

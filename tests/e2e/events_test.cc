@@ -30,6 +30,7 @@ const std::map<std::string, std::vector<std::string>> kRequired = {
     {"ksm_merge_with_ksm_page", {"pass", "mm", "addr", "page", "pfn", "kpfn"}},
     {"ksm_start_scan", {"pass", "rmap_num"}},
     {"ksm_stop_scan", {"pass", "rmap_num"}},
+    {"ksm_advisor", {"pass", "scan_time", "pages_to_scan", "cpu_percent"}},
     {"ksm_enter", {"mm"}},
     {"ksm_exit", {"mm"}},
     {"ksm_remove_ksm_page", {"pfn"}},

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "fmt/format.h"
+#include "fmt/ranges.h"
 #include "tools/cli/load_workload.h"
 #include "traces/replay.h"
 #include "traces/trace.h"
@@ -64,7 +65,7 @@ bool AddKnob(SweepSpec& spec, const std::string& knob, std::vector<int64_t> valu
 }  // namespace
 
 const std::vector<std::string>& PolicyNames() {
-  static const std::vector<std::string> names = {"fixed", "ksmtuned"};
+  static const std::vector<std::string> names = {"fixed", "ksmtuned", "advisor"};
   return names;
 }
 
@@ -107,8 +108,8 @@ bool SetPolicies(SweepSpec& spec, const std::string& arg, std::string* error) {
   while (std::getline(in, item, ',')) {
     const auto& names = PolicyNames();
     if (std::find(names.begin(), names.end(), item) == names.end()) {
-      *error = fmt::format("--policy {}: unknown policy '{}'; the policies are: fixed, ksmtuned",
-                           arg, item);
+      *error = fmt::format("--policy {}: unknown policy '{}'; the policies are: {}", arg, item,
+                           fmt::join(names, ", "));
       return false;
     }
     if (std::find(out.begin(), out.end(), item) == out.end()) out.push_back(item);
@@ -200,7 +201,7 @@ bool ReadSpecFile(const std::string& file, SweepSpec& spec, std::vector<std::str
         if (ok) joined += fmt::format("{}{}", joined.empty() ? "" : ",", v.get<std::string>());
       }
     if (!ok)
-      err("policies", "expected an array of policy names (fixed, ksmtuned)");
+      err("policies", "expected an array of policy names (fixed, ksmtuned, advisor)");
     else if (!SetPolicies(spec, joined, &e))
       err("policies", e);
   }
@@ -249,11 +250,21 @@ std::vector<std::string> ValidateSpec(const SweepSpec& spec) {
   if (spec.inputs.empty()) errors.push_back("empty grid: no workload or trace given");
   for (const auto& [knob, values] : spec.knobs)
     if (values.empty()) errors.push_back(fmt::format("empty grid: {} has no values", knob));
+  const bool advisor = std::find(spec.policies.begin(), spec.policies.end(), "advisor") !=
+                       spec.policies.end();
+  // The scan-time advisor is Linux 6.12's: a point of another kernel cannot run it.
+  auto check_kernel = [&](const Input& in, workloads::KernelProfile kernel) {
+    if (!advisor || kernel == workloads::KernelProfile::k612) return;
+    errors.push_back(fmt::format(
+        "{}: the advisor policy needs kernel \"6.12\" (the scan-time advisor, advisor_mode "
+        "scan-time, is Linux 6.12's); this input's kernel is \"{}\"",
+        in.name, workloads::KernelProfileName(kernel)));
+  };
   for (const Input& in : spec.inputs) {
     if (in.trace) {
       try {
         traces::Trace t = traces::ReadTraceFile(in.path);
-        traces::TraceWorkload(t);
+        check_kernel(in, traces::TraceWorkload(t).kernel);
       } catch (const traces::TraceError& e) {
         errors.push_back(fmt::format("{}: {}", in.name, e.message));
         errors.push_back(fmt::format("{}: invalid trace, nothing was run", in.name));
@@ -261,7 +272,9 @@ std::vector<std::string> ValidateSpec(const SweepSpec& spec) {
       continue;
     }
     std::ostringstream err;
-    if (!LoadWorkloadOrReport(in.path, err)) {
+    if (auto w = LoadWorkloadOrReport(in.path, err)) {
+      check_kernel(in, w->kernel);
+    } else {
       std::string line;
       std::istringstream lines(err.str());
       while (std::getline(lines, line)) errors.push_back(line);

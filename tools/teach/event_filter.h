@@ -23,7 +23,8 @@ namespace ksmsim::tools::teach {
 inline constexpr const char* kEventNames[] = {
     "ksm_start_scan",     "ksm_stop_scan",           "ksm_enter",           "ksm_exit",
     "ksm_merge_one_page", "ksm_merge_with_ksm_page", "ksm_remove_ksm_page", "ksm_remove_rmap_item",
-    "ksmsim_decision",    "ksmsim_cow_ksm",          "ksmsim_swapin",       "ksmsim_migrate"};
+    "ksmsim_decision",    "ksmsim_cow_ksm",          "ksmsim_swapin",       "ksmsim_migrate",
+    "ksm_advisor"};
 
 // A page selection: [PROC:]REGION[[A..B]], as `page=` and the stepper's `break page` take it.
 struct PageSelector {

@@ -80,6 +80,27 @@ TEST(SweepSpec, EmptyGridAndInvalidInputsAreRejected) {
   EXPECT_THAT(ValidateSpec(t), ::testing::Contains(HasSubstr("invalid trace")));
 }
 
+TEST(SweepSpec, AdvisorPolicyNeedsKernel612) {
+  std::string e;
+  SweepSpec s;
+  ASSERT_TRUE(SetPolicies(s, "fixed,ksmtuned,advisor", &e)) << e;
+  EXPECT_EQ(s.policies, (std::vector<std::string>{"fixed", "ksmtuned", "advisor"}));
+  AddInput(s, kExample);  // a 6.1 workload
+  std::string w612 = TempFile("k612.json", R"({"ksmsim": 1, "kernel": "6.12", "steps": [
+      {"op": "wait", "ms": 10}]})");
+  AddInput(s, w612);
+  std::vector<std::string> errors = ValidateSpec(s);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0], HasSubstr(kExample + ": the advisor policy needs kernel \"6.12\""));
+  EXPECT_THAT(errors[0], HasSubstr("this input's kernel is \"6.1\""));
+  SweepSpec ok;
+  ASSERT_TRUE(SetPolicies(ok, "advisor", &e));
+  AddInput(ok, w612);
+  EXPECT_THAT(ValidateSpec(ok), ::testing::IsEmpty());
+  EXPECT_FALSE(SetPolicies(ok, "advisr", &e));
+  EXPECT_THAT(e, HasSubstr("the policies are: fixed, ksmtuned, advisor"));
+}
+
 TEST(SweepSpec, SpecFileNamesTheJsonPath) {
   std::string good = TempFile("good.json", R"({"inputs": [")" + kExample +
                                                R"("], "knobs": {"pages_to_scan": [100, 200]},
