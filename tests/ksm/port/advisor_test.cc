@@ -239,8 +239,8 @@ std::string ParseErrors(const std::string& text) {
 }
 
 TEST(AdvisorFormat, Linux61WorkloadNamesTheKnob) {
-  std::string initial = ParseErrors(W(R"({"op": "snapshot", "label": "x"})",
-                                      R"("advisor_mode": "scan-time")"));
+  std::string initial =
+      ParseErrors(W(R"({"op": "snapshot", "label": "x"})", R"("advisor_mode": "scan-time")"));
   EXPECT_NE(initial.find("advisor_mode exists only with kernel \"6.12\""), std::string::npos)
       << initial;
   std::string step = ParseErrors(W(R"({"op": "ksm", "set": {"advisor_mode": "none"}})"));
@@ -249,12 +249,12 @@ TEST(AdvisorFormat, Linux61WorkloadNamesTheKnob) {
 }
 
 TEST(AdvisorFormat, ValuesAndOrder) {
-  std::string bad = ParseErrors(W(R"({"op": "ksm", "set": {"advisor_mode": "fast"}})", "",
-                                  R"("kernel": "6.12",)"));
+  std::string bad = ParseErrors(
+      W(R"({"op": "ksm", "set": {"advisor_mode": "fast"}})", "", R"("kernel": "6.12",)"));
   EXPECT_NE(bad.find("advisor_mode is \"none\" or \"scan-time\", got \"fast\""), std::string::npos)
       << bad;
-  std::string number = ParseErrors(W(R"({"op": "snapshot", "label": "x"})",
-                                     R"("advisor_mode": 1)", R"("kernel": "6.12",)"));
+  std::string number = ParseErrors(
+      W(R"({"op": "snapshot", "label": "x"})", R"("advisor_mode": 1)", R"("kernel": "6.12",)"));
   EXPECT_NE(number.find("ksm.advisor_mode"), std::string::npos) << number;
   // W() gives pages_to_scan first: fine. After advisor_mode scan-time it could never be
   // written (pages_to_scan_store: EINVAL).
