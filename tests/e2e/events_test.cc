@@ -91,7 +91,7 @@ TEST(EventsE2eTest, EveryLineOfEveryWorkloadCarriesItsFields) {
   }
   // The workloads reach every kind of event but ksm_remove_rmap_item's rarer cousins.
   for (const char* ev : {"ksmsim_decision", "ksm_merge_one_page", "ksmsim_cow_ksm", "ksmsim_swapin",
-                         "ksmsim_migrate", "ksm_start_scan"})
+                         "ksmsim_migrate", "ksm_start_scan", "ksm_advisor"})
     EXPECT_TRUE(seen.count(ev)) << ev;
   EXPECT_GT(lines, 100000u);
   std::filesystem::remove_all(dir);
