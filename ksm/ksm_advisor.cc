@@ -4,7 +4,7 @@
 // the change and bounded by ksmd's CPU use; its knobs' store functions and set_advisor_defaults.
 // The simulator reads ktime_get() and ksmd's task_sched_runtime() from ksm::Ksmd: the
 // simulated time and ksmd's CPU time by the cost model (docs/FIDELITY.md, "The scan-time
-// advisor").
+// advisor's clocks").
 #include <algorithm>
 #include <cerrno>
 #include <string>
