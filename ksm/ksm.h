@@ -52,9 +52,17 @@ struct KsmEvent {
   // skipped pages, before its ksm_stop_scan): the pages skipped in the pass.
   uint8_t skip_age = 0, remaining_skips = 0;
   uint64_t skipped = 0;
+  // ksm_advisor (6.12, after scan_time_advisor): the last scan's time in seconds, the new
+  // pages_to_scan and ksmd's CPU percent over that scan (TP_PROTO's three arguments).
+  int64_t scan_time = 0;
+  uint64_t pages_to_scan = 0;
+  unsigned cpu_percent = 0;
 };
 inline constexpr std::string_view kDecisionEvent = "ksmsim_decision";
 inline constexpr std::string_view kSmartScanSkipEvent = "ksmsim_smart_scan_skip";
+
+// 6.12's advisors (enum ksm_advisor_type): the values of advisor_mode.
+enum ksm_advisor_type { KSM_ADVISOR_NONE, KSM_ADVISOR_SCAN_TIME };
 
 // The knobs of /sys/kernel/mm/ksm.
 struct KsmKnobs {
@@ -71,6 +79,19 @@ struct KsmKnobs {
   unsigned long advisor_min_pages_to_scan = 500;    // KSM_ADVISOR_MIN_PAGES
   unsigned long advisor_max_pages_to_scan = 30000;  // KSM_ADVISOR_MAX_PAGES
   unsigned long advisor_target_scan_time = 200;     // KSM_ADVISOR_TARGET_SCAN_TIME (s)
+  ksm_advisor_type ksm_advisor = KSM_ADVISOR_NONE;  // advisor_mode
+};
+
+// ksmd's clocks as 6.12's scan_time_advisor() reads them, in ns: ktime_get() (the
+// simulated time, inside a batch its start plus the cost of the work done so far) and
+// task_sched_runtime() of ksmd (its CPU time by the cost model). ksm::Ksmd provides them.
+class KsmdClock {
+ public:
+  virtual uint64_t ktime_get() const = 0;
+  virtual uint64_t task_sched_runtime() const = 0;
+
+ protected:
+  ~KsmdClock() = default;
 };
 
 inline constexpr unsigned long KSM_RUN_STOP = 0, KSM_RUN_MERGE = 1, KSM_RUN_UNMERGE = 2,
@@ -111,6 +132,11 @@ class Ksm final : public mmu::KsmHooks {
   // /proc/PID/ksm_merging_pages and the lines of /proc/PID/ksm_stat, by name.
   std::map<std::string, int64_t> ProcValues(const mmu::Mm& mm) const;
   const KsmKnobs& knobs() const { return knobs_; }
+  // 6.12's advisor_mode file: advisor_mode_store() takes "none" or "scan-time" (with
+  // sysfs_streq: a trailing newline allowed), anything else is -EINVAL; advisor_mode_show()
+  // is "[none] scan-time" or "none [scan-time]". -ENOENT without the file (6.1).
+  int advisor_mode_store(std::string_view buf);
+  std::string advisor_mode_show() const;
 
   // ---- ksmd ----
   void ksm_do_scan(unsigned scan_npages);
@@ -119,6 +145,9 @@ class Ksm final : public mmu::KsmHooks {
   // The simulated time, for jiffies (chain pruning); set by ksmd and the driver.
   void set_now_ns(uint64_t ns) { now_ns_ = ns; }
   void set_event_sink(std::function<void(const KsmEvent&)> sink) { sink_ = std::move(sink); }
+  // ksmd's clocks for the scan-time advisor (6.12); without one (unit tests of the port),
+  // ktime_get() is the time set_now_ns gave and ksmd's CPU time is 0.
+  void set_ksmd_clock(const KsmdClock* clock) { ksmd_clock_ = clock; }
   // Work done by the last ksm_do_scan, for ksmd's cost model.
   struct Work {
     uint64_t pages = 0, checksums = 0, compares = 0, merges = 0, faults = 0;
@@ -243,7 +272,13 @@ class Ksm final : public mmu::KsmHooks {
   RmapItem* get_next_rmap_item(MmSlot* mm_slot, RmapItem** rmap_list, uint64_t addr);
   RmapItem* scan_get_next_rmap_item(mmu::Page** page);
   bool should_skip_rmap_item(mmu::Page* page, RmapItem* rmap_item);
+  // the scan-time advisor (6.12, ksm_advisor.cc)
   int store_advisor_knob(std::string_view name, int64_t value);
+  void set_advisor_defaults();
+  void advisor_start_scan();
+  void scan_time_advisor();
+  void advisor_stop_scan();
+  uint64_t ktime_get() const { return ksmd_clock_ ? ksmd_clock_->ktime_get() : now_ns_; }
   // mm list
   int __ksm_enter(mmu::Mm* mm);
   void __ksm_exit(mmu::Mm* mm);
@@ -329,6 +364,16 @@ class Ksm final : public mmu::KsmHooks {
     uint8_t remaining_skips = 0;
   };
   absl::flat_hash_map<const RmapItem*, SkipAge> skip_ages_;
+
+  // struct advisor_ctx (6.12): the current scan's start (ns), the previous scan's time (s),
+  // the smoothed change (percent) and ksmd's CPU time at the previous scan's end (ns).
+  struct advisor_ctx {
+    uint64_t start_scan = 0;
+    unsigned long scan_time = 0;
+    unsigned long change = 0;
+    unsigned long long cpu_time = 0;
+  } advisor_ctx_;
+  const KsmdClock* ksmd_clock_ = nullptr;
 
   uint64_t now_ns_ = 0;
   uint64_t next_stable_node_id_ = 1;

@@ -207,6 +207,7 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
   if (ksm_mm_head_.next == &ksm_mm_head_) return nullptr;
   MmSlot* mm_slot = ksm_scan_.mm_slot;
   if (mm_slot == &ksm_mm_head_) {
+    advisor_start_scan();  // 6.12, with advisor_mode scan-time
     emit({.name = "ksm_start_scan", .seq = ksm_scan_.seqnr, .rmap_num = ksm_rmap_items_});
     pass_skipped_ = 0;
     m_.lru_add_drain_all();  // references held by ksmd's mlock batch
@@ -286,6 +287,7 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
     ksm_scan_.address = 0;
     ksm_scan_.rmap_list = &mm_slot->rmap_list;
   }
+  advisor_stop_scan();  // 6.12: scan_time_advisor() with advisor_mode scan-time
   // (simulator) The pass's smart-scan skips in one line, for logs filtered to one per pass.
   if (pass_skipped_)
     emit({.name = kSmartScanSkipEvent, .seq = ksm_scan_.seqnr, .skipped = pass_skipped_});

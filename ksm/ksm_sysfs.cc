@@ -49,6 +49,7 @@ int Ksm::StoreKnob(std::string_view name, int64_t value) {
     return 0;
   }
   if (name == "pages_to_scan") {
+    if (knobs_.ksm_advisor != KSM_ADVISOR_NONE) return -EINVAL;  // 6.12: the advisor's
     if (KstrToUint(value, &u)) return -EINVAL;
     knobs_.pages_to_scan = u;
     return 0;
@@ -171,26 +172,6 @@ std::map<std::string, int64_t> Ksm::ProcValues(const mmu::Mm& mm) const {
     v["ksm_process_profit"] = ksm_process_profit(mm);
   }
   return v;
-}
-
-// The advisor's knobs (6.12), kstrtoul each; advisor_target_scan_time 0 is EINVAL. The
-// advisor itself (advisor_mode scan-time) is not modelled: its mode stays `none`.
-int Ksm::store_advisor_knob(std::string_view name, int64_t value) {
-  if (value < 0) return -EINVAL;
-  const auto v = static_cast<unsigned long>(value);
-  if (name == "advisor_max_cpu") {
-    knobs_.advisor_max_cpu = static_cast<unsigned>(v);
-  } else if (name == "advisor_min_pages_to_scan") {
-    knobs_.advisor_min_pages_to_scan = v;
-  } else if (name == "advisor_max_pages_to_scan") {
-    knobs_.advisor_max_pages_to_scan = v;
-  } else if (name == "advisor_target_scan_time") {
-    if (v == 0) return -EINVAL;
-    knobs_.advisor_target_scan_time = v;
-  } else {
-    return -ENOENT;
-  }
-  return 0;
 }
 
 }  // namespace ksmsim::ksm

@@ -21,9 +21,14 @@ struct KsmdCost {
   uint64_t per_fault_ns = 1500;     // break_ksm's COW fault (copy 4 KiB)
 };
 
-class Ksmd final : public sim::Actor {
+class Ksmd final : public sim::Actor, public KsmdClock {
  public:
-  Ksmd(Ksm& ksm, sim::EventQueue& queue, KsmdCost cost = {}) : ksm_(ksm), q_(queue), cost_(cost) {}
+  Ksmd(Ksm& ksm, sim::EventQueue& queue, KsmdCost cost = {}) : ksm_(ksm), q_(queue), cost_(cost) {
+    ksm_.set_ksmd_clock(this);
+  }
+  ~Ksmd() { ksm_.set_ksmd_clock(nullptr); }
+  Ksmd(const Ksmd&) = delete;
+  Ksmd& operator=(const Ksmd&) = delete;
   std::string_view name() const override { return "ksmd"; }
   void Wake(sim::EventQueue& q) override;
   // wake_up_interruptible(&ksm_thread_wait / &ksm_iter_wait): called after anything that
@@ -48,6 +53,13 @@ class Ksmd final : public sim::Actor {
   }
   // True while ksm_do_scan runs.
   bool in_batch() const { return in_batch_; }
+  // KsmdClock, for 6.12's scan-time advisor: ktime_get() is event_time() (so a pass's end
+  // inside a batch is the batch's start plus the cost of its work so far); ksmd's CPU time
+  // is busy_ns() plus, inside a batch, the cost of the batch's work so far.
+  uint64_t ktime_get() const override { return event_time(q_.now()); }
+  uint64_t task_sched_runtime() const override {
+    return busy_ns_ + (in_batch_ ? busy_ns(ksm_.last_work()) : 0);
+  }
   // The simulated time of something happening now (an event). The model does a batch's
   // work at its start and counts its cost before ksmd's next wake; events show it spread
   // out: inside a batch, the batch's start plus the cost of the work done so far. Outside,

@@ -4,6 +4,7 @@
 
 #include "fmt/format.h"
 #include "sim/hash.h"
+#include "workloads/counters.h"
 #include "workloads/parse.h"
 
 namespace ksmsim::traces {
@@ -105,13 +106,25 @@ workloads::Workload TraceWorkload(const Trace& t, const workloads::KnobList& set
   doc["seed"] = t.header.seed;
   doc["kernel"] = t.header.kernel;
   doc["machine"] = t.header.machine;
+  // advisor_mode's number back to its string (the format's; a trace holds integers).
+  auto advisor_mode = [](Json& knobs) {
+    auto m = knobs.find(workloads::kAdvisorMode);
+    if (m == knobs.end() || !m->is_number_integer()) return;
+    std::string_view name = workloads::AdvisorModeName(m->get<int64_t>());
+    if (!name.empty()) *m = std::string(name);
+  };
   Json knobs = t.header.ksm;
-  for (const auto& [k, v] : set) knobs[k] = v;
+  for (const auto& [k, v] : set) {
+    if (k == workloads::kAdvisorMode) knobs.erase(k);  // written after the others
+    knobs[k] = v;
+  }
+  advisor_mode(knobs);
   doc["ksm"] = knobs;
   Json steps = Json::array();
   for (const TraceOp& op : t.ops) {
     Json s = op.fields;
     s.erase("path");
+    if (s["op"] == "ksm" && s.contains("set")) advisor_mode(s["set"]);
     if (s["op"] == "write") s["data"] = {{"fill", 0}};
     steps.push_back(std::move(s));
   }

@@ -11,6 +11,7 @@
 
 #include "fmt/format.h"
 #include "traces/trace_codec.h"
+#include "workloads/counters.h"
 #include "workloads/ops.h"
 #include "workloads/step_json.h"
 
@@ -152,6 +153,11 @@ TraceHeader HeaderOf(const workloads::Workload& w) {
 Json StepFields(const workloads::Step& s, const std::string& path) {
   Json j = workloads::StepToJson(s);
   j.erase("data");  // a write's contents are its trace record's own
+  // A trace holds knob writes as integers: advisor_mode as its number (0 none, 1 scan-time).
+  if (auto set = j.find("set"); set != j.end()) {
+    if (auto m = set->find(workloads::kAdvisorMode); m != set->end() && m->is_string())
+      *m = workloads::AdvisorModeFromName(m->get<std::string>()).value_or(-1);
+  }
   j["path"] = path;
   return Canonical(j, "");
 }

@@ -37,7 +37,7 @@ constexpr std::array<KnobInfo, 7> kKnobs = {{
 
 constexpr int64_t kLongMax = std::numeric_limits<int64_t>::max();  // kstrtoul, in a workload
 
-// 6.12's new writable files (numeric ones: advisor_mode is a string, not modelled).
+// 6.12's new writable numeric files (advisor_mode, a string, is kAdvisorMode).
 // smart_scan: kstrtobool; advisor_*: kstrtoul, advisor_target_scan_time 0 is EINVAL.
 constexpr std::array<KnobInfo, 5> kKnobs612 = {{
     {"smart_scan", 1, {0, 1}},
@@ -54,9 +54,13 @@ const KnobInfo* FindKnob(std::string_view name) {
   return nullptr;
 }
 
+// advisor_mode's number: the enum ksm_advisor_type (KSM_ADVISOR_NONE, KSM_ADVISOR_SCAN_TIME).
+constexpr KnobInfo kAdvisorModeKnob = {kAdvisorMode, 0, {0, 1}};
+
 const KnobInfo* FindKnob(std::string_view name, KernelProfile kernel) {
   if (const KnobInfo* k = FindKnob(name)) return k;
   if (kernel != KernelProfile::k612) return nullptr;
+  if (name == kAdvisorMode) return &kAdvisorModeKnob;
   for (const KnobInfo& k : kKnobs612) {
     if (k.name == name) return &k;
   }
@@ -141,6 +145,7 @@ const std::vector<std::string_view>& KsmKnobNames(KernelProfile kernel) {
   static const std::vector<std::string_view> k612 = [] {
     auto v = KsmKnobNames();
     for (const KnobInfo& k : kKnobs612) v.push_back(k.name);
+    v.push_back(kAdvisorMode);
     return v;
   }();
   return kernel == KernelProfile::k612 ? k612 : KsmKnobNames();
@@ -161,7 +166,7 @@ std::optional<KnobRange> KnobValueRange(std::string_view knob, KernelProfile ker
 std::string ProfilesHaving(std::string_view name) {
   std::string out;
   for (KernelProfile p : {KernelProfile::k61ZeroUnshare, KernelProfile::k612}) {
-    for (const auto* names : {&KsmCounterNames(p), &ProcCounterNames(p)}) {
+    for (const auto* names : {&KsmCounterNames(p), &KsmKnobNames(p), &ProcCounterNames(p)}) {
       if (std::find(names->begin(), names->end(), name) == names->end()) continue;
       out += fmt::format("{}\"{}\"", out.empty() ? "" : " or ", KernelProfileName(p));
       break;
@@ -171,6 +176,23 @@ std::string ProfilesHaving(std::string_view name) {
 }
 
 bool IsKsmKnob(std::string_view name) { return FindKnob(name) != nullptr; }
+
+const std::vector<std::string_view>& AdvisorModeNames() {
+  static const std::vector<std::string_view> names = {"none", "scan-time"};
+  return names;
+}
+
+std::optional<int64_t> AdvisorModeFromName(std::string_view name) {
+  const auto& names = AdvisorModeNames();
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return static_cast<int64_t>(i);
+  return std::nullopt;
+}
+
+std::string_view AdvisorModeName(int64_t value) {
+  const auto& names = AdvisorModeNames();
+  return value >= 0 && static_cast<size_t>(value) < names.size() ? names[value] : "";
+}
 
 std::optional<KnobRange> KnobValueRange(std::string_view knob) {
   const KnobInfo* k = FindKnob(knob);

@@ -13,7 +13,8 @@ namespace ksmsim::workloads {
 enum class KernelProfile;  // workloads/workload.h
 
 // The same tables for a kernel profile: 6.12 adds counters (pages_scanned, pages_skipped,
-// ksm_zero_pages, general_profit), knobs (smart_scan, the advisor's numeric knobs) and
+// ksm_zero_pages, general_profit), knobs (smart_scan, advisor_mode, the advisor's numeric
+// knobs) and
 // /proc/PID/ksm_stat lines (ksm_zero_pages, ksm_process_profit).
 const std::vector<std::string_view>& KsmCounterNames(KernelProfile kernel);
 const std::vector<std::string_view>& KsmKnobNames(KernelProfile kernel);
@@ -35,6 +36,14 @@ const std::vector<std::string_view>& ProcCounterNames();
 const std::vector<std::string_view>& VmstatCounterNames();
 
 bool IsKsmKnob(std::string_view name);
+
+// 6.12's advisor_mode, the one knob whose value is a string: "none" or "scan-time". A
+// workload holds it as the kernel's enum ksm_advisor_type (0 none, 1 scan-time), and writes
+// it back as the string; it is a knob but not a counter (the result's counters are numbers).
+inline constexpr std::string_view kAdvisorMode = "advisor_mode";
+const std::vector<std::string_view>& AdvisorModeNames();  // "none", "scan-time"
+std::optional<int64_t> AdvisorModeFromName(std::string_view name);
+std::string_view AdvisorModeName(int64_t value);  // "" for a value that is neither
 
 // The values a knob accepts: [min, max]. nullopt for a name that is not a knob.
 struct KnobRange {

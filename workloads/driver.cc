@@ -6,6 +6,7 @@
 #include "fmt/format.h"
 #include "ksm/ksm_check.h"
 #include "mmu/checker.h"
+#include "workloads/counters.h"
 
 namespace ksmsim::workloads {
 
@@ -295,7 +296,9 @@ void Driver::DoKsm(const FlatStep& fs) {
   for (const auto& [knob, value] : s.set) {
     int err = -ksm_->StoreKnob(knob, value);
     if (err && !first_err) first_err = err;
-    writes.push_back({{"knob", knob}, {"value", value}, {"error", ErrnoName(err)}});
+    ordered_json shown = knob == kAdvisorMode ? ordered_json(std::string(AdvisorModeName(value)))
+                                              : ordered_json(value);
+    writes.push_back({{"knob", knob}, {"value", shown}, {"error", ErrnoName(err)}});
   }
   ksmd_->Kick();
   outcomes_.push_back({{"step", fs.index}, {"op", "ksm"}, {"writes", writes},

@@ -124,11 +124,27 @@ KnobList ParseInitialKnobs(Reader& r, const Json& v, KernelProfile kernel) {
                             : Reader::UnknownName("knob", knob, knobs));
       continue;
     }
+    if (knob == kAdvisorMode) {
+      if (auto mode = ParseAdvisorMode(r, value, path)) out.emplace_back(knob, *mode);
+      continue;
+    }
     // Initial settings must be values the knob accepts (a step's writes may be invalid on
     // purpose: those fail with EINVAL at run time, as sysfs writes do).
     auto n = r.Uint(value, path, static_cast<uint64_t>(range->min),
                     static_cast<uint64_t>(range->max), fmt::format("the values {} accepts", knob));
     if (n) out.emplace_back(knob, static_cast<int64_t>(*n));
+  }
+  // 6.12's pages_to_scan_store() answers EINVAL while an advisor runs: an initial
+  // pages_to_scan after advisor_mode "scan-time" could never be written.
+  bool advisor = false;
+  for (const auto& [knob, value] : out) {
+    if (knob == kAdvisorMode) advisor = value != 0;
+    if (knob == "pages_to_scan" && advisor) {
+      r.Error(JoinKey("ksm", knob),
+              "pages_to_scan cannot be written after advisor_mode \"scan-time\" (the advisor "
+              "sets it, and the kernel answers EINVAL): give it before advisor_mode, or leave "
+              "it out");
+    }
   }
   return out;
 }

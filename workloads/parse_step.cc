@@ -304,6 +304,10 @@ class StepParser {
                                     : Reader::UnknownName("knob", knob, knobs));
         continue;
       }
+      if (knob == kAdvisorMode) {
+        if (auto mode = ParseAdvisorMode(r_, value, knob_path)) out.emplace_back(knob, *mode);
+        continue;
+      }
       // Out-of-range values are the simulated sysfs's business (EINVAL), not an error here.
       if (auto n = r_.Int(value, knob_path)) out.emplace_back(knob, *n);
     }
@@ -359,6 +363,18 @@ class StepParser {
 };
 
 }  // namespace
+
+std::optional<int64_t> ParseAdvisorMode(Reader& r, const Json& v, const std::string& path) {
+  auto str = r.String(v, path, true);
+  if (!str) return std::nullopt;
+  auto mode = AdvisorModeFromName(*str);
+  if (!mode) {
+    r.Error(path, fmt::format("advisor_mode is \"none\" or \"scan-time\", got \"{}\" (the "
+                              "kernel's advisor_mode_store answers EINVAL to anything else)",
+                              *str));
+  }
+  return mode;
+}
 
 std::vector<Step> ParseSteps(Reader& reader, const nlohmann::ordered_json& array,
                              std::string_view path, const StepContext& context) {

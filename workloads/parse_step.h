@@ -21,4 +21,9 @@ struct StepContext {
 std::vector<Step> ParseSteps(Reader& reader, const nlohmann::ordered_json& array,
                              std::string_view path, const StepContext& context);
 
+// advisor_mode's value (initial knobs and ksm steps): "none" or "scan-time", as its number
+// (workloads/counters.h); anything else is an error at `path`.
+std::optional<int64_t> ParseAdvisorMode(Reader& reader, const nlohmann::ordered_json& value,
+                                        const std::string& path);
+
 }  // namespace ksmsim::workloads

@@ -1,6 +1,7 @@
 // Writing a typed step as JSON (see step_json.h), one overload per member type.
 #include "workloads/step_json.h"
 
+#include "workloads/counters.h"
 #include "workloads/ops.h"
 
 namespace ksmsim::workloads {
@@ -44,7 +45,12 @@ Json ToJson(const ProcCounterMap& v) {
 
 Json ToJson(const KnobList& v) {
   Json o = Json::object();
-  for (const auto& [k, x] : v) o[k] = x;
+  for (const auto& [k, x] : v) {
+    if (k == kAdvisorMode)
+      o[k] = std::string(AdvisorModeName(x));  // its string, as the file gives it
+    else
+      o[k] = x;
+  }
   return o;
 }
 

@@ -30,6 +30,7 @@ const std::map<std::string, std::vector<std::string>> kRequired = {
     {"ksm_merge_with_ksm_page", {"pass", "mm", "addr", "page", "pfn", "kpfn"}},
     {"ksm_start_scan", {"pass", "rmap_num"}},
     {"ksm_stop_scan", {"pass", "rmap_num"}},
+    {"ksm_advisor", {"pass", "scan_time", "pages_to_scan", "cpu_percent"}},
     {"ksm_enter", {"mm"}},
     {"ksm_exit", {"mm"}},
     {"ksm_remove_ksm_page", {"pfn"}},
@@ -95,7 +96,8 @@ TEST(EventsE2eTest, EveryLineOfEveryWorkloadCarriesItsFields) {
   }
   // The workloads reach every kind of event but ksm_remove_rmap_item's rarer cousins.
   for (const char* ev : {"ksmsim_decision", "ksm_merge_one_page", "ksmsim_cow_ksm", "ksmsim_swapin",
-                         "ksmsim_migrate", "ksm_start_scan", "ksmsim_smart_scan_skip"})
+                         "ksmsim_migrate", "ksm_start_scan", "ksmsim_smart_scan_skip",
+                         "ksm_advisor"})
     EXPECT_TRUE(seen.count(ev)) << ev;
   EXPECT_GT(lines, 100000u);
   std::filesystem::remove_all(dir);
@@ -257,6 +259,41 @@ TEST(EventsE2eTest, PerfettoFileHasTheTracksAndCountsOfTheRun) {
   for (const char* c : {"pages_shared", "pages_sharing", "pages_unshared", "full_scans"})
     EXPECT_EQ(last_counter[std::string("/sys/kernel/mm/ksm/") + c], last["ksm"][c].get<int64_t>())
         << c;
+  std::filesystem::remove_all(dir);
+}
+
+// 6.12's scan-time advisor: one ksm_advisor event per pass, before its ksm_stop_scan, and the
+// same decisions as instants on ksmd's passes in the Perfetto file.
+TEST(EventsE2eTest, AdvisorDecisionsInTheLogAndThePerfettoFile) {
+  auto dir = TempDir("advisor");
+  const std::string w = kSrc + "/workloads/examples/scan_time_advisor.json";
+  auto trace = dir / "t.json", events = dir / "e.jsonl";
+  RunResult r = RunKsmsim("run -q '" + w + "' --perfetto '" + trace.string() + "' --events '" +
+                          events.string() + "'");
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::vector<json> advisor;
+  std::string previous;
+  for (const json& j : ReadLines(events)) {
+    if (j["event"] == "ksm_stop_scan") {
+      EXPECT_EQ(previous, "ksm_advisor") << j;
+    }
+    if (j["event"] == "ksm_advisor") advisor.push_back(j);
+    previous = j["event"];
+  }
+  ASSERT_EQ(advisor.size(), 2u);  // two passes
+  EXPECT_EQ(advisor[0]["pages_to_scan"], 4000);
+  EXPECT_EQ(advisor[0]["pass"], 1);
+  json doc = json::parse(std::ifstream(trace));
+  std::vector<json> instants;
+  for (const json& e : doc["traceEvents"])
+    if (e.value("name", "") == "advisor") instants.push_back(e);
+  ASSERT_EQ(instants.size(), advisor.size());
+  for (size_t i = 0; i < advisor.size(); ++i) {
+    EXPECT_EQ(instants[i]["pid"], 1);  // ksmd
+    EXPECT_EQ(instants[i]["tid"], 1);  // its passes
+    for (const char* k : {"scan_time", "pages_to_scan", "cpu_percent"})
+      EXPECT_EQ(instants[i]["args"][k], advisor[i][k]) << k;
+  }
   std::filesystem::remove_all(dir);
 }
 

@@ -165,7 +165,9 @@ RegisterCommand reg{
        sub->add_option("--set", a->set,
                        "a knob's values: KNOB=V1,V2,... (repeatable; the grid is the product)")
            ->allow_extra_args(false);
-       sub->add_option("--policy", a->policy, "tuning policies: fixed,ksmtuned (default fixed)");
+       sub->add_option("--policy", a->policy,
+                       "tuning policies: fixed,ksmtuned,advisor (default fixed; advisor: 6.12's "
+                       "scan-time advisor, kernel 6.12 inputs only)");
        sub->add_option("--results", a->results,
                        "the results directory: one file per finished point; an interrupted "
                        "sweep resumes from it (default: a temporary directory)");

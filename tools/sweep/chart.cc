@@ -48,7 +48,8 @@ std::string Label(const Json& point) {
 
 // One scatter panel at (ox, oy) of size w x h.
 std::string Panel(double ox, double oy, double w, double h, const std::vector<XY>& pts,
-                  const std::vector<std::string>& labels, bool maximize_y,
+                  const std::vector<std::string>& labels, const std::vector<std::string>& strokes,
+                  bool maximize_y,
                   const std::string& xlabel, const std::string& ylabel, const std::string& title) {
   std::string s;
   double xmax = 0, ymax = 0;
@@ -96,11 +97,19 @@ std::string Panel(double ox, double oy, double w, double h, const std::vector<XY
   for (size_t i = 0; i < pts.size(); ++i) {
     bool on = std::find(front.begin(), front.end(), i) != front.end();
     s += fmt::format(
-        "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" fill=\"{}\" stroke=\"#222\" "
-        "stroke-width=\"0.5\"><title>{}</title></circle>\n",
-        X(pts[i].x), Y(pts[i].y), on ? 5 : 3.5, on ? "#c0392b" : "#95a5a6", Escape(labels[i]));
+        "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" fill=\"{}\" stroke=\"{}\" "
+        "stroke-width=\"{}\"><title>{}</title></circle>\n",
+        X(pts[i].x), Y(pts[i].y), on ? 5 : 3.5, on ? "#c0392b" : "#95a5a6",
+        strokes.empty() ? "#222" : strokes[i], strokes.empty() ? "0.5" : "2", Escape(labels[i]));
   }
   return s;
+}
+
+// The outline of a point by its policy, when the chart has several policies.
+const char* PolicyStroke(const std::string& policy) {
+  if (policy == "ksmtuned") return "#2471a3";
+  if (policy == "advisor") return "#27ae60";
+  return "#222";
 }
 
 }  // namespace
@@ -155,17 +164,24 @@ std::vector<EndFigures> AllEnds(const std::vector<Json>& points) {
 
 std::string SweepChartSvg(const std::vector<Json>& points, const std::string& title) {
   std::vector<XY> saving, t90;
-  std::vector<std::string> l1, l2;
+  std::vector<std::string> l1, l2, s1, s2;
   std::vector<EndFigures> ends = AllEnds(points);
+  std::vector<std::string> policies;  // in order of appearance
+  for (const Json& p : points)
+    if (std::find(policies.begin(), policies.end(), p["policy"]) == policies.end())
+      policies.push_back(p["policy"].get<std::string>());
+  const bool by_policy = policies.size() > 1;
   for (size_t i = 0; i < points.size(); ++i) {
     const Json& p = points[i];
     const EndFigures& f = ends[i];
     if (!f.ran) continue;
     saving.push_back({f.cpu_ms, f.saved_mib});
     l1.push_back(Label(p));
+    if (by_policy) s1.push_back(PolicyStroke(p["policy"].get<std::string>()));
     if (f.t90_s && f.converged) {
       t90.push_back({f.cpu_ms, *f.t90_s});
       l2.push_back(Label(p));
+      if (by_policy) s2.push_back(PolicyStroke(p["policy"].get<std::string>()));
     }
   }
   const double W = 1000, H = 460;
@@ -177,9 +193,23 @@ std::string SweepChartSvg(const std::vector<Json>& points, const std::string& ti
       "better on both axes); hover a point for its settings; * only the points that saved 90% "
       "of the best saving of their input</text>\n",
       W, H, W, H, Escape(title));
-  s += Panel(80, 90, 380, 300, saving, l1, true, "ksmd CPU time (simulated ms)",
+  if (by_policy) {
+    // The outline says the policy.
+    std::string legend;
+    double x = 20;
+    for (const std::string& policy : policies) {
+      legend += fmt::format(
+          "<circle cx=\"{:.1f}\" cy=\"440\" r=\"5\" fill=\"white\" stroke=\"{}\" "
+          "stroke-width=\"2\"/><text x=\"{:.1f}\" y=\"444\">{}</text>\n",
+          x + 5, PolicyStroke(policy), x + 14, Escape(policy));
+      x += 24 + 8 * static_cast<double>(policy.size());
+    }
+    s += fmt::format("<text x=\"{:.1f}\" y=\"444\" fill=\"#555\">(outline: policy)</text>\n{}", x,
+                     legend);
+  }
+  s += Panel(80, 90, 380, 300, saving, l1, s1, true, "ksmd CPU time (simulated ms)",
              "memory saved (MiB)", "Saving at the end vs ksmd CPU time");
-  s += Panel(580, 90, 380, 300, t90, l2, false, "ksmd CPU time (simulated ms)",
+  s += Panel(580, 90, 380, 300, t90, l2, s2, false, "ksmd CPU time (simulated ms)",
              "time to 90% of the saving (simulated s)", "Time to 90% vs ksmd CPU time *");
   s += "</svg>\n";
   return s;

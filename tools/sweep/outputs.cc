@@ -1,5 +1,6 @@
 #include "tools/sweep/outputs.h"
 
+#include <optional>
 #include <set>
 
 #include "fmt/format.h"
@@ -40,6 +41,55 @@ std::string Base(const Json& input) {
 std::string Seconds(const Json& ns) {
   if (ns.is_null()) return "-";
   return fmt::format("{:.1f}", static_cast<double>(ns.get<uint64_t>()) / 1e9);
+}
+
+std::string KnobsText(const Json& p) {
+  std::string knobs;
+  for (const auto& [k, v] : p["knobs"].items()) knobs += fmt::format(" {}={}", k, v.get<int64_t>());
+  return knobs;
+}
+
+// With several policies: for each, its point that reached the saving (90% of the best)
+// soonest and its point that did so for the least ksmd CPU; then the policy of each
+// answer over all points. Ties go to the first point.
+std::string PolicyComparison(const SweepSpec& spec, const std::vector<Json>& points,
+                             const std::vector<EndFigures>& ends) {
+  std::string out = fmt::format(
+      "by policy, among the points that saved {:.0f}% of the best:\n", kConvergedPercent);
+  std::optional<size_t> soonest_all, cheapest_all;
+  auto sooner = [&](size_t a, size_t b) { return *ends[a].t90_s < *ends[b].t90_s; };
+  auto cheaper = [&](size_t a, size_t b) { return ends[a].cpu_ms < ends[b].cpu_ms; };
+  auto describe = [&](size_t i) {
+    const Json& p = points[i];
+    return fmt::format("point {} ({}{}): 90% at {} s, {:.3f} ms of ksmd CPU",
+                       p["point"].get<uint64_t>(), Base(p["input"]), KnobsText(p),
+                       Seconds(p["time_to_saving"]["t90_ns"]), ends[i].cpu_ms);
+  };
+  for (const std::string& policy : spec.policies) {
+    std::optional<size_t> soonest, cheapest;
+    for (size_t i = 0; i < points.size(); ++i) {
+      if (points[i]["policy"] != policy || !ends[i].converged || !ends[i].t90_s) continue;
+      if (!soonest || sooner(i, *soonest)) soonest = i;
+      if (!cheapest || cheaper(i, *cheapest)) cheapest = i;
+    }
+    if (!soonest) {
+      out += fmt::format("  {:<8} none\n", policy);
+      continue;
+    }
+    out += fmt::format("  {:<8} soonest: {}\n  {:<8} least CPU: {}\n", policy,
+                       describe(*soonest), "", describe(*cheapest));
+    if (!soonest_all || sooner(*soonest, *soonest_all)) soonest_all = soonest;
+    if (!cheapest_all || cheaper(*cheapest, *cheapest_all)) cheapest_all = cheapest;
+  }
+  if (soonest_all) {
+    out += fmt::format(
+        "the saving soonest: {} (point {}); for the least ksmd CPU: {} (point {})\n",
+        points[*soonest_all]["policy"].get<std::string>(),
+        points[*soonest_all]["point"].get<uint64_t>(),
+        points[*cheapest_all]["policy"].get<std::string>(),
+        points[*cheapest_all]["point"].get<uint64_t>());
+  }
+  return out;
 }
 
 }  // namespace
@@ -188,6 +238,7 @@ std::string SweepSummary(const SweepSpec& spec, const std::vector<Json>& points,
         p["policy"].get<std::string>(), knobs, ends[*cheapest].cpu_ms,
         Seconds(p["time_to_saving"]["t90_ns"]));
   }
+  if (spec.policies.size() > 1) out += PolicyComparison(spec, points, ends);
   return out;
 }
 

@@ -16,7 +16,8 @@ std::string SweepCsv(const SweepSpec& spec, const std::vector<nlohmann::ordered_
 std::string SweepJson(const SweepSpec& spec, const std::vector<nlohmann::ordered_json>& points);
 // One line per point with the Pareto fronts of the chart marked (S: saving against ksmd CPU
 // time, T: time to 90% against ksmd CPU time); with more than `max_rows` points, the fronts
-// only.
+// only. With several policies, each policy's soonest and cheapest point among those that
+// reached the saving, and the policy of each answer.
 std::string SweepSummary(const SweepSpec& spec, const std::vector<nlohmann::ordered_json>& points,
                          size_t max_rows = 40);
 

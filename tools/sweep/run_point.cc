@@ -8,12 +8,16 @@
 #include "tools/cli/load_workload.h"
 #include "tools/sweep/ksmtuned.h"
 #include "traces/replay.h"
+#include "workloads/counters.h"
 #include "workloads/driver.h"
 
 namespace ksmsim::tools::sweep {
 namespace {
 
 using Json = nlohmann::ordered_json;
+
+// advisor_mode's number for "scan-time" (workloads/counters.h).
+const int64_t kAdvisorScanTime = *workloads::AdvisorModeFromName("scan-time");
 
 // Samples the saving at every step and before every event, keeping the changes, and the
 // ksmd figures at each snapshot/expect step.
@@ -124,8 +128,11 @@ Json RunPoint(const SweepSpec& spec, const Point& point) {
       hooks.install = [&](workloads::DriverOptions& opt) { meter.Install(opt); };
       hooks.bind = [&](workloads::Driver& d) { meter.Bind(d); };
       hooks.done = finish;
-      // As `replay --set` does: the knobs replace the trace's initial ones.
-      traces::ReplayOutcome r = traces::Replay(t, point.set, false, hooks);
+      // As `replay --set` does: the knobs replace the trace's initial ones (and the advisor
+      // policy's advisor_mode comes last).
+      workloads::KnobList set = point.set;
+      if (point.policy == "advisor") set.emplace_back(workloads::kAdvisorMode, kAdvisorScanTime);
+      traces::ReplayOutcome r = traces::Replay(t, set, false, hooks);
       doc = std::move(r.document);
       status = r.exit_status;
     } else {
@@ -140,6 +147,12 @@ Json RunPoint(const SweepSpec& spec, const Point& point) {
           it->second = v;
         else
           w->ksm.emplace_back(k, v);
+      }
+      // The advisor policy: advisor_mode "scan-time" written last (so pages_to_scan starts at
+      // advisor_min_pages_to_scan, set_advisor_defaults), before ksmd runs.
+      if (point.policy == "advisor") {
+        std::erase_if(w->ksm, [](const auto& kv) { return kv.first == workloads::kAdvisorMode; });
+        w->ksm.emplace_back(workloads::kAdvisorMode, kAdvisorScanTime);
       }
       workloads::DriverOptions opt;
       meter.Install(opt);

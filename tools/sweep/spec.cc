@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "fmt/format.h"
+#include "fmt/ranges.h"
 #include "tools/cli/load_workload.h"
 #include "traces/replay.h"
 #include "traces/trace.h"
@@ -19,14 +20,32 @@ bool EndsWith(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
+// The knobs a grid may sweep: every writable knob of any kernel profile (6.12's only with
+// 6.12 inputs, ValidateSpec checks), but advisor_mode, whose values are strings: the
+// `advisor` policy sets it.
+const std::vector<std::string_view>& SweepableKnobs() {
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> v;
+    for (std::string_view n : workloads::KsmKnobNames(workloads::KernelProfile::k612))
+      if (n != workloads::kAdvisorMode) v.push_back(n);
+    return v;
+  }();
+  return names;
+}
+
 // "pages_to_scan" or "ksm.pages_to_scan" -> the knob; a message listing the knobs if not one.
 bool KnobName(std::string name, std::string* knob, std::string* error) {
   if (name.rfind("ksm.", 0) == 0) name.erase(0, 4);
-  if (!workloads::IsKsmKnob(name)) {
-    auto close = workloads::ClosestName(name, workloads::KsmKnobNames());
+  const auto& knobs = SweepableKnobs();
+  if (std::find(knobs.begin(), knobs.end(), name) == knobs.end()) {
+    if (name == workloads::kAdvisorMode) {
+      *error = "advisor_mode is not swept as a knob: use the policy advisor (--policy advisor)";
+      return false;
+    }
+    auto close = workloads::ClosestName(name, knobs);
     *error = fmt::format("{} is not a KSM knob{}; the knobs are: {}", name,
                          close ? fmt::format(" (did you mean {}?)", *close) : "",
-                         workloads::JoinNames(workloads::KsmKnobNames()));
+                         workloads::JoinNames(knobs));
     return false;
   }
   *knob = name;
@@ -34,7 +53,7 @@ bool KnobName(std::string name, std::string* knob, std::string* error) {
 }
 
 bool CheckValue(const std::string& knob, int64_t v, std::string* error) {
-  auto range = workloads::KnobValueRange(knob);
+  auto range = workloads::KnobValueRange(knob, workloads::KernelProfile::k612);
   if (v < range->min || v > range->max) {
     *error = fmt::format("{} = {} is out of range: {} accepts {} to {}", knob, v, knob, range->min,
                          range->max);
@@ -64,7 +83,7 @@ bool AddKnob(SweepSpec& spec, const std::string& knob, std::vector<int64_t> valu
 }  // namespace
 
 const std::vector<std::string>& PolicyNames() {
-  static const std::vector<std::string> names = {"fixed", "ksmtuned"};
+  static const std::vector<std::string> names = {"fixed", "ksmtuned", "advisor"};
   return names;
 }
 
@@ -107,8 +126,8 @@ bool SetPolicies(SweepSpec& spec, const std::string& arg, std::string* error) {
   while (std::getline(in, item, ',')) {
     const auto& names = PolicyNames();
     if (std::find(names.begin(), names.end(), item) == names.end()) {
-      *error = fmt::format("--policy {}: unknown policy '{}'; the policies are: fixed, ksmtuned",
-                           arg, item);
+      *error = fmt::format("--policy {}: unknown policy '{}'; the policies are: {}", arg, item,
+                           fmt::join(names, ", "));
       return false;
     }
     if (std::find(out.begin(), out.end(), item) == out.end()) out.push_back(item);
@@ -200,7 +219,7 @@ bool ReadSpecFile(const std::string& file, SweepSpec& spec, std::vector<std::str
         if (ok) joined += fmt::format("{}{}", joined.empty() ? "" : ",", v.get<std::string>());
       }
     if (!ok)
-      err("policies", "expected an array of policy names (fixed, ksmtuned)");
+      err("policies", "expected an array of policy names (fixed, ksmtuned, advisor)");
     else if (!SetPolicies(spec, joined, &e))
       err("policies", e);
   }
@@ -249,11 +268,31 @@ std::vector<std::string> ValidateSpec(const SweepSpec& spec) {
   if (spec.inputs.empty()) errors.push_back("empty grid: no workload or trace given");
   for (const auto& [knob, values] : spec.knobs)
     if (values.empty()) errors.push_back(fmt::format("empty grid: {} has no values", knob));
+  const bool advisor =
+      std::find(spec.policies.begin(), spec.policies.end(), "advisor") != spec.policies.end();
+  // The scan-time advisor and 6.12's knobs are Linux 6.12's: a point of another kernel
+  // cannot run them.
+  auto check_kernel = [&](const Input& in, workloads::KernelProfile kernel) {
+    const std::string_view name = workloads::KernelProfileName(kernel);
+    if (advisor && kernel != workloads::KernelProfile::k612) {
+      errors.push_back(fmt::format(
+          "{}: the advisor policy needs kernel \"6.12\" (the scan-time advisor, advisor_mode "
+          "scan-time, is Linux 6.12's); this input's kernel is \"{}\"",
+          in.name, name));
+    }
+    for (const auto& [knob, values] : spec.knobs) {
+      if (workloads::KnobValueRange(knob, kernel)) continue;
+      errors.push_back(
+          fmt::format("{}: {} exists only with kernel {} (this input's kernel is "
+                      "\"{}\")",
+                      in.name, knob, workloads::ProfilesHaving(knob), name));
+    }
+  };
   for (const Input& in : spec.inputs) {
     if (in.trace) {
       try {
         traces::Trace t = traces::ReadTraceFile(in.path);
-        traces::TraceWorkload(t);
+        check_kernel(in, traces::TraceWorkload(t).kernel);
       } catch (const traces::TraceError& e) {
         errors.push_back(fmt::format("{}: {}", in.name, e.message));
         errors.push_back(fmt::format("{}: invalid trace, nothing was run", in.name));
@@ -261,7 +300,9 @@ std::vector<std::string> ValidateSpec(const SweepSpec& spec) {
       continue;
     }
     std::ostringstream err;
-    if (!LoadWorkloadOrReport(in.path, err)) {
+    if (auto w = LoadWorkloadOrReport(in.path, err)) {
+      check_kernel(in, w->kernel);
+    } else {
       std::string line;
       std::istringstream lines(err.str());
       while (std::getline(lines, line)) errors.push_back(line);

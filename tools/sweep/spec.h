@@ -37,7 +37,7 @@ struct SweepSpec {
   std::vector<Input> inputs;
   // Knob name -> values, in the order given (the last knob varies fastest).
   std::vector<std::pair<std::string, std::vector<int64_t>>> knobs;
-  std::vector<std::string> policies = {"fixed"};  // "fixed", "ksmtuned"
+  std::vector<std::string> policies = {"fixed"};  // "fixed", "ksmtuned", "advisor"
   KsmtunedConf ksmtuned;
 };
 
@@ -55,7 +55,9 @@ const std::vector<std::string>& PolicyNames();
 // Adds "KNOB=V1,V2,..." (ksm.KNOB also accepted) to `spec`; false and a message naming the
 // argument, the valid knobs or the range, when it is not one.
 bool AddSetArgument(SweepSpec& spec, const std::string& arg, std::string* error);
-// Adds "fixed,ksmtuned" to the policies (replacing the default); false on an unknown one.
+// Adds "fixed,ksmtuned,advisor" to the policies (replacing the default); false on an
+// unknown one. (`advisor`, 6.12's scan-time advisor, is checked against the inputs'
+// kernels by ValidateSpec.)
 bool SetPolicies(SweepSpec& spec, const std::string& arg, std::string* error);
 // Adds an input; `name` as given, resolved against `base_dir` when relative.
 void AddInput(SweepSpec& spec, const std::string& name, const std::string& base_dir = "");
@@ -64,7 +66,8 @@ void AddInput(SweepSpec& spec, const std::string& name, const std::string& base_
 bool ReadSpecFile(const std::string& file, SweepSpec& spec, std::vector<std::string>* errors);
 
 // Every problem of the spec, before anything runs: an empty grid, an input that is not a
-// valid workload or trace (its own messages: file, step, JSON path). Empty when it is fine.
+// valid workload or trace (its own messages: file, step, JSON path), the advisor policy
+// with an input whose kernel is not 6.12. Empty when it is fine.
 std::vector<std::string> ValidateSpec(const SweepSpec& spec);
 
 // The points in order: inputs outermost, then policies, then the knobs (last fastest).

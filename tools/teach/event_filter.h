@@ -32,7 +32,8 @@ inline constexpr const char* kEventNames[] = {"ksm_start_scan",
                                               "ksmsim_cow_ksm",
                                               "ksmsim_swapin",
                                               "ksmsim_migrate",
-                                              "ksmsim_smart_scan_skip"};
+                                              "ksmsim_smart_scan_skip",
+                                              "ksm_advisor"};
 
 // A page selection: [PROC:]REGION[[A..B]], as `page=` and the stepper's `break page` take it.
 struct PageSelector {

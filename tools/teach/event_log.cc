@@ -120,6 +120,9 @@ std::string EventLine(const workloads::Driver& d, const EventView& v) {
   if (e.name == "ksmsim_swapin") out += e.swap_read ? ",\"read\":true" : ",\"read\":false";
   if (e.name == "ksm_start_scan" || e.name == "ksm_stop_scan")
     out += fmt::format(",\"rmap_num\":{}", e.rmap_num);
+  if (e.name == "ksm_advisor")
+    out += fmt::format(",\"scan_time\":{},\"pages_to_scan\":{},\"cpu_percent\":{}", e.scan_time,
+                       e.pages_to_scan, e.cpu_percent);
   out += "}\n";
   return out;
 }

@@ -208,6 +208,9 @@ HtmlReport RunHtmlReport(const workloads::Workload& w, const std::string& file,
       if (e.name == "ksm_start_scan" || e.name == "ksm_stop_scan")
         r.text += fmt::format(" rmap_num {}", e.rmap_num);
       if (e.name == ksm::kSmartScanSkipEvent) r.text += fmt::format(" skipped {}", e.skipped);
+      if (e.name == "ksm_advisor")
+        r.text += fmt::format(" scan_time {} pages_to_scan {} cpu_percent {}", e.scan_time,
+                              e.pages_to_scan, e.cpu_percent);
       return r;
     });
   };

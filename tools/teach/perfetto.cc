@@ -114,6 +114,12 @@ void PerfettoTrace::OnEvent(const ksm::KsmEvent& e, uint64_t t) {
     Instant(e, t, "swap-in");
   } else if (e.name == "ksmsim_migrate") {
     Instant(e, t, "migration");
+  } else if (e.name == "ksm_advisor") {  // 6.12's scan-time advisor, on the passes' thread
+    Emit(fmt::format(
+        "{{\"ph\":\"i\",\"s\":\"t\",\"pid\":{},\"tid\":{},\"ts\":{},\"name\":\"advisor\","
+        "\"cat\":\"ksm_advisor\",\"args\":{{\"scan_time\":{},\"pages_to_scan\":{},"
+        "\"cpu_percent\":{}}}}}",
+        kKsmdPid, kPassTid, Us(t), e.scan_time, e.pages_to_scan, e.cpu_percent));
   }
 }
 

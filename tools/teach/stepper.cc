@@ -310,6 +310,9 @@ std::string Stepper::EventText(const ksm::KsmEvent& e) const {
   if (e.name == "ksm_start_scan" || e.name == "ksm_stop_scan")
     t += fmt::format(" seq {} rmap_num {}", e.seq, e.rmap_num);
   if (e.name == ksm::kSmartScanSkipEvent) t += fmt::format(" skipped {}", e.skipped);
+  if (e.name == "ksm_advisor")  // the tracepoint's own words
+    t += fmt::format(" ksm scan time {} pages_to_scan {} cpu percent {}", e.scan_time,
+                     e.pages_to_scan, e.cpu_percent);
   return t;
 }
 

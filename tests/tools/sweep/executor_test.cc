@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -209,6 +210,53 @@ TEST_F(SweepExecutor, BadSpecsRunNothing) {
   EXPECT_EQ(bad.status, 2);
   EXPECT_THAT(bad.out, HasSubstr("steps[0]"));
   EXPECT_THAT(bad.out, HasSubstr("bad.json: invalid workload, nothing was run"));
+  // The advisor policy with a 6.1 workload.
+  Result advisor = Sh("sweep " + (dir_ / "w.json").string() + " --policy fixed,advisor --results " +
+                      (dir_ / "r2").string());
+  EXPECT_EQ(advisor.status, 2);
+  EXPECT_THAT(advisor.out, HasSubstr("w.json: the advisor policy needs kernel \"6.12\""));
+  EXPECT_THAT(advisor.out, HasSubstr("invalid sweep, nothing was run"));
+  EXPECT_FALSE(fs::exists(dir_ / "r2"));
+}
+
+// The three policies on a 6.12 workload: the Slurm path's array tasks and the local executor
+// give the same bytes, and the summary compares the policies.
+TEST_F(SweepExecutor, AdvisorPolicySameBytesLocallyAndAsSlurmTasks) {
+  std::string text = Read(dir_ / "w.json");
+  text.replace(text.find("\"name\": \"t\","), 12, "\"name\": \"t\", \"kernel\": \"6.12\",");
+  std::ofstream(dir_ / "w612.json") << text;
+  const std::string grid =
+      (dir_ / "w612.json").string() +
+      " --set sleep_millisecs=20,200 --set advisor_max_pages_to_scan=1000,30000 "
+      "--policy fixed,ksmtuned,advisor";
+  Result local = Sh("sweep " + grid + " -j 2" + Outs("local"));
+  ASSERT_EQ(local.status, 0) << local.out;
+  EXPECT_THAT(local.out, HasSubstr("by policy, among the points that saved 90% of the best:"));
+  EXPECT_THAT(local.out, HasSubstr("  advisor  soonest: point "));
+  EXPECT_THAT(local.out, HasSubstr("the saving soonest: advisor"));
+  std::string results = (dir_ / "shared").string();
+  ASSERT_EQ(
+      Sh("sweep " + grid + " --slurm --slurm-tasks 3 --no-submit --results " + results).status, 0);
+  for (int task : {2, 0, 1})
+    ASSERT_EQ(
+        Sh("sweep chunk " + results + " --task " + std::to_string(task) + " --tasks 3").status, 0);
+  ASSERT_EQ(Sh("sweep collect " + results + " -q" + Outs("slurm")).status, 0);
+  ExpectSame("local", "slurm");
+  // An advisor point's pages_to_scan at 1 s is the advisor's (its maximum here), a fixed
+  // point's the kernel's default.
+  std::string csv = Read(dir_ / "local.csv");
+  std::string head = csv.substr(0, csv.find('\n'));
+  size_t col = std::count(head.begin(), head.begin() + head.find(",ksm.pages_to_scan,") + 1, ',');
+  auto cell = [&](const std::string& prefix) {
+    size_t at = csv.find("\n" + prefix);
+    std::string line = csv.substr(at + 1, csv.find('\n', at + 1) - at - 1);
+    std::stringstream in(line);
+    std::string c;
+    for (size_t k = 0; k <= col; ++k) std::getline(in, c, ',');
+    return c;
+  };
+  EXPECT_EQ(cell("8," + (dir_ / "w612.json").string() + ",advisor,20,1000,0,1s,"), "1000");
+  EXPECT_EQ(cell("0," + (dir_ / "w612.json").string() + ",fixed,20,1000,0,1s,"), "100");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "tools/sweep/chart.h"
+#include "tools/sweep/outputs.h"
 
 namespace ksmsim::tools::sweep {
 namespace {
@@ -151,6 +152,33 @@ TEST(SweepPoint, KsmtunedBoostsUnderMemoryPressure) {
   EXPECT_GT(r["snapshots"].back()["saved_bytes"].get<int64_t>(), 0);
 }
 
+// The same workload with kernel 6.12: the advisor policy sets advisor_mode "scan-time" before
+// ksmd runs, so pages_to_scan starts at advisor_min_pages_to_scan (500) whatever the point
+// sets, and scan_time_advisor changes it after each full scan.
+TEST(SweepPoint, AdvisorPolicyRunsTheScanTimeAdvisor) {
+  std::string w = Workload("h.json", R"({"pages_to_scan": 100})");
+  {
+    std::ifstream in(w);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    text.replace(text.find("\"name\": \"t\","), 12, "\"name\": \"t\", \"kernel\": \"6.12\",");
+    std::ofstream(w) << text;
+  }
+  Json fixed = RunOne(w, {{"pages_to_scan", 200}});
+  Json advisor = RunOne(w, {{"pages_to_scan", 200}}, "advisor");
+  ASSERT_EQ(fixed["exit_status"], 0) << fixed.dump(1);
+  ASSERT_EQ(advisor["exit_status"], 0) << advisor.dump(1);
+  EXPECT_EQ(advisor["policy"], "advisor");
+  EXPECT_EQ(fixed["snapshots"][0]["ksm"]["pages_to_scan"], 200);
+  // 1536 pages: pass 1 is 4 batches of 500 (under a second, ksmd's CPU under 1%), so the
+  // advisor's minimum-CPU bound gives 500 * 10 = 5000, then 30000 (the maximum).
+  EXPECT_EQ(advisor["snapshots"][0]["ksm"]["pages_to_scan"], 30000);
+  EXPECT_GT(advisor["snapshots"][0]["ksm"]["full_scans"].get<int64_t>(), 2);
+  EXPECT_EQ(advisor["snapshots"].back()["saved_bytes"], 512 * 4096);
+  // Faster scanning: the saving sooner, for more of ksmd's CPU.
+  EXPECT_LT(advisor["time_to_saving"]["t90_ns"], fixed["time_to_saving"]["t90_ns"]);
+  EXPECT_GT(advisor["snapshots"].back()["ksmd_cpu_ns"], fixed["snapshots"].back()["ksmd_cpu_ns"]);
+}
+
 TEST(SweepChart, ParetoFront) {
   std::vector<XY> pts = {{1, 10}, {2, 20}, {2, 15}, {3, 20}, {0.5, 1}};
   EXPECT_EQ(ParetoFront(pts, true), (std::vector<size_t>{0, 1, 4}));
@@ -182,6 +210,40 @@ TEST(SweepChart, PercentOfTheBestSavingOfTheSameInput) {
   // The chart's t90 panel and the summary's answer take the converged points only.
   std::string svg = SweepChartSvg(pts, "t");
   EXPECT_NE(svg.find("points that saved 90% of the best"), std::string::npos);
+}
+
+TEST(SweepSummary, SaysWhichPolicyReachesTheSavingSoonestForTheLeastCpu) {
+  auto point = [](uint64_t i, const std::string& policy, int64_t mib, uint64_t cpu_ms,
+                  uint64_t t90_s) {
+    Json p = {{"point", i},        {"input", "w.json"},     {"policy", policy},
+              {"exit_status", 0}, {"knobs", Json::object()}};
+    p["knobs"]["sleep_millisecs"] = 20 * (i + 1);
+    p["snapshots"] = Json::array({{{"saved_bytes", mib << 20},
+                                   {"ksmd_cpu_ns", cpu_ms * 1000000},
+                                   {"pages_scanned", 1}}});
+    p["time_to_saving"] = {{"t50_ns", nullptr}, {"t90_ns", t90_s * 1000000000}, {"t99_ns", nullptr}};
+    return p;
+  };
+  SweepSpec s;
+  s.policies = {"fixed", "ksmtuned", "advisor"};
+  s.knobs = {{"sleep_millisecs", {20, 40, 60, 80, 100}}};
+  std::vector<Json> pts = {point(0, "fixed", 100, 50, 30), point(1, "fixed", 100, 10, 90),
+                           point(2, "ksmtuned", 100, 8, 120), point(3, "advisor", 100, 70, 12),
+                           point(4, "advisor", 50, 1, 5)};  // 50%: never reached the saving
+  std::string out = SweepSummary(s, pts, 40);
+  EXPECT_THAT(out, ::testing::HasSubstr("by policy, among the points that saved 90% of the best:"));
+  EXPECT_THAT(out, ::testing::HasSubstr(
+                       "  fixed    soonest: point 0 (w.json sleep_millisecs=20): 90% at 30.0 s, "
+                       "50.000 ms of ksmd CPU\n           least CPU: point 1"));
+  EXPECT_THAT(out, ::testing::HasSubstr("  advisor  soonest: point 3"));
+  EXPECT_THAT(out, ::testing::HasSubstr("the saving soonest: advisor (point 3); for the least "
+                                        "ksmd CPU: ksmtuned (point 2)\n"));
+  s.policies = {"fixed"};
+  EXPECT_THAT(SweepSummary(s, pts, 40), ::testing::Not(::testing::HasSubstr("by policy")));
+  // The chart outlines each point by its policy, with a legend.
+  std::string svg = SweepChartSvg(pts, "t");
+  EXPECT_THAT(svg, ::testing::HasSubstr("stroke=\"#27ae60\" stroke-width=\"2\"><title>point 3"));
+  EXPECT_THAT(svg, ::testing::HasSubstr("(outline: policy)"));
 }
 
 }  // namespace

@@ -80,6 +80,48 @@ TEST(SweepSpec, EmptyGridAndInvalidInputsAreRejected) {
   EXPECT_THAT(ValidateSpec(t), ::testing::Contains(HasSubstr("invalid trace")));
 }
 
+TEST(SweepSpec, AdvisorPolicyNeedsKernel612) {
+  std::string e;
+  SweepSpec s;
+  ASSERT_TRUE(SetPolicies(s, "fixed,ksmtuned,advisor", &e)) << e;
+  EXPECT_EQ(s.policies, (std::vector<std::string>{"fixed", "ksmtuned", "advisor"}));
+  AddInput(s, kExample);  // a 6.1 workload
+  std::string w612 = TempFile("k612.json", R"({"ksmsim": 1, "kernel": "6.12", "steps": [
+      {"op": "wait", "ms": 10}]})");
+  AddInput(s, w612);
+  std::vector<std::string> errors = ValidateSpec(s);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0], HasSubstr(kExample + ": the advisor policy needs kernel \"6.12\""));
+  EXPECT_THAT(errors[0], HasSubstr("this input's kernel is \"6.1\""));
+  SweepSpec ok;
+  ASSERT_TRUE(SetPolicies(ok, "advisor", &e));
+  AddInput(ok, w612);
+  EXPECT_THAT(ValidateSpec(ok), ::testing::IsEmpty());
+  EXPECT_FALSE(SetPolicies(ok, "advisr", &e));
+  EXPECT_THAT(e, HasSubstr("the policies are: fixed, ksmtuned, advisor"));
+}
+
+TEST(SweepSpec, Knobs612OnlyWith612Inputs) {
+  std::string e;
+  SweepSpec s;
+  ASSERT_TRUE(AddSetArgument(s, "advisor_target_scan_time=20,200", &e)) << e;
+  ASSERT_TRUE(AddSetArgument(s, "ksm.smart_scan=0,1", &e)) << e;
+  EXPECT_FALSE(AddSetArgument(s, "advisor_target_scan_time=0", &e));
+  EXPECT_FALSE(AddSetArgument(s, "advisor_mode=1", &e));
+  EXPECT_THAT(e, HasSubstr("use the policy advisor"));
+  std::string w612 = TempFile("k612b.json", R"({"ksmsim": 1, "kernel": "6.12", "steps": [
+      {"op": "wait", "ms": 10}]})");
+  AddInput(s, w612);
+  EXPECT_THAT(ValidateSpec(s), ::testing::IsEmpty());
+  AddInput(s, kExample);
+  std::vector<std::string> errors = ValidateSpec(s);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], kExample +
+                           ": advisor_target_scan_time exists only with kernel \"6.12\" (this "
+                           "input's kernel is \"6.1\")");
+  EXPECT_THAT(errors[1], HasSubstr("smart_scan exists only with kernel \"6.12\""));
+}
+
 TEST(SweepSpec, SpecFileNamesTheJsonPath) {
   std::string good = TempFile("good.json", R"({"inputs": [")" + kExample +
                                                R"("], "knobs": {"pages_to_scan": [100, 200]},

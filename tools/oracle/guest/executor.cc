@@ -38,6 +38,7 @@ void SleepMs(uint64_t ms) {
 }
 
 std::string ValueText(const Json& v) {
+  if (v.is_string()) return v.get<std::string>();  // advisor_mode
   return v.is_number_unsigned() ? std::to_string(v.get<uint64_t>())
                                 : std::to_string(v.get<int64_t>());
 }

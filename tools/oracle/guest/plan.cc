@@ -9,6 +9,7 @@
 #include <map>
 
 #include "sim/hash.h"
+#include "workloads/counters.h"
 #include "workloads/ops.h"
 
 namespace ksmsim::oracle {
@@ -41,7 +42,13 @@ std::string ExpectErrorText(const std::optional<workloads::ExpectedError>& e) {
 
 std::vector<std::pair<std::string, Json>> Knobs(const workloads::KnobList& set) {
   std::vector<std::pair<std::string, Json>> out;
-  for (const auto& [k, v] : set) out.emplace_back(k, v);
+  for (const auto& [k, v] : set) {
+    // advisor_mode is written as its string ("none", "scan-time").
+    if (k == workloads::kAdvisorMode)
+      out.emplace_back(k, std::string(workloads::AdvisorModeName(v)));
+    else
+      out.emplace_back(k, v);
+  }
   return out;
 }
 
