@@ -43,6 +43,12 @@ class StepParser {
       r_.Error(op_path, Reader::UnknownName("op", *op_name, AllOpNames()));
       return std::nullopt;
     }
+    if (IsDevKsmOp(*op) && ctx_.kernel != KernelProfile::k2009) {
+      r_.Error(op_path, fmt::format("op \"{}\" (an ioctl of the 2009 /dev/ksm driver) exists "
+                                    "only with kernel \"2009\" (this workload's kernel is "
+                                    "\"{}\"; it registers memory with madvise mergeable)",
+                                    *op_name, KernelProfileName(ctx_.kernel)));
+    }
     Step step;
     step.path = path;
     step.payload = PayloadOf(*op);  // repeat's times defaults to 1: body still checked if bad
@@ -124,6 +130,15 @@ class StepParser {
     auto str = r_.String(v, path, true);
     if (!str) return;
     auto advice = AdviceFromName(*str);
+    if (advice && ctx_.kernel == KernelProfile::k2009 &&
+        (*advice == Advice::kMergeable || *advice == Advice::kUnmergeable)) {
+      r_.Error(path, fmt::format("madvise {} does not exist with kernel \"2009\" (it came with "
+                                 "2.6.32): the 2009 driver scans the regions registered with "
+                                 "ksm_create_shared_memory_area and ksm_register_memory_region, "
+                                 "and ksm_remove_memory_region removes them",
+                                 *str));
+      return;
+    }
     if (advice) {
       out = *advice;
     } else {
@@ -142,7 +157,7 @@ class StepParser {
     if (!str) return;
     out = ExpectedErrorFromName(*str);
     if (!out) {
-      r_.Error(path, Reader::UnknownName("expect_error value", *str, {"none", "EBUSY", "EINVAL"}));
+      r_.Error(path, Reader::UnknownName("expect_error value", *str, ExpectedErrorNames()));
     }
   }
 
@@ -309,8 +324,9 @@ class StepParser {
   bool OnlyInOtherProfile(const std::string& path, const std::string& name) {
     std::string profiles = ProfilesHaving(name);
     if (profiles.empty()) return false;
-    r_.Error(path, fmt::format("{} exists only with kernel {} (this workload's kernel is \"{}\")",
-                               name, profiles, KernelProfileName(ctx_.kernel)));
+    r_.Error(path,
+             fmt::format("{} exists only with kernel {} (this workload's kernel is \"{}\"){}", name,
+                         profiles, KernelProfileName(ctx_.kernel), Instead2009(name, ctx_.kernel)));
     return true;
   }
 

@@ -174,7 +174,8 @@ std::string FormatEntry(const Json& entry, const std::string& title, const Summa
                         : Paint(fmt::format("{}={} (expected {})", n, v.dump(), it->second.dump()),
                                 Tint::kRed, style));
   }
-  if (previous == nullptr || !changed.empty() || knob_mismatch) {
+  // (kernel "2009" has no sysfs knob among these: no line)
+  if (!knobs.empty() && (previous == nullptr || !changed.empty() || knob_mismatch)) {
     std::string line = "  knobs:";
     size_t width = line.size();
     for (const std::string& k : knobs) {
