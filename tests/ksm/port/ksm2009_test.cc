@@ -194,6 +194,26 @@ TEST(Ksm2009Test, SwapCannotTakeAKpage) {
            "", R"({"nodes": [{"memory_mib": 64}], "swap_mib": 16})"));
 }
 
+// "this page cant be swapped" (PageKsm's comment): a kpage is on no LRU and no rmap finds
+// its mappings, so memory hotremove cannot move it either (EBUSY), and it stays put.
+TEST(Ksm2009Test, HotremoveCannotMoveAKpage) {
+  // a and b run on node 1; the kpage comes from node 0 (ksmd's CPU), alone in its block.
+  std::string steps = Registered(1);
+  for (const char* p : {"a", "b"}) {
+    std::string from = std::string(R"({"op": "spawn", "proc": ")") + p + R"("})";
+    steps.replace(steps.find(from), from.size(),
+                  std::string(R"({"op": "spawn", "proc": ")") + p + R"(", "node": 1})");
+  }
+  RunOk(W9(steps + std::string(kStart) + R"(
+    {"op": "wait", "full_scans": 3},
+    {"op": "expect", "ksm": {"pages_shared": 1, "pages_sharing": 1}},
+    {"op": "offline", "node": 0, "block": 0, "expect_error": "EBUSY"},
+    {"op": "offline", "node": 1, "block": 0, "expect_error": "none"},
+    {"op": "expect", "ksm": {"pages_shared": 1, "pages_sharing": 1}},
+    {"op": "verify", "proc": "a", "region": "r"})",
+           "", R"({"nodes": [{"memory_mib": 128}, {"memory_mib": 128}], "memory_block_mib": 64})"));
+}
+
 // Kamezawa: "please show the amount of kpage, allow users to set limit for usage of
 // kpages" -- max_kernel_pages (2.6.32's name): no new kpage while pages_shared >= the limit.
 TEST(Ksm2009Test, MaxKernelPagesLimitsNewKpages) {
