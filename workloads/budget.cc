@@ -123,6 +123,12 @@ class Estimator {
   }
 
   // Nothing the estimate counts (repeat is walked above).
+  // The 2009 driver's ioctls: an outcome each (the slots and rmap_items they lead to are
+  // the size of the pages ksmd scans, which the writes have counted).
+  template <class S>
+  requires(requires(const S& s) { s.fd; }) void Visit(const S&, uint64_t mult) {
+    total_ = Add(total_, Mul(mult, kBytesPerOutcome));
+  }
   void Visit(const SpawnStep&, uint64_t) {}
   void Visit(const ExitStep&, uint64_t) {}
   void Visit(const MunmapStep&, uint64_t) {}

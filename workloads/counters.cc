@@ -47,6 +47,12 @@ constexpr std::array<KnobInfo, 5> kKnobs612 = {{
     {"advisor_target_scan_time", 200, {1, kLongMax}},
 }};
 
+// The 2009 driver's one knob, as 2.6.32 named it (the limit Kamezawa asked for in seed 004's
+// review): strict_strtoul, 0 = no limit (the seed's own behaviour, and v3's default).
+constexpr std::array<KnobInfo, 1> kKnobs2009 = {{
+    {"max_kernel_pages", 0, {0, kLongMax}},
+}};
+
 const KnobInfo* FindKnob(std::string_view name) {
   for (const KnobInfo& k : kKnobs) {
     if (k.name == name) return &k;
@@ -58,6 +64,12 @@ const KnobInfo* FindKnob(std::string_view name) {
 constexpr KnobInfo kAdvisorModeKnob = {kAdvisorMode, 0, {0, 1}};
 
 const KnobInfo* FindKnob(std::string_view name, KernelProfile kernel) {
+  if (kernel == KernelProfile::k2009) {
+    for (const KnobInfo& k : kKnobs2009) {
+      if (k.name == name) return &k;
+    }
+    return nullptr;
+  }
   if (const KnobInfo* k = FindKnob(name)) return k;
   if (kernel != KernelProfile::k612) return nullptr;
   if (name == kAdvisorMode) return &kAdvisorModeKnob;
@@ -130,6 +142,10 @@ const std::vector<std::string_view>& KsmCounterNames(KernelProfile kernel) {
     for (const KnobInfo& k : kKnobs612) v.push_back(k.name);
     return v;
   }();
+  // The 2009 driver has no sysfs: its kpage count as 2.6.32 showed it (pages_shared), the
+  // mappings beyond one per kpage (pages_sharing), completed passes and the limit.
+  static const std::vector<std::string_view> k2009 = {"pages_shared", "pages_sharing", "full_scans",
+                                                      "max_kernel_pages"};
   switch (kernel) {
     case KernelProfile::k61:
       return KsmCounterNames();
@@ -137,6 +153,8 @@ const std::vector<std::string_view>& KsmCounterNames(KernelProfile kernel) {
       return zero_unshare;
     case KernelProfile::k612:
       return k612;
+    case KernelProfile::k2009:
+      return k2009;
   }
   return KsmCounterNames();
 }
@@ -148,12 +166,16 @@ const std::vector<std::string_view>& KsmKnobNames(KernelProfile kernel) {
     v.push_back(kAdvisorMode);
     return v;
   }();
+  static const std::vector<std::string_view> k2009 = {kKnobs2009[0].name};
+  if (kernel == KernelProfile::k2009) return k2009;
   return kernel == KernelProfile::k612 ? k612 : KsmKnobNames();
 }
 
 const std::vector<std::string_view>& ProcCounterNames(KernelProfile kernel) {
   static const std::vector<std::string_view> k612 = {"ksm_merging_pages", "ksm_rmap_items",
                                                      "ksm_zero_pages", "ksm_process_profit"};
+  static const std::vector<std::string_view> none;  // 2009: no /proc/PID/ksm_* files
+  if (kernel == KernelProfile::k2009) return none;
   return kernel == KernelProfile::k612 ? k612 : ProcCounterNames();
 }
 
@@ -165,7 +187,8 @@ std::optional<KnobRange> KnobValueRange(std::string_view knob, KernelProfile ker
 
 std::string ProfilesHaving(std::string_view name) {
   std::string out;
-  for (KernelProfile p : {KernelProfile::k61ZeroUnshare, KernelProfile::k612}) {
+  for (KernelProfile p : {KernelProfile::k61, KernelProfile::k61ZeroUnshare, KernelProfile::k612,
+                          KernelProfile::k2009}) {
     for (const auto* names : {&KsmCounterNames(p), &KsmKnobNames(p), &ProcCounterNames(p)}) {
       if (std::find(names->begin(), names->end(), name) == names->end()) continue;
       out += fmt::format("{}\"{}\"", out.empty() ? "" : " or ", KernelProfileName(p));
@@ -173,6 +196,15 @@ std::string ProfilesHaving(std::string_view name) {
     }
   }
   return out;
+}
+
+std::string Instead2009(std::string_view name, KernelProfile kernel) {
+  if (kernel != KernelProfile::k2009) return "";
+  if (FindKnob(name) != nullptr || FindKnob(name, KernelProfile::k612) != nullptr)
+    return "; the 2009 driver has no /sys/kernel/mm/ksm: its thread is started and paced with "
+           "ksm_start_stop_kthread (running, pages_to_scan, sleep), and max_kernel_pages is "
+           "its only knob";
+  return fmt::format("; the 2009 driver shows {}", JoinNames(KsmCounterNames(kernel)));
 }
 
 bool IsKsmKnob(std::string_view name) { return FindKnob(name) != nullptr; }

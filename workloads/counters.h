@@ -23,6 +23,9 @@ std::optional<struct KnobRange> KnobValueRange(std::string_view knob, KernelProf
 // The profiles that have `name` as a counter, knob or process counter, quoted and joined
 // ("\"6.1-zero-unshare\" or \"6.12\""); empty when none: for "exists only with kernel ..."
 std::string ProfilesHaving(std::string_view name);
+// What kernel "2009" offers instead of `name`, a knob or counter of the later profiles
+// ("; the 2009 driver ..."); empty for any other kernel.
+std::string Instead2009(std::string_view name, KernelProfile kernel);
 
 // Files of /sys/kernel/mm/ksm in Linux 6.1 (read-only counters and writable knobs).
 const std::vector<std::string_view>& KsmCounterNames();

@@ -20,6 +20,8 @@ ksm::Profile KsmProfile(KernelProfile profile) {
       return ksm::Profile::k61ZeroUnshare;
     case KernelProfile::k612:
       return ksm::Profile::k612;
+    case KernelProfile::k2009:
+      return ksm::Profile::k61;  // the machine's (idle) Ksm; the driver is ksm2009::DevKsm
   }
   return ksm::Profile::k61;
 }
@@ -30,6 +32,7 @@ std::string EngineName(KernelProfile profile) {
 
 namespace {
 constexpr uint64_t kPagesPerMib = 256;
+}  // namespace
 
 std::string ErrnoName(int err) {
   switch (err) {
@@ -40,9 +43,13 @@ std::string ErrnoName(int err) {
     case ENOMEM: return "ENOMEM";
     case EFAULT: return "EFAULT";
     case ENOENT: return "ENOENT";
+    case EPERM: return "EPERM";
+    case EBADF: return "EBADF";
     default: return fmt::format("errno {}", err);
   }
 }
+
+namespace {
 
 mmu::Advice ToMmu(Advice a) {
   switch (a) {
@@ -88,7 +95,17 @@ Driver::Driver(const Workload& workload, DriverOptions options)
         [this](const ksm::KsmEvent& e) { opt_.on_event(e, ksmd_->event_time(queue_.now())); });
     machine_->set_page_event_sink([this](const mmu::PageEvent& p) { OnPageEvent(p); });
   }
-  for (const auto& [knob, value] : w_.ksm) ksm_->StoreKnob(knob, value);
+  if (w_.kernel == KernelProfile::k2009) {
+    dev_ = std::make_unique<ksm::ksm2009::DevKsm>(*machine_);
+    kthread_ = std::make_unique<ksm::ksm2009::Kthread>(*dev_, queue_);
+  }
+  for (const auto& [knob, value] : w_.ksm) {
+    if (dev_) {
+      dev_->StoreKnob(knob, value);
+    } else {
+      ksm_->StoreKnob(knob, value);
+    }
+  }
 }
 
 Driver::~Driver() {
@@ -174,10 +191,15 @@ std::string Driver::PageName(const RangeFields& s, uint64_t i) const {
 ordered_json Driver::Counters() {
   ordered_json out;
   ordered_json k = ordered_json::object();
-  for (const auto& [name, v] : ksm_->SysfsValues()) k[name] = v;
+  if (dev_) {
+    for (const auto& [name, v] : dev_->SysfsValues()) k[name] = v;
+  } else {
+    for (const auto& [name, v] : ksm_->SysfsValues()) k[name] = v;
+  }
   out["ksm"] = k;
   ordered_json procs = ordered_json::object();
   for (auto& [name, p] : procs_) {
+    if (dev_) break;  // 2009: no /proc/PID/ksm_* files
     ordered_json c = ordered_json::object();
     for (const auto& [counter, v] : ksm_->ProcValues(*p.mm)) c[counter] = v;
     procs[name] = std::move(c);
@@ -264,6 +286,7 @@ bool Driver::DoWait(const FlatStep& fs, const WaitSpec& wait) {
     ksm_->set_now_ns(queue_.now());
     return true;
   }
+  if (dev_) return DoWait2009(fs, wait);
   uint64_t target = ksm_->full_scans() + wait.amount;
   while (ksm_->full_scans() < target) {
     if (!ksm_->ksmd_should_run() || ksm_->knobs().pages_to_scan == 0) {
@@ -294,7 +317,7 @@ void Driver::DoKsm(const FlatStep& fs) {
   int first_err = 0;
   ordered_json writes = ordered_json::array();
   for (const auto& [knob, value] : s.set) {
-    int err = -ksm_->StoreKnob(knob, value);
+    int err = dev_ ? -dev_->StoreKnob(knob, value) : -ksm_->StoreKnob(knob, value);
     if (err && !first_err) first_err = err;
     ordered_json shown = knob == kAdvisorMode ? ordered_json(std::string(AdvisorModeName(value)))
                                               : ordered_json(value);
@@ -448,6 +471,7 @@ bool Driver::RunStep(const FlatStep& fs) {
     case Op::kExit: {
       const std::string& proc = s.as<ExitStep>().proc;
       Process& p = procs_.at(proc);
+      CloseDevFiles(p);  // its fds close first (2009: an SMA's regions go)
       machine_->Exit(p.mm);
       ReleaseExpected(p);
       procs_.erase(proc);
@@ -510,6 +534,14 @@ bool Driver::RunStep(const FlatStep& fs) {
       break;
     case Op::kRepeat:
       break;  // flattened away
+    case Op::kKsmOpen:
+    case Op::kKsmCreateSharedMemoryArea:
+    case Op::kKsmRegisterMemoryRegion:
+    case Op::kKsmRemoveMemoryRegion:
+    case Op::kKsmStartStopKthread:
+    case Op::kKsmGetInfoKthread:
+      DoDevKsm(fs);
+      break;
   }
   if (opt_.check) {
     std::vector<std::string> problems = mmu::CheckMachine(*machine_);

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "ksm/ksm.h"
+#include "ksm/ksm2009/dev_ksm.h"
+#include "ksm/ksm2009/kthread.h"
 #include "ksm/ksmd.h"
 #include "mmu/machine.h"
 #include "nlohmann/json.hpp"
@@ -80,6 +82,8 @@ class Driver {
 
   mmu::Machine& machine() { return *machine_; }
   ksm::Ksm& ksm() { return *ksm_; }
+  // Kernel "2009"'s driver, or null.
+  ksm::ksm2009::DevKsm* dev_ksm() { return dev_.get(); }
   sim::EventQueue& queue() { return queue_; }
   const ksm::Ksmd& ksmd() const { return *ksmd_; }
   // For a controller that writes knobs between steps (a sweep's ksmtuned policy) and must
@@ -104,9 +108,15 @@ class Driver {
     uint64_t pages = 0;
     ExpectedPages expected;  // what the process last wrote (references held)
   };
+  // An open file of the 2009 driver: /dev/ksm (sma null) or an SMA fd.
+  struct DevFile {
+    int fd = -1;
+    ksm::ksm2009::struct_ksm_sma* sma = nullptr;
+  };
   struct Process {
     mmu::Mm* mm = nullptr;
     std::map<std::string, Region> regions;
+    std::map<std::string, DevFile> files;  // kernel "2009": the workload's fd names
   };
   void Fail(const FlatStep& fs, const std::string& what);
   // Fail, and the workload cannot be carried out (exit status 3).
@@ -119,6 +129,10 @@ class Driver {
   bool DoPages(const FlatStep& fs, const RangeFields& s);
   void DoKsm(const FlatStep& fs);
   void DoHotplug(const FlatStep& fs, const HotplugFields& s);
+  // Kernel "2009" (driver_dev_ksm.cc): an ioctl step, a wait, the files an exit closes.
+  void DoDevKsm(const FlatStep& fs);
+  bool DoWait2009(const FlatStep& fs, const WaitSpec& w);
+  void CloseDevFiles(Process& p);
   void RecordEntry(const FlatStep& fs);
   void ReleaseExpected(Process& p);
   // The machine's page event as an event of the log (on_event).
@@ -131,6 +145,11 @@ class Driver {
   std::unique_ptr<ksm::Ksm> ksm_;
   sim::EventQueue queue_;
   std::unique_ptr<ksm::Ksmd> ksmd_;
+  // Kernel "2009": the /dev/ksm driver and its thread (null for the other kernels, whose
+  // Ksm then serves the machine alone; under 2009 that Ksm stays idle: nothing is
+  // madvised, run stays 0).
+  std::unique_ptr<ksm::ksm2009::DevKsm> dev_;
+  std::unique_ptr<ksm::ksm2009::Kthread> kthread_;
   std::unique_ptr<ContentGenerator> gen_;
   std::map<std::string, Process> procs_;
   nlohmann::ordered_json results_ = nlohmann::ordered_json::array();
@@ -143,6 +162,8 @@ class Driver {
   const FlatStep* current_ = nullptr;
 };
 
+// "none", "EBUSY", "EINVAL", ... for an errno (0: "none"); "errno N" for another.
+std::string ErrnoName(int err);
 // "ksmsim 0.1.0 (kernel profile 6.1)"
 std::string EngineName(KernelProfile profile);
 // The ksm layer's profile of a workload's `kernel`.

@@ -13,10 +13,13 @@ constexpr std::array<std::pair<Advice, std::string_view>, 4> kAdviceNames = {{
     {Advice::kPageout, "pageout"},
 }};
 
-constexpr std::array<std::pair<ExpectedError, std::string_view>, 3> kErrorNames = {{
+constexpr std::array<std::pair<ExpectedError, std::string_view>, 6> kErrorNames = {{
     {ExpectedError::kNone, "none"},
     {ExpectedError::kEBUSY, "EBUSY"},
     {ExpectedError::kEINVAL, "EINVAL"},
+    {ExpectedError::kEFAULT, "EFAULT"},
+    {ExpectedError::kEPERM, "EPERM"},
+    {ExpectedError::kEBADF, "EBADF"},
 }};
 
 template <typename E, size_t N>
@@ -44,6 +47,14 @@ std::optional<Advice> AdviceFromName(std::string_view name) { return ValueOf(kAd
 std::string_view ExpectedErrorName(ExpectedError error) { return NameOf(kErrorNames, error); }
 std::optional<ExpectedError> ExpectedErrorFromName(std::string_view name) {
   return ValueOf(kErrorNames, name);
+}
+const std::vector<std::string_view>& ExpectedErrorNames() {
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> v;
+    for (const auto& [e, name] : kErrorNames) v.push_back(name);
+    return v;
+  }();
+  return names;
 }
 
 std::string_view DataKindName(DataSpec::Kind kind) {

@@ -28,10 +28,13 @@ enum class Advice { kMergeable, kUnmergeable, kDontneed, kPageout };
 std::string_view AdviceName(Advice advice);  // "mergeable", ...
 std::optional<Advice> AdviceFromName(std::string_view name);
 
-// `expect_error`: the outcome a ksm/offline/online step must have ("none" = success).
-enum class ExpectedError { kNone, kEBUSY, kEINVAL };
-std::string_view ExpectedErrorName(ExpectedError error);  // "none", "EBUSY", "EINVAL"
+// `expect_error`: the outcome a ksm/offline/online step, or an ioctl of the 2009 /dev/ksm
+// driver, must have ("none" = success).
+enum class ExpectedError { kNone, kEBUSY, kEINVAL, kEFAULT, kEPERM, kEBADF };
+std::string_view ExpectedErrorName(ExpectedError error);  // "none", "EBUSY", "EINVAL", ...
 std::optional<ExpectedError> ExpectedErrorFromName(std::string_view name);
+// Every name ExpectedErrorFromName accepts, for messages.
+const std::vector<std::string_view>& ExpectedErrorNames();
 
 // `range`: pages [first, end) by index inside the region.
 struct PageRange {

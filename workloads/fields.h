@@ -81,6 +81,22 @@ inline constexpr FieldSpec kProcCountersField{"procs", FieldType::kProcCounters,
 inline constexpr FieldSpec kVmstatField{"vmstat", FieldType::kCounters, 0, 0, "", 16};
 // Every op takes a label (kept in Step::label); snapshot requires one.
 inline constexpr FieldSpec kLabelField{"label", FieldType::kString, 0, 0, "", 17};
+// The 2009 /dev/ksm driver's ioctls (kernel "2009"; docs/WORKLOAD-FORMAT.md "The 2009
+// driver"): the fd an ioctl is issued on, the SMA fd it creates, struct ksm_memory_region
+// (by region and page offset) and struct ksm_kthread_info. Trace id 20 is prctl's.
+inline constexpr FieldSpec kFdField{"fd", FieldType::kName, 0, 0, "", 21};
+inline constexpr FieldSpec kSmaField{"sma", FieldType::kName, 0, 0, "", 22};
+inline constexpr FieldSpec kOffsetField{
+    "offset", FieldType::kUint, 0, kMaxRegionPages - 1, "a page index in the region", 23};
+inline constexpr FieldSpec kNpagesField{
+    "npages", FieldType::kUint, 1, kMaxCount, "pages (struct ksm_memory_region's __u32)", 24};
+inline constexpr FieldSpec kRunningField{
+    "running", FieldType::kUint, 0, 1, "0 or 1 (flags & ksm_control_flags_run)", 25};
+inline constexpr FieldSpec kPagesToScanField{
+    "pages_to_scan", FieldType::kUint, 0, kMaxCount, "pages per iteration (__u32)", 26};
+inline constexpr FieldSpec kSleepField{
+    "sleep", FieldType::kUint, 0, kMaxCount, "microseconds between iterations (__u32)", 27};
+inline constexpr FieldSpec kBadArgField{"bad_arg", FieldType::kBool, 0, 0, "", 28};
 inline constexpr FieldSpec kDataField{"data", FieldType::kData, 0, 0, "", kNotInTraces};
 inline constexpr FieldSpec kTimesField{"times",   FieldType::kUint, 1,
                                        kMaxCount, "repetitions",    kNotInTraces};

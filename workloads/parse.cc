@@ -114,8 +114,8 @@ KnobList ParseInitialKnobs(Reader& r, const Json& v, KernelProfile kernel) {
       std::string profiles = ProfilesHaving(knob);
       if (!counter && !profiles.empty()) {
         r.Error(path,
-                fmt::format("{} exists only with kernel {} (this workload's kernel is \"{}\")",
-                            knob, profiles, KernelProfileName(kernel)));
+                fmt::format("{} exists only with kernel {} (this workload's kernel is \"{}\"){}",
+                            knob, profiles, KernelProfileName(kernel), Instead2009(knob, kernel)));
         continue;
       }
       r.Error(path, counter ? fmt::format("{} is a read-only counter; initial values can be "

@@ -163,6 +163,18 @@ class NameChecker {
     }
   }
 
+  // The 2009 driver's ioctls: the process must exist, and a registered region too; fd
+  // names are the run's business (an fd the process has not opened is EBADF, as in Linux).
+  template <class S>
+  requires(requires(const S& s) { s.fd; }) void Run(const std::string& path, const S& s) {
+    Proc(path, s.proc);
+  }
+  void Run(const std::string& path, const KsmRegisterMemoryRegionStep& s) {
+    ProcState* proc = Proc(path, s.proc);
+    if (proc == nullptr || s.region.empty() || proc->regions.count(s.region) != 0) return;
+    Report(JoinKey(path, "region"),
+           fmt::format("process \"{}\" has no region \"{}\"", s.proc, s.region));
+  }
   void Run(const std::string&, const OfflineStep&) {}
   void Run(const std::string&, const OnlineStep&) {}
   void Run(const std::string&, const KsmStep&) {}

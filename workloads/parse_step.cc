@@ -45,10 +45,17 @@ class StepParser {
     }
     const OpSpec& spec = SpecOf(*op);
     if (!spec.InKernel(KernelProfileName(ctx_.kernel))) {
-      r_.Error(op_path, fmt::format("op \"{}\" exists only with kernel {} (this workload's "
-                                    "kernel is \"{}\"; set \"kernel\": \"{}\")",
-                                    *op_name, spec.kernels, KernelProfileName(ctx_.kernel),
-                                    spec.kernels.substr(0, spec.kernels.find(','))));
+      if (spec.kernels == "2009") {
+        r_.Error(op_path, fmt::format("op \"{}\" (an ioctl of the 2009 /dev/ksm driver) exists "
+                                      "only with kernel \"2009\" (this workload's kernel is "
+                                      "\"{}\"; it registers memory with madvise mergeable)",
+                                      *op_name, KernelProfileName(ctx_.kernel)));
+      } else {
+        r_.Error(op_path, fmt::format("op \"{}\" exists only with kernel {} (this workload's "
+                                      "kernel is \"{}\"; set \"kernel\": \"{}\")",
+                                      *op_name, spec.kernels, KernelProfileName(ctx_.kernel),
+                                      spec.kernels.substr(0, spec.kernels.find(','))));
+      }
       return std::nullopt;
     }
     Step step;
@@ -131,6 +138,15 @@ class StepParser {
     auto str = r_.String(v, path, true);
     if (!str) return;
     auto advice = AdviceFromName(*str);
+    if (advice && ctx_.kernel == KernelProfile::k2009 &&
+        (*advice == Advice::kMergeable || *advice == Advice::kUnmergeable)) {
+      r_.Error(path, fmt::format("madvise {} does not exist with kernel \"2009\" (it came with "
+                                 "2.6.32): the 2009 driver scans the regions registered with "
+                                 "ksm_create_shared_memory_area and ksm_register_memory_region, "
+                                 "and ksm_remove_memory_region removes them",
+                                 *str));
+      return;
+    }
     if (advice) {
       out = *advice;
     } else {
@@ -149,7 +165,7 @@ class StepParser {
     if (!str) return;
     out = ExpectedErrorFromName(*str);
     if (!out) {
-      r_.Error(path, Reader::UnknownName("expect_error value", *str, {"none", "EBUSY", "EINVAL"}));
+      r_.Error(path, Reader::UnknownName("expect_error value", *str, ExpectedErrorNames()));
     }
   }
 
@@ -320,8 +336,9 @@ class StepParser {
   bool OnlyInOtherProfile(const std::string& path, const std::string& name) {
     std::string profiles = ProfilesHaving(name);
     if (profiles.empty()) return false;
-    r_.Error(path, fmt::format("{} exists only with kernel {} (this workload's kernel is \"{}\")",
-                               name, profiles, KernelProfileName(ctx_.kernel)));
+    r_.Error(path,
+             fmt::format("{} exists only with kernel {} (this workload's kernel is \"{}\"){}", name,
+                         profiles, KernelProfileName(ctx_.kernel), Instead2009(name, ctx_.kernel)));
     return true;
   }
 

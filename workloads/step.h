@@ -269,6 +269,131 @@ struct PrctlStep {
   friend bool operator==(const PrctlStep&, const PrctlStep&) = default;
 };
 
+// ---- the 2009 /dev/ksm driver (kernel "2009" only) -----------------------------------------
+// One op per ioctl of the seed's include/linux/ksm.h, issued by process `proc` on its fd
+// `fd` (docs/WORKLOAD-FORMAT.md "The 2009 driver"). `bad_arg`: the ioctl's argument points
+// at memory copy_from_user/copy_to_user cannot reach (EFAULT).
+
+// open("/dev/ksm") as fd `fd`, then KSM_GET_API_VERSION (KSM_API_VERSION, 1).
+struct KsmOpenStep {
+  static constexpr std::string_view kKernels = "2009";
+  static constexpr std::string_view kName = "ksm_open";
+  std::string proc;
+  std::string fd;
+  static auto Fields() {
+    return std::tuple{Required(kProcField, &KsmOpenStep::proc),
+                      Required(kFdField, &KsmOpenStep::fd)};
+  }
+  friend bool operator==(const KsmOpenStep&, const KsmOpenStep&) = default;
+};
+
+// KSM_CREATE_SHARED_MEMORY_AREA on `fd`: the new SMA fd is `sma`.
+struct KsmCreateSharedMemoryAreaStep {
+  static constexpr std::string_view kKernels = "2009";
+  static constexpr std::string_view kName = "ksm_create_shared_memory_area";
+  std::string proc;
+  std::string fd;
+  std::string sma;
+  std::optional<ExpectedError> expect_error;
+  static auto Fields() {
+    using S = KsmCreateSharedMemoryAreaStep;
+    return std::tuple{Required(kProcField, &S::proc), Required(kFdField, &S::fd),
+                      Required(kSmaField, &S::sma), Optional(kExpectErrorField, &S::expect_error)};
+  }
+  friend bool operator==(const KsmCreateSharedMemoryAreaStep&,
+                         const KsmCreateSharedMemoryAreaStep&) = default;
+};
+
+// KSM_REGISTER_MEMORY_REGION on SMA fd `fd`: addr = region's start + offset pages, npages
+// (unset: to the region's end). The driver does not check them against the mappings.
+struct KsmRegisterMemoryRegionStep {
+  static constexpr std::string_view kKernels = "2009";
+  static constexpr std::string_view kName = "ksm_register_memory_region";
+  std::string proc;
+  std::string fd;
+  std::string region;
+  std::optional<uint64_t> offset;
+  std::optional<uint64_t> npages;
+  bool bad_arg = false;
+  std::optional<ExpectedError> expect_error;
+  static auto Fields() {
+    using S = KsmRegisterMemoryRegionStep;
+    return std::tuple{Required(kProcField, &S::proc),
+                      Required(kFdField, &S::fd),
+                      Required(kRegionField, &S::region),
+                      Optional(kOffsetField, &S::offset),
+                      Optional(kNpagesField, &S::npages),
+                      Optional(kBadArgField, &S::bad_arg),
+                      Optional(kExpectErrorField, &S::expect_error)};
+  }
+  friend bool operator==(const KsmRegisterMemoryRegionStep&,
+                         const KsmRegisterMemoryRegionStep&) = default;
+};
+
+// KSM_REMOVE_MEMORY_REGION on SMA fd `fd`: every region of the SMA.
+struct KsmRemoveMemoryRegionStep {
+  static constexpr std::string_view kKernels = "2009";
+  static constexpr std::string_view kName = "ksm_remove_memory_region";
+  std::string proc;
+  std::string fd;
+  std::optional<ExpectedError> expect_error;
+  static auto Fields() {
+    using S = KsmRemoveMemoryRegionStep;
+    return std::tuple{Required(kProcField, &S::proc), Required(kFdField, &S::fd),
+                      Optional(kExpectErrorField, &S::expect_error)};
+  }
+  friend bool operator==(const KsmRemoveMemoryRegionStep&,
+                         const KsmRemoveMemoryRegionStep&) = default;
+};
+
+// KSM_START_STOP_KTHREAD on `fd` with struct ksm_kthread_info.
+struct KsmStartStopKthreadStep {
+  static constexpr std::string_view kKernels = "2009";
+  static constexpr std::string_view kName = "ksm_start_stop_kthread";
+  std::string proc;
+  std::string fd;
+  uint64_t running = 0;
+  uint64_t pages_to_scan = 0;
+  uint64_t sleep = 0;
+  bool bad_arg = false;
+  std::optional<ExpectedError> expect_error;
+  static auto Fields() {
+    using S = KsmStartStopKthreadStep;
+    return std::tuple{Required(kProcField, &S::proc),
+                      Required(kFdField, &S::fd),
+                      Required(kRunningField, &S::running),
+                      Required(kPagesToScanField, &S::pages_to_scan),
+                      Required(kSleepField, &S::sleep),
+                      Optional(kBadArgField, &S::bad_arg),
+                      Optional(kExpectErrorField, &S::expect_error)};
+  }
+  friend bool operator==(const KsmStartStopKthreadStep&, const KsmStartStopKthreadStep&) = default;
+};
+
+// KSM_GET_INFO_KTHREAD on `fd`: the values read back must equal those given (as expect).
+struct KsmGetInfoKthreadStep {
+  static constexpr std::string_view kKernels = "2009";
+  static constexpr std::string_view kName = "ksm_get_info_kthread";
+  std::string proc;
+  std::string fd;
+  std::optional<uint64_t> running;
+  std::optional<uint64_t> pages_to_scan;
+  std::optional<uint64_t> sleep;
+  bool bad_arg = false;
+  std::optional<ExpectedError> expect_error;
+  static auto Fields() {
+    using S = KsmGetInfoKthreadStep;
+    return std::tuple{Required(kProcField, &S::proc),
+                      Required(kFdField, &S::fd),
+                      Optional(kRunningField, &S::running),
+                      Optional(kPagesToScanField, &S::pages_to_scan),
+                      Optional(kSleepField, &S::sleep),
+                      Optional(kBadArgField, &S::bad_arg),
+                      Optional(kExpectErrorField, &S::expect_error)};
+  }
+  friend bool operator==(const KsmGetInfoKthreadStep&, const KsmGetInfoKthreadStep&) = default;
+};
+
 // ---- the list of ops ---------------------------------------------------------------------
 // Every op in the order of the Op enum, which is the order of the record types of binary
 // traces: a new op goes at the end. X(Name) names the payload NameStep and the value kName.
@@ -293,7 +418,13 @@ struct PrctlStep {
   X(Expect) \
   X(Snapshot) \
   X(Repeat) \
-  X(Prctl)
+  X(Prctl) \
+  X(KsmOpen) \
+  X(KsmCreateSharedMemoryArea) \
+  X(KsmRegisterMemoryRegion) \
+  X(KsmRemoveMemoryRegion) \
+  X(KsmStartStopKthread) \
+  X(KsmGetInfoKthread)
 // clang-format on
 
 enum class Op {
@@ -399,13 +530,19 @@ inline const RangeFields* RangeOf(const Step& step) {
       step.payload);
 }
 
-// The `expect_error` of a ksm, offline or online step (null when the step has none or is
-// another op).
+// The `expect_error` of a ksm, offline or online step or of an ioctl of the 2009 driver
+// (null when the step has none or is another op).
 inline const std::optional<ExpectedError>* ExpectErrorOf(const Step& step) {
-  if (const auto* k = step.get_if<KsmStep>()) return &k->expect_error;
-  if (const auto* h = step.get_if<OfflineStep>()) return &h->expect_error;
-  if (const auto* h = step.get_if<OnlineStep>()) return &h->expect_error;
-  return nullptr;
+  return std::visit(
+      [](const auto& payload) -> const std::optional<ExpectedError>* {
+        if constexpr (requires { payload.expect_error; }) {
+          return &payload.expect_error;
+        } else {
+          return nullptr;
+        }
+      },
+      step.payload);
 }
+
 
 }  // namespace ksmsim::workloads

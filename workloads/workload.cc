@@ -60,17 +60,20 @@ std::string_view KernelProfileName(KernelProfile profile) {
       return "6.1-zero-unshare";
     case KernelProfile::k612:
       return "6.12";
+    case KernelProfile::k2009:
+      return "2009";
   }
   return "6.1";
 }
 
 const std::vector<std::string_view>& KernelProfileNames() {
-  static const std::vector<std::string_view> names = {"6.1", "6.1-zero-unshare", "6.12"};
+  static const std::vector<std::string_view> names = {"6.1", "6.1-zero-unshare", "6.12", "2009"};
   return names;
 }
 
 std::optional<KernelProfile> KernelProfileFromName(std::string_view name) {
-  for (KernelProfile p : {KernelProfile::k61, KernelProfile::k61ZeroUnshare, KernelProfile::k612})
+  for (KernelProfile p : {KernelProfile::k61, KernelProfile::k61ZeroUnshare, KernelProfile::k612,
+                          KernelProfile::k2009})
     if (name == KernelProfileName(p)) return p;
   return std::nullopt;
 }

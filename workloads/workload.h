@@ -18,9 +18,10 @@ namespace ksmsim::workloads {
 
 inline constexpr int64_t kFormatVersion = 1;
 // The behaviour profile (`kernel`): plain Linux 6.1 mm/ksm.c, 6.1 with the seed-001 patch
-// that flags, counts and unshares zero pages placed by KSM, or Linux 6.12's mm/ksm.c.
-enum class KernelProfile { k61, k61ZeroUnshare, k612 };
-// "6.1", "6.1-zero-unshare", "6.12"
+// that flags, counts and unshares zero pages placed by KSM, Linux 6.12's mm/ksm.c, or the
+// March 2009 /dev/ksm driver of seed 004 (ksm/ksm2009/, docs/FIDELITY.md "2009").
+enum class KernelProfile { k61, k61ZeroUnshare, k612, k2009 };
+// "6.1", "6.1-zero-unshare", "6.12", "2009"
 std::string_view KernelProfileName(KernelProfile profile);
 // Every profile's name, for messages.
 const std::vector<std::string_view>& KernelProfileNames();

@@ -20,9 +20,9 @@ using Json = nlohmann::ordered_json;
 using workloads::Op;
 using workloads::Step;
 
-workloads::Workload EveryOp() {
-  auto parsed = workloads::ParseWorkloadFile(std::string(KSMSIM_SOURCE_DIR) +
-                                             "/tests/workloads/every_op.json");
+workloads::Workload EveryOp(const std::string& file = "every_op.json") {
+  auto parsed =
+      workloads::ParseWorkloadFile(std::string(KSMSIM_SOURCE_DIR) + "/tests/workloads/" + file);
   EXPECT_TRUE(parsed.ok());
   return parsed.ok() ? std::move(*parsed.workload) : workloads::Workload{};
 }
@@ -51,24 +51,27 @@ Trace TraceOf(const workloads::Workload& w) {
 }
 
 TEST(StepTraceTest, EveryOpRoundTripsThroughBothEncodings) {
-  workloads::Workload w = EveryOp();
-  std::vector<workloads::FlatStep> flat = workloads::Flatten(w);
-  ASSERT_FALSE(flat.empty());
-  Trace trace = TraceOf(w);
   std::set<Op> seen;
-  for (Encoding e : {Encoding::kJsonl, Encoding::kBinary}) {
-    Trace decoded = Decode(Encode(trace, e));
-    ASSERT_EQ(decoded, trace);
-    workloads::Workload back = TraceWorkload(decoded);
-    ASSERT_EQ(back.steps.size(), flat.size());
-    for (size_t i = 0; i < flat.size(); ++i) {
-      Step want = *flat[i].step;
-      want.path = flat[i].path;
-      if (auto* write = std::get_if<workloads::WriteStep>(&want.payload)) {
-        write->data = workloads::DataSpec{};  // fill(0): the trace's contents replace it
+  // every_op_2009.json: the ops only kernel "2009" has.
+  for (const char* file : {"every_op.json", "every_op_2009.json"}) {
+    workloads::Workload w = EveryOp(file);
+    std::vector<workloads::FlatStep> flat = workloads::Flatten(w);
+    ASSERT_FALSE(flat.empty());
+    Trace trace = TraceOf(w);
+    for (Encoding e : {Encoding::kJsonl, Encoding::kBinary}) {
+      Trace decoded = Decode(Encode(trace, e));
+      ASSERT_EQ(decoded, trace);
+      workloads::Workload back = TraceWorkload(decoded);
+      ASSERT_EQ(back.steps.size(), flat.size());
+      for (size_t i = 0; i < flat.size(); ++i) {
+        Step want = *flat[i].step;
+        want.path = flat[i].path;
+        if (auto* write = std::get_if<workloads::WriteStep>(&want.payload)) {
+          write->data = workloads::DataSpec{};  // fill(0): the trace's contents replace it
+        }
+        EXPECT_EQ(back.steps[i], want) << want.path;
+        seen.insert(want.op());
       }
-      EXPECT_EQ(back.steps[i], want) << want.path;
-      seen.insert(want.op());
     }
   }
   // Every op but repeat (which a trace has flattened) was in the trace.
@@ -77,15 +80,38 @@ TEST(StepTraceTest, EveryOpRoundTripsThroughBothEncodings) {
 
 TEST(StepTraceTest, FieldIdsAreTheFormats) {
   // Binary traces name fields by these ids: they never change (docs/TRACE-FORMAT.md).
-  const std::vector<std::pair<std::string_view, int>> want = {
-      {"path", 0},          {"proc", 1},    {"child", 2}, {"region", 3},      {"pages", 4},
-      {"node", 5},          {"locked", 6},  {"range", 7}, {"advice", 8},      {"block", 9},
-      {"expect_error", 10}, {"set", 11},    {"ms", 12},   {"full_scans", 13}, {"ksm", 14},
-      {"procs", 15},        {"vmstat", 16}, {"label", 17},   {"memory_merge", 20}};
+  const std::vector<std::pair<std::string_view, int>> want = {{"path", 0},
+                                                              {"proc", 1},
+                                                              {"child", 2},
+                                                              {"region", 3},
+                                                              {"pages", 4},
+                                                              {"node", 5},
+                                                              {"locked", 6},
+                                                              {"range", 7},
+                                                              {"advice", 8},
+                                                              {"block", 9},
+                                                              {"expect_error", 10},
+                                                              {"set", 11},
+                                                              {"ms", 12},
+                                                              {"full_scans", 13},
+                                                              {"ksm", 14},
+                                                              {"procs", 15},
+                                                              {"vmstat", 16},
+                                                              {"label", 17},
+                                                              {"memory_merge", 20},
+                                                              // kernel "2009"
+                                                              {"fd", 21},
+                                                              {"sma", 22},
+                                                              {"offset", 23},
+                                                              {"npages", 24},
+                                                              {"running", 25},
+                                                              {"pages_to_scan", 26},
+                                                              {"sleep", 27},
+                                                              {"bad_arg", 28}};
   std::vector<std::pair<std::string_view, int>> have;
   for (const internal::Field& f : internal::TraceFields()) have.emplace_back(f.name, f.id);
   EXPECT_EQ(have, want);
-  EXPECT_EQ(internal::NumFieldIds(), 21);
+  EXPECT_EQ(internal::NumFieldIds(), 29);
 }
 
 }  // namespace

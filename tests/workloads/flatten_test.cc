@@ -78,16 +78,18 @@ TEST(FlattenTest, SizeSaturatesInsteadOfOverflowing) {
 
 TEST(FlattenTest, EnumNamesRoundTrip) {
   for (Op op : AllOps()) EXPECT_EQ(OpFromName(OpName(op)), op);
-  EXPECT_EQ(AllOps().size(), 20u);
+  EXPECT_EQ(AllOps().size(), 26u);  // 19, prctl (6.12), and the 2009 driver's six
   EXPECT_EQ(OpFromName("nope"), std::nullopt);
   for (Advice a : {Advice::kMergeable, Advice::kUnmergeable, Advice::kDontneed, Advice::kPageout}) {
     EXPECT_EQ(AdviceFromName(AdviceName(a)), a);
   }
-  for (ExpectedError e : {ExpectedError::kNone, ExpectedError::kEBUSY, ExpectedError::kEINVAL}) {
+  for (ExpectedError e : {ExpectedError::kNone, ExpectedError::kEBUSY, ExpectedError::kEINVAL,
+                          ExpectedError::kEFAULT, ExpectedError::kEPERM, ExpectedError::kEBADF}) {
     EXPECT_EQ(ExpectedErrorFromName(ExpectedErrorName(e)), e);
   }
   EXPECT_EQ(KernelProfileFromName(KernelProfileName(KernelProfile::k61ZeroUnshare)),
             KernelProfile::k61ZeroUnshare);
+  EXPECT_EQ(KernelProfileFromName("2009"), KernelProfile::k2009);
   EXPECT_EQ(DataKindName(DataSpec::Kind::kPatch), "patch");
 }
 

@@ -22,12 +22,17 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-Json EveryOpDocument() {
-  std::ifstream in(std::string(KSMSIM_SOURCE_DIR) + "/tests/workloads/every_op.json");
-  EXPECT_TRUE(in) << "tests/workloads/every_op.json";
+Json EveryOpDocument(const std::string& file = "every_op.json") {
+  std::ifstream in(std::string(KSMSIM_SOURCE_DIR) + "/tests/workloads/" + file);
+  EXPECT_TRUE(in) << "tests/workloads/" << file;
   std::stringstream ss;
   ss << in.rdbuf();
   return Json::parse(ss.str());
+}
+
+// every_op.json, and every_op_2009.json for the ops only kernel "2009" has.
+std::vector<Json> EveryOpDocuments() {
+  return {EveryOpDocument(), EveryOpDocument("every_op_2009.json")};
 }
 
 Workload ParseOk(const Json& doc) {
@@ -49,32 +54,35 @@ void Pairs(const Json& steps, const std::vector<Step>& typed,
 }
 
 TEST(StepTest, EveryOpRoundTripsThroughJson) {
-  Json doc = EveryOpDocument();
-  Workload w = ParseOk(doc);
-  std::vector<std::pair<Json, const Step*>> pairs;
-  Pairs(doc["steps"], w.steps, pairs);
-  ASSERT_FALSE(pairs.empty());
-  for (const auto& [file, step] : pairs) {
-    // The writer gives back the file's step, key for key (the order aside).
-    EXPECT_EQ(nlohmann::json(StepToJson(*step)), nlohmann::json(file)) << step->path;
+  for (const Json& doc : EveryOpDocuments()) {
+    Workload w = ParseOk(doc);
+    std::vector<std::pair<Json, const Step*>> pairs;
+    Pairs(doc["steps"], w.steps, pairs);
+    ASSERT_FALSE(pairs.empty());
+    for (const auto& [file, step] : pairs) {
+      // The writer gives back the file's step, key for key (the order aside).
+      EXPECT_EQ(nlohmann::json(StepToJson(*step)), nlohmann::json(file)) << step->path;
+    }
+    // And the parser reads it back to the same typed steps.
+    Json again = doc;
+    again["steps"] = Json::array();
+    for (const Step& s : w.steps) again["steps"].push_back(StepToJson(s));
+    Workload w2 = ParseOk(again);
+    EXPECT_EQ(w2.steps, w.steps);
   }
-  // And the parser reads it back to the same typed steps.
-  Json again = doc;
-  again["steps"] = Json::array();
-  for (const Step& s : w.steps) again["steps"].push_back(StepToJson(s));
-  Workload w2 = ParseOk(again);
-  EXPECT_EQ(w2.steps, w.steps);
 }
 
 TEST(StepTest, EveryOpAndFieldHasAnExample) {
-  // A new op or field fails here until tests/workloads/every_op.json shows it.
-  Json doc = EveryOpDocument();
-  Workload w = ParseOk(doc);
-  std::vector<std::pair<Json, const Step*>> pairs;
-  Pairs(doc["steps"], w.steps, pairs);
+  // A new op or field fails here until tests/workloads/every_op.json (or, for kernel
+  // "2009", every_op_2009.json) shows it.
   std::map<Op, std::set<std::string>> given;
-  for (const auto& [file, step] : pairs) {
-    for (const auto& [key, value] : file.items()) given[step->op()].insert(key);
+  for (const Json& doc : EveryOpDocuments()) {
+    Workload w = ParseOk(doc);
+    std::vector<std::pair<Json, const Step*>> pairs;
+    Pairs(doc["steps"], w.steps, pairs);
+    for (const auto& [file, step] : pairs) {
+      for (const auto& [key, value] : file.items()) given[step->op()].insert(key);
+    }
   }
   for (const OpSpec& spec : OpTable()) {
     ASSERT_TRUE(given.count(spec.op)) << "no example of op " << spec.name;

@@ -12,9 +12,9 @@ using Json = nlohmann::ordered_json;
 
 // "EBUSY (Device or resource busy)" for the errno names of the result document.
 std::string DescribeErrno(const std::string& name) {
-  static const std::map<std::string, int> codes = {{"EBUSY", EBUSY},   {"EINVAL", EINVAL},
-                                                   {"ERANGE", ERANGE}, {"ENOMEM", ENOMEM},
-                                                   {"EFAULT", EFAULT}, {"ENOENT", ENOENT}};
+  static const std::map<std::string, int> codes = {
+      {"EBUSY", EBUSY},   {"EINVAL", EINVAL}, {"ERANGE", ERANGE}, {"ENOMEM", ENOMEM},
+      {"EFAULT", EFAULT}, {"ENOENT", ENOENT}, {"EPERM", EPERM},   {"EBADF", EBADF}};
   auto it = codes.find(name);
   if (it == codes.end()) return name;
   return fmt::format("{} ({})", name, std::strerror(it->second));
@@ -65,6 +65,11 @@ FailureReport ReportFailures(std::ostream& err, const Json& doc, const std::stri
                                      w.contains("value") ? w["value"].dump() : "?",
                                      DescribeErrno(e)));
         }
+      } else if (o.value("error", "none") != "none" && o.contains("fd")) {
+        // kernel "2009": an ioctl of the /dev/ksm driver on the process's file
+        what.push_back(fmt::format("ioctl on fd \"{}\" returned {}: {}", o["fd"].get<std::string>(),
+                                   o.value("ret", int64_t{0}),
+                                   DescribeErrno(o.value("error", ""))));
       } else if (o.value("error", "none") != "none") {
         what.push_back(fmt::format("node {} block {} failed: {}", o.value("node", 0),
                                    o.value("block", uint64_t{0}),

@@ -144,7 +144,10 @@ std::string FormatEntry(const Json& entry, const std::string& title, const Summa
     if (!workloads::IsKsmKnob(n) &&
         std::find(counters.begin(), counters.end(), n) == counters.end())
       counters.push_back(n);
-  std::vector<Row> left{{Text("/sys/kernel/mm/ksm", Tint::kBold)}};
+  // Kernel "2009" has no sysfs: its figures are the /dev/ksm driver's (kpages).
+  const bool dev_ksm_2009 = ksm.contains("max_kernel_pages");
+  std::vector<Row> left{
+      {Text(dev_ksm_2009 ? "/dev/ksm (2009): kpages" : "/sys/kernel/mm/ksm", Tint::kBold)}};
   for (const std::string& n : counters) {
     left.emplace_back();
     CounterRow(&left, 0, "  " + n, ksm[n], expected, "ksm." + n);
@@ -174,7 +177,8 @@ std::string FormatEntry(const Json& entry, const std::string& title, const Summa
                         : Paint(fmt::format("{}={} (expected {})", n, v.dump(), it->second.dump()),
                                 Tint::kRed, style));
   }
-  if (previous == nullptr || !changed.empty() || knob_mismatch) {
+  // (kernel "2009" has no sysfs knob among these: no line)
+  if (!knobs.empty() && (previous == nullptr || !changed.empty() || knob_mismatch)) {
     std::string line = "  knobs:";
     size_t width = line.size();
     for (const std::string& k : knobs) {
@@ -210,11 +214,12 @@ std::string FormatEntry(const Json& entry, const std::string& title, const Summa
                  Text(fmt::format("= {}{} x {}",
                                   has_zero ? "(pages_sharing + ksm_zero_pages) " : "pages_sharing ",
                                   sharing + zero, kPageSize))});
-  mem.push_back({Text("general_profit", Tint::kBold),
-                 Cell{fmt::format("{} B", profit), Tint::kNone, true}, human(profit),
-                 Text(fmt::format("= {} x {} - {} x {}", sharing + zero, kPageSize, rmap_items,
-                                  kSizeofKsmRmapItem))});
-  if (previous == nullptr)  // the formula once, in the first block
+  if (!dev_ksm_2009)  // (no rmap_item count to subtract in 2009's figures)
+    mem.push_back({Text("general_profit", Tint::kBold),
+                   Cell{fmt::format("{} B", profit), Tint::kNone, true}, human(profit),
+                   Text(fmt::format("= {} x {} - {} x {}", sharing + zero, kPageSize, rmap_items,
+                                    kSizeofKsmRmapItem))});
+  if (previous == nullptr && !dev_ksm_2009)  // the formula once, in the first block
     mem.push_back(
         {Text(""), Text(""), Text(""),
          Text(fmt::format("  ({} x PAGE_SIZE - rmap_items x sizeof(struct ksm_rmap_item))",

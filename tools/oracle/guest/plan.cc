@@ -279,6 +279,13 @@ class Planner {
   }
 
   void PlanOp(const workloads::RepeatStep&, const std::string&, Action&) {}  // expanded above
+  // The 2009 /dev/ksm driver's ioctls: no kernel the oracle boots has the driver (the
+  // workload's kernel "2009" is refused above as well).
+  template <class S>
+  requires(requires(const S& s) { s.fd; }) void PlanOp(const S&, const std::string& where,
+                                                       Action&) {
+    Limitation(where + ".op", "no kernel it boots has the 2009 /dev/ksm driver");
+  }
 
   void Hotplug(const workloads::HotplugFields& s, Action& a) {
     a.node = static_cast<int>(s.node);
