@@ -13,6 +13,7 @@ PhysMem::PhysMem(const std::vector<uint64_t>& node_pages, uint64_t block_pages,
     n.pages = pages;
     n.free_count = pages;
     total_pages_ += pages;
+    starts_.push_back(n.start);
     nodes_.push_back(std::move(n));
     owner_.push_back(owner);
   };
@@ -27,13 +28,6 @@ PhysMem::PhysMem(const std::vector<uint64_t>& node_pages, uint64_t block_pages,
   dirs_.resize((total_pages_ + kDirPages - 1) / kDirPages);
 }
 
-size_t PhysMem::NodeIndexOf(Pfn pfn) const {
-  for (size_t i = nodes_.size() - 1; i > 0; --i)
-    if (pfn >= nodes_[i].start) return i;
-  return 0;
-}
-
-int PhysMem::pfn_to_nid(Pfn pfn) const { return owner_[NodeIndexOf(pfn)]; }
 
 Page* PhysMem::Init(Pfn pfn) {
   auto& dir = dirs_[pfn / kDirPages];
@@ -45,7 +39,6 @@ Page* PhysMem::Init(Pfn pfn) {
     for (uint64_t i = 0; i < kChunk; ++i) {
       Page& p = (*chunk)[i];
       p.pfn = base + i;
-      p.nid = static_cast<uint16_t>(pfn_to_nid(std::min(base + i, total_pages_ - 1)));
     }
   }
   return &(*chunk)[pfn % kChunk];
@@ -87,10 +80,7 @@ Page* PhysMem::AllocOnNode(int nid) {
 }
 
 void PhysMem::Free(Page* page) {
-  // The frame's node is page->nid; its reserve, when it has one, starts after every
-  // declared frame, so one comparison tells which of the two the frame belongs to.
-  size_t r = reserve_of_[page->nid];
-  Node& n = nodes_[r && page->pfn >= nodes_[r].start ? r : page->nid];
+  Node& n = nodes_[NodeIndexOf(page->pfn)];
   page->Set(PG_free);
   if (IsIsolated(page->pfn)) {
     // A frame freed into an isolated pageblock goes to the MIGRATE_ISOLATE free list and is

@@ -6,6 +6,7 @@
 // declared frames: in no memory block, never offlined, allocated last on their node.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -29,7 +30,7 @@ class PhysMem {
   uint64_t node_blocks(int nid) const {
     return (nodes_[nid].pages + block_pages_ - 1) / block_pages_;
   }
-  int pfn_to_nid(Pfn pfn) const;
+  int pfn_to_nid(Pfn pfn) const { return owner_[NodeIndexOf(pfn)]; }
   bool valid_pfn(Pfn pfn) const { return pfn < total_pages_; }
 
   // The descriptor of pfn (created on first use).
@@ -86,12 +87,18 @@ class PhysMem {
   };
   Page* Init(Pfn pfn);
   Page* AllocFrom(Node& n);
-  size_t NodeIndexOf(Pfn pfn) const;  // into nodes_: a declared node or a reserve
+  // Into nodes_ (a declared node or a reserve): the last entry starting at or below pfn.
+  size_t NodeIndexOf(Pfn pfn) const {
+    if (starts_.size() == 1) return 0;
+    return static_cast<size_t>(std::upper_bound(starts_.begin() + 1, starts_.end(), pfn) -
+                               starts_.begin()) - 1;
+  }
 
   int num_nodes_ = 0;
   std::vector<Node> nodes_;       // the declared nodes, then the reserves
   std::vector<size_t> reserve_of_;  // per node: its reserve's index in nodes_, or 0
   std::vector<int> owner_;          // per entry of nodes_: the node it belongs to
+  std::vector<Pfn> starts_;         // per entry of nodes_: its first PFN (ascending)
   uint64_t total_pages_ = 0;
   uint64_t block_pages_;
   const Chunk* chunk_of(Pfn pfn) const {
