@@ -52,7 +52,7 @@ bool PhysMem::IsIsolated(Pfn pfn) const {
 
 Page* PhysMem::AllocFrom(Node& n) {
   while (!n.free_stack.empty()) {
-    Pfn pfn = n.free_stack.back();
+    Pfn pfn = n.free_stack.back(n.start);
     n.free_stack.pop_back();
     Page* p = Init(pfn);
     if (!p->Test(PG_free) || IsIsolated(pfn)) continue;  // stale entry: isolated meanwhile
@@ -90,7 +90,7 @@ void PhysMem::Free(Page* page) {
     return;
   }
   ++n.free_count;
-  n.free_stack.push_back(page->pfn);
+  n.free_stack.push_back(n.start, page->pfn, n.pages > kNarrowFrames);
 }
 
 Pfn PhysMem::NextTouched(Pfn pfn, Pfn end) const {
@@ -134,7 +134,7 @@ void PhysMem::UnisolateRange(Pfn start, Pfn end) {
     for (Pfn pfn = std::min(e, bump_end); pfn-- > s;) {
       if (touched(pfn) && !Init(pfn)->Test(PG_free)) continue;
       ++free;
-      n.free_stack.push_back(pfn);
+      n.free_stack.push_back(n.start, pfn, n.pages > kNarrowFrames);
     }
     n.free_count += free;
     n.offline_count -= free;
