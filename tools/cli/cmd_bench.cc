@@ -316,6 +316,11 @@ int RunBench(const BenchOptions& o) {
                   r["error"].get<std::string>().c_str());
       continue;
     }
+    if (r.contains("skipped")) {
+      std::fprintf(table, "%-15s skipped: %s\n", r["name"].get<std::string>().c_str(),
+                  r["skipped"].get<std::string>().c_str());
+      continue;
+    }
     auto num = [&](const char* k) { return r.contains(k) ? r[k].get<double>() : 0.0; };
     double wall = r.contains("wall_s") ? num("wall_s") : num("scan_s");
     std::string passes = r.contains("passes") ? std::to_string(r["passes"].get<int>())
