@@ -28,7 +28,6 @@ PhysMem::PhysMem(const std::vector<uint64_t>& node_pages, uint64_t block_pages,
   dirs_.resize((total_pages_ + kDirPages - 1) / kDirPages);
 }
 
-
 Page* PhysMem::Init(Pfn pfn) {
   auto& dir = dirs_[pfn / kDirPages];
   if (!dir) dir = std::make_unique<Dir>();

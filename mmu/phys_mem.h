@@ -115,8 +115,8 @@ class PhysMem {
   // Into nodes_ (a declared node or a reserve): the last entry starting at or below pfn.
   size_t NodeIndexOf(Pfn pfn) const {
     if (starts_.size() == 1) return 0;
-    return static_cast<size_t>(std::upper_bound(starts_.begin() + 1, starts_.end(), pfn) -
-                               starts_.begin()) - 1;
+    const auto after = std::upper_bound(starts_.begin() + 1, starts_.end(), pfn);
+    return static_cast<size_t>(after - starts_.begin()) - 1;
   }
 
   int num_nodes_ = 0;

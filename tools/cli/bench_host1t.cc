@@ -33,9 +33,10 @@ class Progress {
     if (!force && Seconds(last_, now) < 5) return;
     last_ = now;
     double s = Seconds(start_, now);
-    std::fprintf(stderr, "bench: host1t: %s %llu / %llu pages, %.1f s, %.2fM pages/s, RSS %.2f GiB\n",
-                 what, static_cast<unsigned long long>(done),
-                 static_cast<unsigned long long>(total_), s, s > 0 ? double(done) / s / 1e6 : 0.0,
+    std::fprintf(stderr,
+                 "bench: host1t: %s %llu / %llu pages, %.1f s, %.2fM pages/s, RSS %.2f GiB\n", what,
+                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total_), s,
+                 s > 0 ? double(done) / s / 1e6 : 0.0,
                  double(ProcStatusBytes("VmRSS")) / double(1ULL << 30));
   }
   void Restart(uint64_t total) {
@@ -109,7 +110,8 @@ Json Host1t(Json& out, int guests, uint64_t pages_per_guest) {
     auto a = Clock::now();
     std::string what = "pass " + std::to_string(pass + 1);
     progress.Restart(total);
-    uint64_t n = sim.ScanFull(1, kBatch, [&](uint64_t pages) { progress.Report(what.c_str(), pages); });
+    uint64_t n =
+        sim.ScanFull(1, kBatch, [&](uint64_t pages) { progress.Report(what.c_str(), pages); });
     progress.Report(what.c_str(), n, true);
     pass_s[pass] = Seconds(a, Clock::now());
     scanned += n;

@@ -64,8 +64,8 @@ struct Sim {
   uint64_t AddProcess(const std::string& name, uint64_t pages) {
     mmu::Mm* mm = machine.CreateMm(name, 0);
     uint64_t start = machine.Mmap(mm, "r", pages, 0, false);
-    if (auto err = machine.Madvise(mm, start, start + pages * mmu::kPageSize,
-                                   mmu::Advice::kMergeable)) {
+    if (auto err =
+            machine.Madvise(mm, start, start + pages * mmu::kPageSize, mmu::Advice::kMergeable)) {
       throw std::runtime_error("madvise: " + err->message);
     }
     procs.push_back({mm, start, pages});
