@@ -241,7 +241,7 @@ std::optional<MachineError> Machine::Pin(Mm* mm, uint64_t addr) {
   Page* page = pfn_to_page(pte->pfn());
   pins_.push_back({mm->id, addr, page});
   if (page == &zero_page_) return std::nullopt;
-  ++page->pincount;
+  ++pincounts_[page];
   ++page->refcount;
   return std::nullopt;
 }
@@ -253,7 +253,7 @@ std::optional<MachineError> Machine::Unpin(Mm* mm, uint64_t addr) {
     Page* page = it->page;
     pins_.erase(it);
     if (page == &zero_page_) return std::nullopt;
-    --page->pincount;
+    unpin_page(page);
     put_page(page);
     return std::nullopt;
   }

@@ -50,7 +50,6 @@ void Machine::free_frame(Page* page) {
   page->mapping = nullptr;
   page->flags = 0;
   page->mapcount = 0;
-  page->pincount = 0;
   page->swap_slot = kNoSwapSlot;
   contents_.Unref(page->content);
   page->content = 0;
@@ -272,7 +271,7 @@ void Machine::Exit(Mm* mm) {
     Page* page = it->page;
     it = pins_.erase(it);
     if (page == &zero_page_) continue;
-    --page->pincount;
+    unpin_page(page);
     put_page(page);
   }
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "mmu/change_counters.h"
@@ -115,7 +116,14 @@ class Machine {
   static bool is_ksm_zero_pte(Pte pte) {
     return pte.present() && is_zero_pfn(pte.pfn()) && pte.dirty();
   }
-  int page_to_nid(const Page* page) const { return page == &zero_page_ ? 0 : page->nid; }
+  int page_to_nid(const Page* page) const {
+    return page == &zero_page_ ? 0 : phys_.pfn_to_nid(page->pfn);
+  }
+  // References held on the page by pins (GUP) on top of its mappings.
+  int page_pincount(const Page* page) const {
+    auto it = pincounts_.find(page);
+    return it == pincounts_.end() ? 0 : it->second;
+  }
   void get_page(Page* page) {
     if (page != &zero_page_) ++page->refcount;
   }
@@ -269,6 +277,11 @@ class Machine {
     Page* page;
   };
   std::vector<PinRecord> pins_;  // in pin order; a page may be pinned more than once
+  // page_pincount() of every pinned page (not a Page field: nearly every count is 0).
+  std::unordered_map<const Page*, int> pincounts_;
+  void unpin_page(Page* page) {
+    if (--pincounts_[page] == 0) pincounts_.erase(page);
+  }
   uint64_t next_anon_vma_id_ = 1;
 };
 

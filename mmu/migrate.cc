@@ -12,7 +12,7 @@ namespace ksmsim::mmu {
 int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
   (void)avoid_isolated;
   if (page == &zero_page_ || page->Test(PG_free)) return 0;
-  if (page->pincount > 0) return EBUSY;  // folio_migrate_mapping(): refcount mismatch
+  if (page_pincount(page) > 0) return EBUSY;  // folio_migrate_mapping(): refcount mismatch
   if (!trylock_page(page)) return EBUSY;
   changes_.page_migrated();
   // try_to_migrate(): find every PTE first; a mapping rmap cannot see blocks migration.
@@ -44,7 +44,7 @@ int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
     return ENOMEM;
   }
   // Move the descriptor state: mapping (anon_vma or stable node), flags, counts, content.
-  np->flags = static_cast<uint16_t>(page->flags & ~uint32_t{PG_locked});
+  np->flags = page->flags & ~Pfn{PG_locked};
   np->mapping = page->mapping;
   np->index = page->index;
   np->refcount = page->refcount;
@@ -77,7 +77,7 @@ std::optional<MachineError> Machine::Migrate(Mm* mm, uint64_t start, uint64_t en
   mm->page_table.ForEach(start, end, [&](uint64_t, Pte& pte) {
     if (!pte.present() || pte.special()) return;
     Page* page = pfn_to_page(pte.pfn());
-    if (page->nid == nid) return;
+    if (page_to_nid(page) == nid) return;
     pages.push_back(page);
   });
   for (Page* page : pages) {

@@ -34,22 +34,24 @@ struct AnonVma;
 
 // struct page. `mapping` is the kernel's tagged pointer: an AnonVma* for PageAnon pages,
 // the KSM stable node (opaque here: the mmu never looks inside) for PageKsm pages, or null.
+//
+// 40 bytes, one per simulated frame once its chunk is touched (docs/PERFORMANCE.md): the PFN
+// and the flags share one word, the NUMA node is the frame's (PhysMem::pfn_to_nid, not
+// stored) and the pin count, rarely non-zero, is kept beside the frames
+// (Machine::page_pincount).
 struct Page {
-  Pfn pfn = 0;
   void* mapping = nullptr;   // AnonVma* or stable node, see flags
   uint64_t index = 0;        // linear page index (address >> 12) where first mapped
-  uint64_t alloc_seq = 0;    // allocation order, for deterministic reclaim
-  uint16_t flags = PG_free;  // PageFlag bits (all below bit 16)
-  uint16_t nid = 0;
+  Pfn pfn : 48 = 0;          // kZeroPfn is the widest PFN there is
+  Pfn flags : 16 = PG_free;  // PageFlag bits (all below bit 16)
   int32_t refcount = 0;              // page_count()
   int32_t mapcount = 0;              // page_mapcount(): PTEs that map this frame
-  int32_t pincount = 0;              // references held by pin (GUP) on top of the above
   uint32_t swap_slot = kNoSwapSlot;  // page_private() while PG_swapcache
   ContentId content = 0;             // the bytes this frame holds
 
   bool Test(uint32_t f) const { return (flags & f) != 0; }
-  void Set(uint32_t f) { flags = static_cast<uint16_t>(flags | f); }
-  void Clear(uint32_t f) { flags = static_cast<uint16_t>(flags & ~f); }
+  void Set(uint32_t f) { flags = flags | f; }
+  void Clear(uint32_t f) { flags = flags & ~Pfn{f}; }
   bool PageAnon() const { return Test(PG_anon); }
   bool PageKsm() const { return Test(PG_ksm); }
   bool PageSwapCache() const { return Test(PG_swapcache); }
@@ -57,6 +59,7 @@ struct Page {
     return PageAnon() && !PageKsm() ? static_cast<AnonVma*>(mapping) : nullptr;
   }
 };
-static_assert(sizeof(Page) == 56, "one frame descriptor per simulated frame: keep it small");
+static_assert(sizeof(Page) == 40, "one frame descriptor per simulated frame: keep it small");
+static_assert(kZeroPfn < (Pfn{1} << 48), "Page::pfn holds every PFN and the zero page's");
 
 }  // namespace ksmsim::mmu

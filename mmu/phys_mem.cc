@@ -13,6 +13,7 @@ PhysMem::PhysMem(const std::vector<uint64_t>& node_pages, uint64_t block_pages,
     n.pages = pages;
     n.free_count = pages;
     total_pages_ += pages;
+    starts_.push_back(n.start);
     nodes_.push_back(std::move(n));
     owner_.push_back(owner);
   };
@@ -27,14 +28,6 @@ PhysMem::PhysMem(const std::vector<uint64_t>& node_pages, uint64_t block_pages,
   dirs_.resize((total_pages_ + kDirPages - 1) / kDirPages);
 }
 
-size_t PhysMem::NodeIndexOf(Pfn pfn) const {
-  for (size_t i = nodes_.size() - 1; i > 0; --i)
-    if (pfn >= nodes_[i].start) return i;
-  return 0;
-}
-
-int PhysMem::pfn_to_nid(Pfn pfn) const { return owner_[NodeIndexOf(pfn)]; }
-
 Page* PhysMem::Init(Pfn pfn) {
   auto& dir = dirs_[pfn / kDirPages];
   if (!dir) dir = std::make_unique<Dir>();
@@ -45,7 +38,6 @@ Page* PhysMem::Init(Pfn pfn) {
     for (uint64_t i = 0; i < kChunk; ++i) {
       Page& p = (*chunk)[i];
       p.pfn = base + i;
-      p.nid = static_cast<uint16_t>(pfn_to_nid(std::min(base + i, total_pages_ - 1)));
     }
   }
   return &(*chunk)[pfn % kChunk];
@@ -59,7 +51,7 @@ bool PhysMem::IsIsolated(Pfn pfn) const {
 
 Page* PhysMem::AllocFrom(Node& n) {
   while (!n.free_stack.empty()) {
-    Pfn pfn = n.free_stack.back();
+    Pfn pfn = n.free_stack.back(n.start);
     n.free_stack.pop_back();
     Page* p = Init(pfn);
     if (!p->Test(PG_free) || IsIsolated(pfn)) continue;  // stale entry: isolated meanwhile
@@ -87,10 +79,7 @@ Page* PhysMem::AllocOnNode(int nid) {
 }
 
 void PhysMem::Free(Page* page) {
-  // The frame's node is page->nid; its reserve, when it has one, starts after every
-  // declared frame, so one comparison tells which of the two the frame belongs to.
-  size_t r = reserve_of_[page->nid];
-  Node& n = nodes_[r && page->pfn >= nodes_[r].start ? r : page->nid];
+  Node& n = nodes_[NodeIndexOf(page->pfn)];
   page->Set(PG_free);
   if (IsIsolated(page->pfn)) {
     // A frame freed into an isolated pageblock goes to the MIGRATE_ISOLATE free list and is
@@ -100,7 +89,7 @@ void PhysMem::Free(Page* page) {
     return;
   }
   ++n.free_count;
-  n.free_stack.push_back(page->pfn);
+  n.free_stack.push_back(n.start, page->pfn, n.pages > kNarrowFrames);
 }
 
 Pfn PhysMem::NextTouched(Pfn pfn, Pfn end) const {
@@ -144,7 +133,7 @@ void PhysMem::UnisolateRange(Pfn start, Pfn end) {
     for (Pfn pfn = std::min(e, bump_end); pfn-- > s;) {
       if (touched(pfn) && !Init(pfn)->Test(PG_free)) continue;
       ++free;
-      n.free_stack.push_back(pfn);
+      n.free_stack.push_back(n.start, pfn, n.pages > kNarrowFrames);
     }
     n.free_count += free;
     n.offline_count -= free;

@@ -6,6 +6,7 @@
 // declared frames: in no memory block, never offlined, allocated last on their node.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -29,7 +30,7 @@ class PhysMem {
   uint64_t node_blocks(int nid) const {
     return (nodes_[nid].pages + block_pages_ - 1) / block_pages_;
   }
-  int pfn_to_nid(Pfn pfn) const;
+  int pfn_to_nid(Pfn pfn) const { return owner_[NodeIndexOf(pfn)]; }
   bool valid_pfn(Pfn pfn) const { return pfn < total_pages_; }
 
   // The descriptor of pfn (created on first use).
@@ -75,23 +76,54 @@ class PhysMem {
   static constexpr uint64_t kChunk = 512;        // frames per chunk of descriptors
   static constexpr uint64_t kDirChunks = 32768;  // chunks per directory (64 GiB of frames)
   static constexpr uint64_t kDirPages = kChunk * kDirChunks;
+  static constexpr uint64_t kNarrowFrames = uint64_t{1} << 32;  // FreeStack: 4 bytes a frame
   using Chunk = std::array<Page, kChunk>;
   using Dir = std::array<std::unique_ptr<Chunk>, kDirChunks>;
+  // A stack of PFNs of one node, kept as 32-bit offsets from the node's start (a node has
+  // at most 2^40 frames: the high byte goes beside when it has more than 2^32), so that the
+  // frames that merging frees cost 4 bytes each, not 8.
+  class FreeStack {
+   public:
+    bool empty() const { return lo_.empty(); }
+    Pfn back(Pfn start) const {
+      Pfn off = lo_.back();
+      if (!hi_.empty()) off |= Pfn{hi_.back()} << 32;
+      return start + off;
+    }
+    void pop_back() {
+      lo_.pop_back();
+      if (!hi_.empty()) hi_.pop_back();
+    }
+    void push_back(Pfn start, Pfn pfn, bool wide) {
+      lo_.push_back(static_cast<uint32_t>(pfn - start));
+      if (wide) hi_.push_back(static_cast<uint8_t>((pfn - start) >> 32));
+    }
+
+   private:
+    std::vector<uint32_t> lo_;
+    std::vector<uint8_t> hi_;  // only in a node of more than 2^32 frames
+  };
   struct Node {
     uint64_t start = 0, pages = 0;
     uint64_t bump = 0;            // frames [start, start+bump) have been handed out once
-    std::vector<Pfn> free_stack;  // recycled frames, most recently freed on top
+    FreeStack free_stack;         // recycled frames, most recently freed on top
     uint64_t free_count = 0;
     uint64_t offline_count = 0;
   };
   Page* Init(Pfn pfn);
   Page* AllocFrom(Node& n);
-  size_t NodeIndexOf(Pfn pfn) const;  // into nodes_: a declared node or a reserve
+  // Into nodes_ (a declared node or a reserve): the last entry starting at or below pfn.
+  size_t NodeIndexOf(Pfn pfn) const {
+    if (starts_.size() == 1) return 0;
+    const auto after = std::upper_bound(starts_.begin() + 1, starts_.end(), pfn);
+    return static_cast<size_t>(after - starts_.begin()) - 1;
+  }
 
   int num_nodes_ = 0;
   std::vector<Node> nodes_;       // the declared nodes, then the reserves
   std::vector<size_t> reserve_of_;  // per node: its reserve's index in nodes_, or 0
   std::vector<int> owner_;          // per entry of nodes_: the node it belongs to
+  std::vector<Pfn> starts_;         // per entry of nodes_: its first PFN (ascending)
   uint64_t total_pages_ = 0;
   uint64_t block_pages_;
   const Chunk* chunk_of(Pfn pfn) const {

@@ -68,7 +68,7 @@ TEST_F(KsmMigrateTest, AKsmPageAForkChildMapsTooMoves) {
   EXPECT_EQ(m_.migrate_page(kpage, 1), 0);
   mmu::Page* moved = PageOf(a, start);
   ASSERT_NE(moved, kpage);
-  EXPECT_EQ(moved->nid, 1);
+  EXPECT_EQ(m_.page_to_nid(moved), 1);
   EXPECT_TRUE(moved->PageKsm());
   EXPECT_EQ(PageOf(b, start), moved);
   EXPECT_EQ(PageOf(b, start + mmu::kPageSize), moved);
@@ -88,7 +88,7 @@ TEST_F(KsmMigrateTest, OfflineMovesAForkFamilysKsmPageToTheOtherNode) {
   ASSERT_LT(kpage->pfn, 256u);
   EXPECT_EQ(m_.OfflineBlock(0, 0), 0);  // was EBUSY: b's PTEs were counted twice
   mmu::Page* moved = PageOf(a, start);
-  EXPECT_EQ(moved->nid, 1);  // do_migrate_range() leaves the block's own node out
+  EXPECT_EQ(m_.page_to_nid(moved), 1);  // do_migrate_range() leaves the block's own node out
   EXPECT_EQ(PageOf(b, start), moved);
   EXPECT_EQ(ksm_.pages_shared(), 1u);
   Check();

@@ -158,7 +158,7 @@ TEST(PhysMemTest, AllocationOrderIsAscendingThenMostRecentlyFreedFirst) {
     Page* p = pm.AllocOnNode(0);
     ASSERT_NE(p, nullptr);
     EXPECT_FALSE(p->Test(PG_free));
-    EXPECT_EQ(p->nid, 0);
+    EXPECT_EQ(pm.pfn_to_nid(p->pfn), 0);
     got.push_back(p->pfn);
   }
   EXPECT_EQ(got, (std::vector<Pfn>{0, 1, 2, 3, 4}));
@@ -173,7 +173,7 @@ TEST(PhysMemTest, AllocationOrderIsAscendingThenMostRecentlyFreedFirst) {
   EXPECT_EQ(pm.AllocOnNode(0)->pfn, 5u);
   Page* n1 = pm.AllocOnNode(1);
   EXPECT_EQ(n1->pfn, 1000u);
-  EXPECT_EQ(n1->nid, 1);
+  EXPECT_EQ(pm.pfn_to_nid(n1->pfn), 1);
   EXPECT_EQ(pm.used_pages(1), 1u);
 }
 

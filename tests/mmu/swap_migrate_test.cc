@@ -216,7 +216,7 @@ TEST(PinTest, PinPreventsReclaimingTheFrame) {
   for (uint64_t i = 0; i < 4; ++i) ASSERT_FALSE(WriteGen(m, mm, start, i, i));
   ASSERT_FALSE(m.Pin(mm, Addr(start, 1)));
   Page* pinned = PageAt(m, mm, Addr(start, 1));
-  EXPECT_EQ(pinned->pincount, 1);
+  EXPECT_EQ(m.page_pincount(pinned), 1);
   EXPECT_EQ(pinned->refcount, 2);
   EXPECT_MACHINE_OK(m);
   ASSERT_FALSE(m.Pageout(mm, start, Addr(start, 4)));
@@ -309,7 +309,7 @@ TEST(PinTest, ExitDropsThePins) {
   EXPECT_EQ(UsedPages(m), 1u);
   EXPECT_EQ(m.swap().used(), 0u);
   EXPECT_MACHINE_OK(m);
-  EXPECT_EQ(PageAt(m, b, bs)->pincount, 1);  // another process's pin is untouched
+  EXPECT_EQ(m.page_pincount(PageAt(m, b, bs)), 1);  // another process's pin is untouched
   m.Exit(b);
   EXPECT_EQ(UsedPages(m), 0u);
   EXPECT_MACHINE_OK(m);
@@ -325,14 +325,14 @@ TEST(PinTest, PinPreventsMigration) {
   EXPECT_EQ(m.migrate_page(pinned, 1), EBUSY);
   ASSERT_FALSE(m.Migrate(mm, start, Addr(start, 4), 1));
   EXPECT_EQ(PageAt(m, mm, Addr(start, 2)), pinned);
-  EXPECT_EQ(pinned->nid, 0);
-  EXPECT_EQ(PageAt(m, mm, Addr(start, 1))->nid, 1);
+  EXPECT_EQ(m.page_to_nid(pinned), 0);
+  EXPECT_EQ(m.page_to_nid(PageAt(m, mm, Addr(start, 1))), 1);
   EXPECT_EQ(m.phys().used_pages(0), 1u);
   EXPECT_EQ(m.phys().used_pages(1), 3u);
   EXPECT_MACHINE_OK(m);
   ASSERT_FALSE(m.Unpin(mm, Addr(start, 2)));
   ASSERT_FALSE(m.Migrate(mm, start, Addr(start, 4), 1));
-  EXPECT_EQ(PageAt(m, mm, Addr(start, 2))->nid, 1);
+  EXPECT_EQ(m.page_to_nid(PageAt(m, mm, Addr(start, 2))), 1);
   EXPECT_EQ(m.phys().used_pages(0), 0u);
   for (uint64_t i = 0; i < 4; ++i) EXPECT_TRUE(HoldsGen(m, mm, start, i, i));
   EXPECT_MACHINE_OK(m);
@@ -355,7 +355,7 @@ TEST(MigrateTest, MovesPagesToAnotherNodeKeepingContentAndState) {
   for (uint64_t i = 0; i < 32; ++i) {
     Pte pte = PteAt(m, mm, Addr(start, i));
     Page* p = m.pfn_to_page(pte.pfn());
-    EXPECT_EQ(p->nid, 1);
+    EXPECT_EQ(m.page_to_nid(p), 1);
     EXPECT_EQ(m.phys().pfn_to_nid(p->pfn), 1);
     EXPECT_TRUE(pte.write());
     EXPECT_TRUE(p->Test(PG_anon_exclusive));
@@ -387,7 +387,7 @@ TEST(MigrateTest, SharedAndSwapcachePagesMoveWithEveryMapping) {
   Page* shared = PageAt(m, parent, start);
   ASSERT_FALSE(m.Migrate(parent, start, Addr(start, 1), 1));
   Page* moved = PageAt(m, parent, start);
-  EXPECT_EQ(moved->nid, 1);
+  EXPECT_EQ(m.page_to_nid(moved), 1);
   EXPECT_EQ(PageAt(m, child, start), moved);
   EXPECT_EQ(moved->mapcount, 2);
   EXPECT_EQ(moved->refcount, 2);
@@ -400,7 +400,7 @@ TEST(MigrateTest, SharedAndSwapcachePagesMoveWithEveryMapping) {
   uint32_t slot = cached->swap_slot;
   EXPECT_EQ(m.migrate_page(cached, 1), 0);
   Page* nc = PageAt(m, parent, Addr(start, 1));
-  EXPECT_EQ(nc->nid, 1);
+  EXPECT_EQ(m.page_to_nid(nc), 1);
   EXPECT_TRUE(nc->PageSwapCache());
   EXPECT_EQ(nc->swap_slot, slot);
   EXPECT_EQ(m.swap().cache(slot), nc);
@@ -481,7 +481,7 @@ TEST_F(HotplugTest, OfflineMovesEveryPageToAnotherNodeAndOnlineGivesTheBlockBack
   // The block's 256 pages go to node 1: do_migrate_range() leaves their own node out of
   // the target nodemask. The 44 pages in block 1 stay.
   for (uint64_t i = 0; i < kPages; ++i)
-    EXPECT_EQ(PageAt(m, mm, Addr(start, i))->nid, i < 256 ? 1 : 0) << i;
+    EXPECT_EQ(m.page_to_nid(PageAt(m, mm, Addr(start, i))), i < 256 ? 1 : 0) << i;
   EXPECT_TRUE(AllIntact());
   EXPECT_EQ(m.phys().used_pages(0), kPages - 256);
   EXPECT_EQ(m.phys().used_pages(1), 256u);

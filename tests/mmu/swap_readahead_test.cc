@@ -191,11 +191,11 @@ TEST(SwapReadaheadTest, ReadaheadPagesReclaimAndMigrate) {
   ASSERT_TRUE(Read(m, f.parent, f.start, 0));  // pages 1..4 read ahead
   Page* cached = m.swap().cache(PteAt(m, f.parent, Addr(f.start, 3)).swap_slot());
   ASSERT_NE(cached, nullptr);
-  ASSERT_EQ(cached->nid, 0);
+  ASSERT_EQ(m.page_to_nid(cached), 0);
   EXPECT_EQ(m.OfflineBlock(0, 0), 0);
   Page* moved = m.swap().cache(PteAt(m, f.parent, Addr(f.start, 3)).swap_slot());
   ASSERT_NE(moved, nullptr);
-  EXPECT_EQ(moved->nid, 1);
+  EXPECT_EQ(m.page_to_nid(moved), 1);
   EXPECT_TRUE(moved->Test(PG_readahead));  // folio_migrate_flags() keeps it
   EXPECT_MACHINE_OK(m);
   uint64_t pswpout = m.vmstat().pswpout;

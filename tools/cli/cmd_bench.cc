@@ -22,8 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "ksm/ksm.h"
-#include "mmu/machine.h"
+#include "tools/cli/bench_sim.h"
 #include "tools/cli/cli_checks.h"
 #include "tools/cli/command.h"
 #include "tools/cli/io.h"
@@ -31,99 +30,7 @@
 namespace ksmsim::tools {
 namespace {
 
-using Json = nlohmann::ordered_json;
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-
-// A field of /proc/self/status in bytes (VmHWM, VmRSS), 0 if unreadable.
-uint64_t ProcStatusBytes(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  size_t n = strlen(field);
-  while (std::getline(in, line)) {
-    if (line.compare(0, n, field) == 0 && line.size() > n && line[n] == ':') {
-      return std::stoull(line.substr(n + 1)) * 1024;
-    }
-  }
-  return 0;
-}
-
-uint64_t Mix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-// One simulated machine with KSM, knobs as the bench wants them: every page in one batch,
-// no sleep, run = 1.
-struct Sim {
-  explicit Sim(uint64_t pages) : machine(Config(pages)), ksm(machine, ksm::Profile::k61) {
-    machine.set_ksm(&ksm);
-  }
-  ~Sim() { machine.set_ksm(nullptr); }
-  static mmu::MachineConfig Config(uint64_t pages) {
-    mmu::MachineConfig c;
-    uint64_t frames = pages + pages / 8 + 4096;
-    c.block_pages = 32768;
-    c.node_pages = {(frames + c.block_pages - 1) / c.block_pages * c.block_pages};
-    return c;
-  }
-  // A process with one mergeable region of `pages` pages; returns its start address.
-  uint64_t AddProcess(const std::string& name, uint64_t pages) {
-    mmu::Mm* mm = machine.CreateMm(name, 0);
-    uint64_t start = machine.Mmap(mm, "r", pages, 0, false);
-    if (auto err = machine.Madvise(mm, start, start + pages * mmu::kPageSize,
-                                   mmu::Advice::kMergeable)) {
-      throw std::runtime_error("madvise: " + err->message);
-    }
-    procs.push_back({mm, start, pages});
-    return start;
-  }
-  void Write(size_t proc, uint64_t i, mmu::ContentId c /* consumed */) {
-    auto& p = procs[proc];
-    if (auto err = machine.WritePage(p.mm, p.start + i * mmu::kPageSize, c)) {
-      throw std::runtime_error("write: " + err->message);
-    }
-  }
-  void Start(uint64_t total_pages) {
-    unsigned pts = total_pages + 1 > UINT_MAX ? UINT_MAX : unsigned(total_pages + 1);
-    if (ksm.StoreKnob("pages_to_scan", pts) != 0 || ksm.StoreKnob("sleep_millisecs", 0) != 0 ||
-        ksm.StoreKnob("run", 1) != 0) {
-      throw std::runtime_error("cannot set the KSM knobs");
-    }
-  }
-  // ksm_do_scan batches until full_scans has grown by n; returns pages scanned.
-  uint64_t ScanFull(uint64_t n) {
-    uint64_t target = ksm.full_scans() + n, pages = 0;
-    while (ksm.full_scans() < target) {
-      ksm.ksm_do_scan(ksm.knobs().pages_to_scan);
-      const ksm::Ksm::Work& w = ksm.last_work();
-      pages += w.pages;
-      work.checksums += w.checksums;
-      work.compares += w.compares;
-      work.merges += w.merges;
-      work.snapshot_compares += w.snapshot_compares;
-    }
-    return pages;
-  }
-  uint64_t Resident() const {
-    uint64_t r = 0;
-    for (auto& p : procs) r += machine.resident_pages(p.mm);
-    return r;
-  }
-  struct Proc {
-    mmu::Mm* mm;
-    uint64_t start, pages;
-  };
-  mmu::Machine machine;
-  ksm::Ksm ksm;
-  std::vector<Proc> procs;
-  ksm::Ksm::Work work;  // summed over every ksm_do_scan (pages aside)
-};
+using namespace bench;  // NOLINT: the scenarios' shared parts
 
 // What a scenario reports; filled in the child, sent to the parent as JSON over a pipe.
 using ScenarioFn = std::function<Json(Json& out)>;
@@ -174,24 +81,6 @@ Json RunInChild(const std::string& name, const ScenarioFn& fn) {
     return j;
   }
   return Json::parse(s);
-}
-
-// Host bytes per resident simulated page: growth of the peak RSS over the child's RSS at
-// start, divided by the resident pages at the end.
-void AddMemory(Json& out, const Sim& sim) {
-  uint64_t resident = sim.Resident();
-  out["resident_pages"] = resident;
-  out["content_store_bytes"] = const_cast<Sim&>(sim).machine.contents().MemoryBytes();
-  out["live_contents"] = const_cast<Sim&>(sim).machine.contents().live_contents();
-  out["rmap_items"] = sim.ksm.rmap_items();
-  out["pages_shared"] = sim.ksm.pages_shared();
-  out["pages_sharing"] = sim.ksm.pages_sharing();
-  // What the scans did: checksums computed, tree comparisons (and how many of them a
-  // snapshot decided), merges.
-  out["checksums"] = sim.work.checksums;
-  out["compares"] = sim.work.compares;
-  out["snapshot_compares"] = sim.work.snapshot_compares;
-  out["merges"] = sim.work.merges;
 }
 
 // The four throughput scenarios: `procs` processes of `pages_per_proc` pages.
@@ -360,6 +249,8 @@ struct BenchOptions {
   std::string only;
   bool force = false;
   uint64_t scale_pages = 0;  // pages per VM of the scale scenario (0: the default)
+  int host1t_guests = 0;     // host1t's guests (0: the default)
+  uint64_t host1t_pages = 0;  // host1t's pages per guest (0: the default)
 };
 
 std::string Human(double v) {
@@ -383,9 +274,14 @@ int RunBench(const BenchOptions& o) {
   const int scale_vms = 16;
   const uint64_t scale_pages = o.scale_pages ? o.scale_pages : s ? 16384 : 1048576;  // 4 GiB
   const uint64_t scale_pool = s ? 2000 : 50000;
+  const int host1t_guests = o.host1t_guests ? o.host1t_guests : 128;
+  const uint64_t host1t_pages = o.host1t_pages ? o.host1t_pages : s ? 2048 : 2097152;  // 8 GiB
 
   std::vector<Json> results;
-  auto want = [&](const std::string& n) { return o.only.empty() || o.only == n; };
+  // The baseline runs with every scenario: each figure is a ratio to it in the same run.
+  auto want = [&](const std::string& n) {
+    return o.only.empty() || o.only == n || n == "baseline_xxh64";
+  };
   auto run = [&](const std::string& name, const ScenarioFn& fn) {
     if (!want(name)) return;
     std::cerr << "bench: " << name << " ..." << std::endl;
@@ -401,6 +297,7 @@ int RunBench(const BenchOptions& o) {
   run("rewrite10", [&](Json& j) { return Throughput(j, Kind::kRewrite, tp_procs, tp_pages, tp_passes); });
   run("regression", [&](Json& j) { return Regression(j, reg_pages); });
   run("scale", [&](Json& j) { return Scale(j, scale_vms, scale_pages, scale_pool); });
+  run("host1t", [&](Json& j) { return Host1t(j, host1t_guests, host1t_pages); });
 
   double base = 0;
   for (auto& r : results)
@@ -422,6 +319,11 @@ int RunBench(const BenchOptions& o) {
                   r["error"].get<std::string>().c_str());
       continue;
     }
+    if (r.contains("skipped")) {
+      std::fprintf(table, "%-15s skipped: %s\n", r["name"].get<std::string>().c_str(),
+                  r["skipped"].get<std::string>().c_str());
+      continue;
+    }
     auto num = [&](const char* k) { return r.contains(k) ? r[k].get<double>() : 0.0; };
     double wall = r.contains("wall_s") ? num("wall_s") : num("scan_s");
     std::string passes = r.contains("passes") ? std::to_string(r["passes"].get<int>())
@@ -435,7 +337,7 @@ int RunBench(const BenchOptions& o) {
                 num("peak_rss_bytes") / 1048576.0, num("host_bytes_per_resident_page"));
   }
   std::fprintf(table, "pages/s: simulated pages scanned by ksm_do_scan per wall second (scan time only for\n"
-              "the throughput rows; regression and scale include the writes). B/page: peak RSS\n"
+              "the throughput rows and host1t; regression and scale include the writes). B/page: peak RSS\n"
               "growth of the scenario's child process over resident simulated pages.\n");
   if (!o.json.empty()) {
     Json doc;
@@ -464,13 +366,14 @@ RegisterCommand reg{{"bench", "measure scan throughput, host memory per page and
                        AddOutputOption(sub, "--json", &o->json, "also write the figures as JSON");
                        AddForceFlag(sub, &o->force);
                        sub->add_option("--only", o->only,
-                                       "one scenario: baseline_xxh64, identical, unique, "
-                                       "pool1000, rewrite10, regression, scale")
+                                       "one scenario (and the baseline): baseline_xxh64, "
+                                       "identical, unique, "
+                                       "pool1000, rewrite10, regression, scale, host1t")
                            ->check(CLI::Validator(
                                [](std::string& v) -> std::string {
                                  std::vector<std::string> names = {
                                      "baseline_xxh64", "identical",  "unique", "pool1000",
-                                     "rewrite10",      "regression", "scale"};
+                                     "rewrite10",      "regression", "scale", "host1t"};
                                  for (const auto& n : names)
                                    if (n == v) return {};
                                  return UnknownName("scenario", "scenarios", v, names);
@@ -478,6 +381,13 @@ RegisterCommand reg{{"bench", "measure scan throughput, host memory per page and
                                ""));
                        sub->add_option("--scale-pages", o->scale_pages,
                                        "pages per VM in the scale scenario (default 1048576)")
+                           ->check(UnsignedIn(1));
+                       sub->add_option("--host1t-guests", o->host1t_guests,
+                                       "guests in the host1t scenario (default 128)")
+                           ->check(UnsignedIn(1, 4096));
+                       sub->add_option("--host1t-pages", o->host1t_pages,
+                                       "pages per guest in the host1t scenario (default "
+                                       "2097152: 8 GiB)")
                            ->check(UnsignedIn(1));
                        return [o] { return RunBench(*o); };
                      }}};
