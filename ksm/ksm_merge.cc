@@ -21,6 +21,7 @@ int Ksm::memcmp_pages(Page* a, Page* b) {
 
 // break_ksm(): write-fault a KSM page (or, with ksm_check_bypass, a KSM-placed zero page;
 // in 6.12 any KSM-placed zero page, is_ksm_zero_pte) to give this mapping its own copy again.
+// 6.12 faults with FAULT_FLAG_UNSHARE instead: the copy is mapped read-only and clean.
 int Ksm::break_ksm(Vma* vma, uint64_t addr, bool ksm_check_bypass) {
   unsigned ret = 0;
   do {
@@ -30,8 +31,9 @@ int Ksm::break_ksm(Vma* vma, uint64_t addr, bool ksm_check_bypass) {
         (features_.ksm_zero_pages &&
          mmu::Machine::is_ksm_zero_pte(Pte{m_.pte_value(vma->mm, addr & PAGE_MASK)}))) {
       ++work_.faults;
-      ret =
-          m_.handle_mm_fault(vma, addr & PAGE_MASK, mmu::FAULT_FLAG_WRITE | mmu::FAULT_FLAG_REMOTE);
+      const unsigned fault =
+          features_.break_ksm_unshares ? mmu::FAULT_FLAG_UNSHARE : mmu::FAULT_FLAG_WRITE;
+      ret = m_.handle_mm_fault(vma, addr & PAGE_MASK, fault | mmu::FAULT_FLAG_REMOTE);
     } else {
       ret = mmu::VM_FAULT_WRITE;
     }

@@ -11,6 +11,7 @@ const ProfileFeatures& FeaturesOf(Profile profile) {
       .checksum_before_stable_search = true,
       .ksm_zero_pages = true,
       .collapse_singular_chains = true,
+      .break_ksm_unshares = true,
       .sysfs_6_12 = true,
       .pagevec_size = 31,
   };

@@ -37,6 +37,10 @@ struct ProfileFeatures {
   // stable_tree_search() tests the found dup's candidacy, stable_tree_insert()'s chain()
   // may collapse, and stable_node_dup_any() is gone. (KERNEL-6.12.md 2.6)
   bool collapse_singular_chains = false;
+  // 6.12's break_ksm() faults with FAULT_FLAG_UNSHARE (6.1: FAULT_FLAG_WRITE): the copy that
+  // replaces a KSM page (or KSM zero page) is mapped read-only and clean, so after a fork
+  // write_protect_page() skips its refcount test on it (a FOLL_GET pin no longer stops a merge).
+  bool break_ksm_unshares = false;
   // 6.12's /sys/kernel/mm/ksm additions: ksm_zero_pages, general_profit, the advisor knobs
   // (stored with their write rules); /proc/PID/ksm_stat's ksm_zero_pages and
   // ksm_process_profit.

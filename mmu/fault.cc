@@ -24,6 +24,8 @@ unsigned Machine::handle_mm_fault(Vma* vma, uint64_t addr, unsigned flags) {
   if (pte->none()) return do_anonymous_page(vma, addr, pte, flags);
   if (pte->is_swap()) return do_swap_page(vma, addr, pte, flags);
   if ((flags & FAULT_FLAG_WRITE) && !pte->write()) return do_wp_page(vma, addr, pte);
+  if ((flags & FAULT_FLAG_UNSHARE) && !pte->write())
+    return do_wp_page(vma, addr, pte, /*unshare=*/true);
   pte->v |= Pte::kAccessed;
   if (flags & FAULT_FLAG_WRITE) pte->v |= Pte::kDirty;
   return VM_FAULT_OK;
@@ -47,8 +49,10 @@ unsigned Machine::do_anonymous_page(Vma* vma, uint64_t addr, Pte* pte, unsigned 
   return VM_FAULT_WRITE;
 }
 
-unsigned Machine::do_wp_page(Vma* vma, uint64_t addr, Pte* pte) {
-  if (pte->special()) return wp_page_copy(vma, addr, pte, nullptr);
+// With unshare (FAULT_FLAG_UNSHARE), a reusable page is only marked exclusive and a copy
+// is mapped read-only and clean.
+unsigned Machine::do_wp_page(Vma* vma, uint64_t addr, Pte* pte, bool unshare) {
+  if (pte->special()) return wp_page_copy(vma, addr, pte, nullptr, unshare);
   Page* page = pfn_to_page(pte->pfn());
   if (page->PageAnon()) {
     bool reuse = page->Test(PG_anon_exclusive);
@@ -63,7 +67,8 @@ unsigned Machine::do_wp_page(Vma* vma, uint64_t addr, Pte* pte) {
       }
       unlock_page(page);
     }
-    if (reuse) {  // wp_page_reuse()
+    if (reuse && unshare) return VM_FAULT_OK;  // "if (unlikely(unshare))": exclusive now
+    if (reuse) {                               // wp_page_reuse()
       pte->v |= kUserBits;
       return VM_FAULT_WRITE;
     }
@@ -71,10 +76,10 @@ unsigned Machine::do_wp_page(Vma* vma, uint64_t addr, Pte* pte) {
   // copy: "Ok, we need to copy. Oh, well.." -- get_page(vmf->page), dropped by
   // wp_page_copy(), keeps the old page alive while the allocation may reclaim.
   get_page(page);
-  if (!page->PageKsm()) return wp_page_copy(vma, addr, pte, page);
+  if (!page->PageKsm()) return wp_page_copy(vma, addr, pte, page, unshare);
   ++vmstat_.cow_ksm;  // count_vm_event(COW_KSM)
   const Pfn ksm_pfn = page->pfn;
-  unsigned ret = wp_page_copy(vma, addr, pte, page);
+  unsigned ret = wp_page_copy(vma, addr, pte, page, unshare);
   if (page_event_ && (ret & VM_FAULT_WRITE))
     page_event_({.kind = PageEvent::Kind::kCowKsm,
                  .mm = vma->mm,
@@ -85,7 +90,8 @@ unsigned Machine::do_wp_page(Vma* vma, uint64_t addr, Pte* pte) {
 }
 
 // `old` carries the reference do_wp_page() took (null: the zero page is being replaced).
-unsigned Machine::wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old) {
+// An unsharing copy is mapped without pte_mkdirty() and maybe_mkwrite(): read-only, clean.
+unsigned Machine::wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old, bool unshare) {
   const Pte orig_pte = *pte;  // vmf->orig_pte
   anon_vma_prepare(vma);
   Page* page = alloc_page(alloc_node(vma));
@@ -112,7 +118,7 @@ unsigned Machine::wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old) {
   if (!old && is_ksm_zero_pte(orig_pte)) ksm_->ksm_might_unmap_zero_page(*vma->mm, orig_pte);
   NewAnonPage(page, vma, addr);
   mlock_vma_page(page, vma);  // mlock_new_page(): PG_mlocked, through the mlock batch
-  *pte = Pte::Make(page->pfn, kUserBits);
+  *pte = Pte::Make(page->pfn, unshare ? uint64_t{Pte::kAccessed} : kUserBits);
   if (old) {
     page_remove_rmap(old, vma);
     put_page(old);  // the reference of the PTE just replaced

@@ -61,7 +61,9 @@ struct PageEvent {
 };
 
 // handle_mm_fault() flags and results (the subset used).
-enum FaultFlag : unsigned { FAULT_FLAG_WRITE = 1, FAULT_FLAG_REMOTE = 2 };
+// FAULT_FLAG_UNSHARE (6.12's break_ksm()): give the mapping an exclusive copy, but leave its
+// PTE read-only and clean, as a read access would.
+enum FaultFlag : unsigned { FAULT_FLAG_WRITE = 1, FAULT_FLAG_REMOTE = 2, FAULT_FLAG_UNSHARE = 4 };
 enum FaultResult : unsigned {
   VM_FAULT_OK = 0,
   VM_FAULT_OOM = 1,
@@ -223,8 +225,8 @@ class Machine {
   void mlock_batch_add(Page* page);
   friend class Checker;
   unsigned do_anonymous_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags);
-  unsigned do_wp_page(Vma* vma, uint64_t addr, Pte* pte);
-  unsigned wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old);
+  unsigned do_wp_page(Vma* vma, uint64_t addr, Pte* pte, bool unshare = false);
+  unsigned wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old, bool unshare = false);
   unsigned do_swap_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags);
   // The swapcache side of a swap-in and swap readahead (mm/swap_state.c;
   // mmu/swap_readahead.cc). Each returns the page with a reference taken, or null.

@@ -160,5 +160,48 @@ TEST(KsmPortTest, Run0StopsScanning) {
   )"));
 }
 
+// Run 2, then fork and a FOLL_GET pin (vmsplice) of 4 of the child's 8 pages (the oracle
+// case cases-6.12/11-run2-unshare-pinned-fork, whose kernel results these are).
+std::string UnmergeForkPin(std::string_view top) {
+  return W(R"(
+    {"op": "spawn", "proc": "a"},
+    {"op": "mmap", "proc": "a", "region": "r", "pages": 8},
+    {"op": "write", "proc": "a", "region": "r", "data": {"fill": 5}},
+    {"op": "madvise", "proc": "a", "region": "r", "advice": "mergeable"},
+    {"op": "ksm", "set": {"run": 1}},
+    {"op": "wait", "full_scans": 2},
+    {"op": "ksm", "set": {"run": 2}},
+    {"op": "fork", "proc": "a", "child": "b"},
+    {"op": "pin", "proc": "b", "region": "r", "range": [0, 4]},
+    {"op": "ksm", "set": {"run": 1}},
+    {"op": "wait", "full_scans": 3},
+    {"op": "snapshot", "label": "after"}
+  )",
+           "", top);
+}
+
+TEST(KsmPortTest, Run2Under612UnsharesSoPinnedForkedCopiesMerge) {
+  // 6.12's break_ksm() faults with FAULT_FLAG_UNSHARE: wp_page_copy() maps each copy
+  // read-only and clean. fork() then clears PageAnonExclusive, so write_protect_page()
+  // finds a PTE neither writable, dirty nor exclusive and skips the mapcount/refcount
+  // test: the pinned pages merge like the others.
+  Outcome o = RunOk(UnmergeForkPin(R"("kernel": "6.12",)"));
+  EXPECT_EQ(Ksm(o, 0, "pages_shared"), 1);
+  EXPECT_EQ(Ksm(o, 0, "pages_sharing"), 15);
+  EXPECT_EQ(Ksm(o, 0, "pages_volatile"), 0);
+  EXPECT_EQ(o.doc["results"][0]["vmstat"]["cow_ksm"].get<int64_t>(), 8);
+}
+
+TEST(KsmPortTest, Run2Under61WriteFaultsSoPinnedForkedCopiesStayApart) {
+  // 6.1's FAULT_FLAG_WRITE leaves the copies' PTEs dirty (fork keeps the dirty bit in a
+  // private mapping): write_protect_page() tests the counts, and the pin's extra reference
+  // fails it for every page shared with a pinned one.
+  Outcome o = RunOk(UnmergeForkPin(""));
+  EXPECT_EQ(Ksm(o, 0, "pages_shared"), 0);
+  EXPECT_EQ(Ksm(o, 0, "pages_sharing"), 0);
+  EXPECT_EQ(Ksm(o, 0, "pages_unshared"), 1);
+  EXPECT_EQ(Ksm(o, 0, "pages_volatile"), 15);
+}
+
 }  // namespace
 }  // namespace ksmsim::workloads::ksm_port
