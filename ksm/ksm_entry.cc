@@ -57,12 +57,14 @@ std::vector<const MmSlot*> Ksm::mm_slots() const {
 
 namespace {
 
-// vma_ksm_compatible(): the mappings KSM never touches.
-bool vma_ksm_compatible(const mmu::Vma& vma) {
+// vma_ksm_compatible() on a VMA's flags: the mappings KSM never touches.
+bool ksm_compatible_flags(uint64_t vm_flags) {
   using namespace mmu;
-  return !(vma.flags & (VM_SHARED | VM_MAYSHARE | VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_HUGETLB |
-                        VM_MIXEDMAP));
+  return !(vm_flags & (VM_SHARED | VM_MAYSHARE | VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_HUGETLB |
+                       VM_MIXEDMAP));
 }
+
+bool vma_ksm_compatible(const mmu::Vma& vma) { return ksm_compatible_flags(vma.flags); }
 
 void __ksm_add_vma(mmu::Vma& vma) {
   if (vma.flags & mmu::VM_MERGEABLE) return;
@@ -80,8 +82,7 @@ int Ksm::ksm_madvise(mmu::Vma& vma, uint64_t start, uint64_t end, mmu::Advice ad
   using namespace mmu;
   if (advice == Advice::kMergeable) {
     // Be somewhat over-protective for now!
-    if (*vm_flags & (VM_MERGEABLE | VM_SHARED | VM_MAYSHARE | VM_PFNMAP | VM_IO | VM_DONTEXPAND |
-                     VM_HUGETLB | VM_MIXEDMAP))
+    if ((*vm_flags & VM_MERGEABLE) || !ksm_compatible_flags(*vm_flags))
       return 0;  // just ignore the advice
     if (!vma.mm->mmf_vm_mergeable) {
       int err = __ksm_enter(vma.mm);
