@@ -289,8 +289,10 @@ class StepParser {
     } else {
       if (!r_.Object(arg, arg_path, "{\"offset\": O, \"value\": B}")) return std::nullopt;
       r_.CheckKnownKeys(arg, arg_path, {"offset", "value"}, "patch");
-      bool has = r_.Require(arg, arg_path, "offset") & r_.Require(arg, arg_path, "value");
-      if (!has) return std::nullopt;
+      // Both are checked, so that one run reports both missing keys.
+      const bool has_offset = r_.Require(arg, arg_path, "offset");
+      const bool has_value = r_.Require(arg, arg_path, "value");
+      if (!has_offset || !has_value) return std::nullopt;
       auto offset = r_.Uint(arg["offset"], JoinKey(arg_path, "offset"), 0, kPageSize - 1,
                             "a byte offset in the page");
       auto value = r_.Uint(arg["value"], JoinKey(arg_path, "value"), 0, 255);
