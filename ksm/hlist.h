@@ -3,27 +3,32 @@
 // own next/prev, ksm_types.h; migrate_nodes a std::list.)
 #pragma once
 
+#include "ksm/arena.h"
+
 namespace ksmsim::ksm {
 
 // struct hlist_node, embedded in T. No member initialisers, so that it can sit in a union
 // (RmapItem's): its owner is value-initialised (KmemCache::alloc), which zeroes it.
+// The links are arena references (ksm/arena.h): `next` and `first` are where a `pprev`
+// points, so both must sit in the arena at an 8-byte aligned offset (ksm_types.h asserts
+// it for every list).
 template <class T>
 struct HNode {
-  T* next;
-  T** pprev;
+  Ref32<T> next;
+  Ref32<Ref32<T>> pprev;
 };
 
 // struct hlist_head over the HNode member `Link` of T.
 template <class T, HNode<T> T::*Link>
 struct HList {
-  T* first = nullptr;
+  Ref32<T> first{};
 
   bool empty() const { return first == nullptr; }
   // hlist_add_head()
   void add_head(T* n) {
     HNode<T>& l = n->*Link;
     l.next = first;
-    if (first) (first->*Link).pprev = &l.next;
+    if (T* f = first) (f->*Link).pprev = &l.next;
     first = n;
     l.pprev = &first;
   }
@@ -31,7 +36,7 @@ struct HList {
   static void del(T* n) {
     HNode<T>& l = n->*Link;
     *l.pprev = l.next;
-    if (l.next) (l.next->*Link).pprev = l.pprev;
+    if (T* nx = l.next) (nx->*Link).pprev = l.pprev;
     l.next = nullptr;
     l.pprev = nullptr;
   }

@@ -207,7 +207,7 @@ class Ksm final : public mmu::KsmHooks {
   void remove_node_from_stable_tree(StableNode* stable_node);
   mmu::Page* get_ksm_page(StableNode* stable_node, GetKsmPageFlags flags);
   void remove_rmap_item_from_tree(RmapItem* rmap_item);
-  void remove_trailing_rmap_items(RmapItem** rmap_list);
+  void remove_trailing_rmap_items(Ref32<RmapItem>* rmap_list);
   void set_page_stable_node(mmu::Page* page, StableNode* stable_node);
   int remove_stable_node(StableNode* stable_node);
   int remove_stable_node_chain(StableNode* stable_node, RbRoot* root);
@@ -233,16 +233,16 @@ class Ksm final : public mmu::KsmHooks {
   void take_unstable_snapshot(RmapItem* rmap_item, const mmu::Page* page);
   int unstable_snapshot_cmp(const RmapItem* tree_rmap_item, uint32_t prefix);
   bool unstable_snapshot_descend(RmapItem* tree_rmap_item, mmu::Page* page, uint32_t prefix,
-                                 RbNode** parent, RbNode*** new_link);
+                                 RbNode** parent, RbLink** new_link);
   void check_unstable_snapshot(RmapItem* tree_rmap_item, mmu::Page* page, int ret);
   uint64_t stable_snapshot_tag() const;
   void take_stable_snapshot(StableNode* stable_node, const mmu::Page* tree_page);
   int stable_snapshot_cmp(const StableNode* stable_node, uint32_t prefix) const;
   bool stable_snapshot_descend(StableNode* stable_node, mmu::Page* page, uint32_t prefix,
-                               RbNode** parent, RbNode*** new_link);
+                               RbNode** parent, RbLink** new_link);
   bool stable_snapshot_skips_dup(StableNode* dup);
   void check_stable_snapshot(StableNode* stable_node, mmu::Page* page, int ret);
-  void snapshot_descend(int ret, RbNode** parent, RbNode*** new_link);
+  void snapshot_descend(int ret, RbNode** parent, RbLink** new_link);
   void stable_tree_append(RmapItem* rmap_item, StableNode* stable_node,
                           bool max_page_sharing_bypass);
   // merging (ksm_merge.cc)
@@ -268,8 +268,8 @@ class Ksm final : public mmu::KsmHooks {
   bool checksum_gate_61(mmu::Page* page, RmapItem* rmap_item);
   int try_to_merge_with_zero_page(RmapItem* rmap_item, mmu::Page* page);
   void unstable_tree_merge(mmu::Page* page, RmapItem* rmap_item, StableNode* stable_node);
-  RmapItem* try_to_get_old_rmap_item(uint64_t addr, RmapItem** rmap_list);
-  RmapItem* get_next_rmap_item(MmSlot* mm_slot, RmapItem** rmap_list, uint64_t addr);
+  RmapItem* try_to_get_old_rmap_item(uint64_t addr, Ref32<RmapItem>* rmap_list);
+  RmapItem* get_next_rmap_item(MmSlot* mm_slot, Ref32<RmapItem>* rmap_list, uint64_t addr);
   RmapItem* scan_get_next_rmap_item(mmu::Page** page);
   bool should_skip_rmap_item(mmu::Page* page, RmapItem* rmap_item);
   // the scan-time advisor (6.12, ksm_advisor.cc)

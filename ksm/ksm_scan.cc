@@ -143,7 +143,7 @@ void Ksm::unstable_tree_merge(Page* page, RmapItem* rmap_item, StableNode* stabl
   }
 }
 
-RmapItem* Ksm::try_to_get_old_rmap_item(uint64_t addr, RmapItem** rmap_list) {
+RmapItem* Ksm::try_to_get_old_rmap_item(uint64_t addr, Ref32<RmapItem>* rmap_list) {
   while (*rmap_list) {
     RmapItem* rmap_item = *rmap_list;
     if ((rmap_item->address & PAGE_MASK) == addr) return rmap_item;
@@ -159,7 +159,7 @@ RmapItem* Ksm::try_to_get_old_rmap_item(uint64_t addr, RmapItem** rmap_list) {
   return nullptr;
 }
 
-RmapItem* Ksm::get_next_rmap_item(MmSlot* mm_slot, RmapItem** rmap_list, uint64_t addr) {
+RmapItem* Ksm::get_next_rmap_item(MmSlot* mm_slot, Ref32<RmapItem>* rmap_list, uint64_t addr) {
   if (RmapItem* rmap_item = try_to_get_old_rmap_item(addr, rmap_list)) return rmap_item;
   RmapItem* rmap_item = alloc_rmap_item();
   // A new rmap_item's oldchecksum is 0: a page needs two visits to enter the unstable tree.

@@ -160,7 +160,7 @@ void Ksm::remove_rmap_item_from_tree(RmapItem* rmap_item) {
   }
 }
 
-void Ksm::remove_trailing_rmap_items(RmapItem** rmap_list) {
+void Ksm::remove_trailing_rmap_items(Ref32<RmapItem>* rmap_list) {
   while (*rmap_list) {
     RmapItem* rmap_item = *rmap_list;
     *rmap_list = rmap_item->rmap_list;
@@ -203,7 +203,7 @@ int Ksm::remove_all_stable_nodes() {
   int err = 0;
   for (int nid = 0; nid < ksm_nr_node_ids_; ++nid) {
     while (root_stable_tree_[nid].rb_node) {
-      auto* stable_node = static_cast<StableNode*>(root_stable_tree_[nid].rb_node);
+      auto* stable_node = static_cast<StableNode*>(root_stable_tree_[nid].rb_node.get());
       if (remove_stable_node_chain(stable_node, &root_stable_tree_[nid])) {
         err = -EBUSY;
         break;  // proceed to next nid

@@ -22,14 +22,14 @@ Page* Ksm::stable_tree_search(Page* page) {
   StableNode* stable_node = nullptr;
   StableNode* stable_node_dup = nullptr;
   StableNode* stable_node_any = nullptr;
-  RbNode** new_link;
+  RbLink* new_link;
   RbNode* parent;
   const auto prefix = static_cast<uint32_t>(m_.contents().Word0(page->content));
 again:
   new_link = &root->rb_node;
   parent = nullptr;
   while (*new_link) {
-    stable_node = static_cast<StableNode*>(*new_link);
+    stable_node = static_cast<StableNode*>(new_link->get());
     stable_node_any = nullptr;
     __builtin_prefetch(stable_node->rb_left);  // the next level's node (no effect on the outcome)
     __builtin_prefetch(stable_node->rb_right);
@@ -158,7 +158,7 @@ StableNode* Ksm::stable_tree_insert(Page* kpage) {
   RbRoot* root = &root_stable_tree_[nid];
   StableNode* stable_node = nullptr;
   StableNode* stable_node_dup = nullptr;
-  RbNode** new_link;
+  RbLink* new_link;
   RbNode* parent;
   bool need_chain = false;
   const auto prefix = static_cast<uint32_t>(m_.contents().Word0(kpage->content));
@@ -166,7 +166,7 @@ again:
   parent = nullptr;
   new_link = &root->rb_node;
   while (*new_link) {
-    stable_node = static_cast<StableNode*>(*new_link);
+    stable_node = static_cast<StableNode*>(new_link->get());
     if (stable_snapshot_descend(stable_node, kpage, prefix, &parent, &new_link)) continue;
     StableNode* stable_node_any = nullptr;
     StableNode* s = stable_node;
@@ -211,7 +211,7 @@ again:
 RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page, Page** tree_pagep) {
   int nid = get_kpfn_nid(page->pfn);
   RbRoot* root = &root_unstable_tree_[nid];
-  RbNode** new_link = &root->rb_node;
+  RbLink* new_link = &root->rb_node;
   RbNode* parent = nullptr;
   const auto prefix = static_cast<uint32_t>(m_.contents().Word0(page->content));
   const bool snapshots = unstable_snapshots_usable();

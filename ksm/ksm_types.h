@@ -2,9 +2,11 @@
 // mm_slots and the scan cursor.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <list>
 
+#include "ksm/arena.h"
 #include "ksm/hlist.h"
 #include "ksm/rbtree.h"
 #include "mmu/mm.h"
@@ -22,23 +24,28 @@ inline constexpr int NUMA_NO_NODE = -1;
 
 struct StableNode;
 
-// struct ksm_rmap_item: one scanned virtual page of one mm, 64 bytes and one cache line as
-// in the kernel, with the kernel's unions: `rb` (its node in the unstable tree) shares its
-// space with `head`/`hlist` (listed from a stable node once merged), and `nid` (unstable)
-// with `anon_vma` (stable). The unstable tree reaches an item through rb_entry_rmap_item().
+// struct ksm_rmap_item: one scanned virtual page of one mm, with the kernel's unions: `rb`
+// (its node in the unstable tree) shares its space with `head`/`hlist` (listed from a
+// stable node once merged), and `nid` (unstable) with `anon_vma` (stable). The unstable
+// tree reaches an item through rb_entry_rmap_item().
+//
+// 48 bytes, not the kernel's 64 (docs/PERFORMANCE.md): the links to other KSM objects (rb,
+// head, hlist, rmap_list) are 32-bit arena references (ksm/arena.h), so an item no longer
+// has a cache line of its own; what the unstable tree walk reads (rb, the snapshot) is in
+// its first and last 16 bytes.
 //
 // snapshot_tag/snapshot_prefix are the simulator's own: what get_mergeable_page() found for
 // this node of this pass's unstable tree when it last looked (the page's first 4 bytes),
 // valid while Ksm::unstable_snapshot_tag() of its mm is unchanged; see ksm/snapshot.h.
-struct alignas(64) RmapItem {
+struct alignas(16) RmapItem {
   union {
     RbNode rb{};  // when in the unstable tree
-    struct {    // when stable
-      StableNode* head;
+    struct {      // when stable
       HNode<RmapItem> hlist;
+      Ref32<StableNode> head;
     };
   };
-  RmapItem* rmap_list = nullptr;  // next in the mm_slot's list, ascending address
+  Ref32<RmapItem> rmap_list{};  // next in the mm_slot's list, ascending address
   union {
     mmu::AnonVma* anon_vma = nullptr;  // when stable
     struct {
@@ -51,7 +58,8 @@ struct alignas(64) RmapItem {
   uint32_t oldchecksum = 0;   // when unstable
   uint32_t snapshot_tag = 0;  // (simulator) Ksm::unstable_snapshot_tag() when taken
 };
-static_assert(sizeof(RmapItem) == 64, "one rmap_item per scanned page: one cache line");
+static_assert(sizeof(RmapItem) == 48, "one rmap_item per scanned page: 48 bytes");
+static_assert(offsetof(RmapItem, hlist) % KsmArena::kGranule == 0, "a pprev target");
 
 // rb_entry(node, struct ksm_rmap_item, node): `rb` is the first member of its union, which
 // is RmapItem's first member, so the addresses are the same.
@@ -74,20 +82,30 @@ struct alignas(64) StableNode : RbNode {
   uint32_t snapshot_prefix = 0;
   int rmap_hlist_len = 0;  // or STABLE_NODE_CHAIN
   mmu::Pfn kpfn = 0;
-  StablePlace place = StablePlace::kTree;
-  int nid = 0;
+  // (The three lists' links are where pprev pointers point: each at an 8-byte offset.)
   HNode<StableNode> hlist_dup;                     // when a dup: link in chain->dups
   std::list<StableNode*>::iterator migrate_it;     // when on migrate_nodes
   HList<RmapItem, &RmapItem::hlist> hlist;         // rmap_items using this KSM page
+  StablePlace place = StablePlace::kTree;
   HList<StableNode, &StableNode::hlist_dup> dups;  // when a chain
+  int nid = 0;
   uint64_t chain_prune_time = 0;  // jiffies
   uint64_t id = 0;  // allocation order, for dumps and events
 };
+// pprev targets (ksm/hlist.h) sit at 8-byte aligned offsets of a 64-byte aligned node.
+// (StableNode derives from RbNode, so it is not standard-layout; GCC and clang give
+// offsetof its plain meaning for a single non-virtual base.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+static_assert(offsetof(StableNode, hlist_dup) % KsmArena::kGranule == 0);
+static_assert(offsetof(StableNode, hlist) % KsmArena::kGranule == 0);
+static_assert(offsetof(StableNode, dups) % KsmArena::kGranule == 0);
+#pragma GCC diagnostic pop
 
 // struct ksm_mm_slot: an mm registered with KSM, on the circular mm list.
 struct MmSlot {
   mmu::Mm* mm = nullptr;
-  RmapItem* rmap_list = nullptr;
+  Ref32<RmapItem> rmap_list{};
   MmSlot* next = this;
   MmSlot* prev = this;
 };
@@ -96,7 +114,7 @@ struct MmSlot {
 struct KsmScan {
   MmSlot* mm_slot = nullptr;
   uint64_t address = 0;
-  RmapItem** rmap_list = nullptr;
+  Ref32<RmapItem>* rmap_list = nullptr;  // &mm_slot->rmap_list or &item->rmap_list
   uint64_t seqnr = 0;  // completed full scans
 };
 

@@ -7,13 +7,13 @@ namespace ksmsim::ksm {
 namespace {
 
 // __rb_parent(pc)
-RbNode* __rb_parent(uintptr_t pc) { return reinterpret_cast<RbNode*>(pc & ~uintptr_t{3}); }
+RbNode* __rb_parent(uint32_t pc) { return static_cast<RbNode*>(ArenaPtr(pc & ~uint32_t{1})); }
 // __rb_color / __rb_is_black / __rb_is_red
-uintptr_t __rb_color(uintptr_t pc) { return pc & 1; }
-bool __rb_is_black(uintptr_t pc) { return __rb_color(pc) != 0; }
-bool __rb_is_red(uintptr_t pc) { return __rb_color(pc) == 0; }
+uint32_t __rb_color(uint32_t pc) { return pc & 1; }
+bool __rb_is_black(uint32_t pc) { return __rb_color(pc) != 0; }
+bool __rb_is_red(uint32_t pc) { return __rb_color(pc) == 0; }
 // rb_color / rb_is_red / rb_is_black
-uintptr_t rb_color(const RbNode* rb) { return __rb_color(rb->rb_parent_color); }
+uint32_t rb_color(const RbNode* rb) { return __rb_color(rb->rb_parent_color); }
 bool rb_is_red(const RbNode* rb) { return __rb_is_red(rb->rb_parent_color); }
 bool rb_is_black(const RbNode* rb) { return __rb_is_black(rb->rb_parent_color); }
 
@@ -22,16 +22,16 @@ void rb_set_black(RbNode* rb) { rb->rb_parent_color |= RB_BLACK; }
 
 // rb_set_parent
 void rb_set_parent(RbNode* rb, RbNode* p) {
-  rb->rb_parent_color = rb_color(rb) | reinterpret_cast<uintptr_t>(p);
+  rb->rb_parent_color = rb_color(rb) | ArenaRef(p);
 }
 
 // rb_set_parent_color
-void rb_set_parent_color(RbNode* rb, RbNode* p, uintptr_t color) {
-  rb->rb_parent_color = reinterpret_cast<uintptr_t>(p) | color;
+void rb_set_parent_color(RbNode* rb, RbNode* p, uint32_t color) {
+  rb->rb_parent_color = ArenaRef(p) | color;
 }
 
 // rb_red_parent: a red node's colour bit is 0, so the word is the parent pointer.
-RbNode* rb_red_parent(RbNode* red) { return reinterpret_cast<RbNode*>(red->rb_parent_color); }
+RbNode* rb_red_parent(RbNode* red) { return static_cast<RbNode*>(ArenaPtr(red->rb_parent_color)); }
 
 // __rb_change_child
 void __rb_change_child(RbNode* old, RbNode* neu, RbNode* parent, RbRoot* root) {
@@ -48,7 +48,7 @@ void __rb_change_child(RbNode* old, RbNode* neu, RbNode* parent, RbRoot* root) {
 
 // __rb_rotate_set_parents: neu takes old's parent and colour; old gets neu as parent
 // and `color` as colour.
-void __rb_rotate_set_parents(RbNode* old, RbNode* neu, RbRoot* root, uintptr_t color) {
+void __rb_rotate_set_parents(RbNode* old, RbNode* neu, RbRoot* root, uint32_t color) {
   RbNode* parent = rb_parent(old);
   neu->rb_parent_color = old->rb_parent_color;
   rb_set_parent_color(old, neu, color);
@@ -241,7 +241,7 @@ RbNode* __rb_erase_augmented(RbNode* node, RbRoot* root) {
   RbNode* tmp = node->rb_left;
   RbNode* parent;
   RbNode* rebalance;
-  uintptr_t pc;
+  uint32_t pc;
 
   if (tmp == nullptr) {
     // Case 1: at most one child (the right one). A lone child must be red and node black.
@@ -306,8 +306,8 @@ RbNode* __rb_erase_augmented(RbNode* node, RbRoot* root) {
 }  // namespace
 
 // include/linux/rbtree.h rb_link_node
-void rb_link_node(RbNode* node, RbNode* parent, RbNode** rb_link) {
-  node->rb_parent_color = reinterpret_cast<uintptr_t>(parent);
+void rb_link_node(RbNode* node, RbNode* parent, RbLink* rb_link) {
+  node->rb_parent_color = ArenaRef(parent);
   node->rb_left = node->rb_right = nullptr;
   *rb_link = node;
 }

@@ -5,34 +5,39 @@
 
 #include <cstdint>
 
+#include "ksm/arena.h"
+
 namespace ksmsim::ksm {
 
-// struct rb_node: embed by deriving from it. The parent pointer and the colour share a word.
+// struct rb_node: embed by deriving from it; nodes live in the KSM arena (ksm/arena.h) and
+// are 16-byte aligned. The links are 32-bit arena references (12 bytes instead of the
+// kernel's 24); the parent's reference and the colour share a word, as in the kernel (a
+// 16-byte aligned node's reference is even, so bit 0 is free for the colour).
 struct RbNode {
-  uintptr_t rb_parent_color = 0;
-  RbNode* rb_right = nullptr;
-  RbNode* rb_left = nullptr;
+  uint32_t rb_parent_color = 0;
+  Ref32<RbNode> rb_right{};
+  Ref32<RbNode> rb_left{};
 };
+// A link to a child: where rb_link_node() stores a new node (&parent->rb_left, ...).
+using RbLink = Ref32<RbNode>;
 
 // struct rb_root
 struct RbRoot {
-  RbNode* rb_node = nullptr;
+  RbLink rb_node{};
 };
 
-inline constexpr uintptr_t RB_RED = 0;
-inline constexpr uintptr_t RB_BLACK = 1;
+inline constexpr uint32_t RB_RED = 0;
+inline constexpr uint32_t RB_BLACK = 1;
 
 inline RbNode* rb_parent(const RbNode* n) {
-  return reinterpret_cast<RbNode*>(n->rb_parent_color & ~uintptr_t{3});
+  return static_cast<RbNode*>(ArenaPtr(n->rb_parent_color & ~uint32_t{1}));
 }
 // RB_EMPTY_NODE / RB_CLEAR_NODE: a node not in any tree points to itself.
-inline bool RB_EMPTY_NODE(const RbNode* n) {
-  return n->rb_parent_color == reinterpret_cast<uintptr_t>(n);
-}
-inline void RB_CLEAR_NODE(RbNode* n) { n->rb_parent_color = reinterpret_cast<uintptr_t>(n); }
+inline bool RB_EMPTY_NODE(const RbNode* n) { return n->rb_parent_color == ArenaRef(n); }
+inline void RB_CLEAR_NODE(RbNode* n) { n->rb_parent_color = ArenaRef(n); }
 
 // Links node as a red leaf at *rb_link below parent (call rb_insert_color next).
-void rb_link_node(RbNode* node, RbNode* parent, RbNode** rb_link);
+void rb_link_node(RbNode* node, RbNode* parent, RbLink* rb_link);
 // Rebalances after rb_link_node (lib/rbtree.c __rb_insert).
 void rb_insert_color(RbNode* node, RbRoot* root);
 // Removes node and rebalances (lib/rbtree.c rb_erase / ____rb_erase_color).

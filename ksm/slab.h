@@ -1,13 +1,15 @@
 // A kmem_cache stand-in for KSM's rmap_items and stable nodes: objects live in chunks of
-// kChunk slots and freed slots are kept on a LIFO free list, so an object costs its own
-// size (no malloc header, no ownership hash map) and a new one costs no malloc.
+// kChunk slots taken from the KSM arena (ksm/arena.h: so that Ref32 can name them) and
+// freed slots are kept on a LIFO free list, so an object costs its own size (no malloc
+// header, no ownership hash map) and a new one costs no malloc.
 #pragma once
 
 #include <cstddef>
-#include <memory>
 #include <new>
 #include <type_traits>
 #include <vector>
+
+#include "ksm/arena.h"
 
 namespace ksmsim::ksm {
 
@@ -18,6 +20,9 @@ class KmemCache {
   static_assert(std::is_trivially_destructible_v<T>);
 
   KmemCache() = default;
+  ~KmemCache() {
+    for (Slot* c : chunks_) KsmArena::FreeChunk(c, kChunkBytes);
+  }
   KmemCache(const KmemCache&) = delete;
   KmemCache& operator=(const KmemCache&) = delete;
 
@@ -28,7 +33,7 @@ class KmemCache {
       free_ = s->next;
     } else {
       if (used_ == kChunk || chunks_.empty()) {
-        chunks_.push_back(std::make_unique_for_overwrite<Slot[]>(kChunk));
+        chunks_.push_back(static_cast<Slot*>(KsmArena::AllocChunk(kChunkBytes)));
         used_ = 0;
       }
       s = &chunks_.back()[used_++];
@@ -55,8 +60,10 @@ class KmemCache {
     Slot* next;
     alignas(T) unsigned char storage[sizeof(T)];
   };
+  static constexpr size_t kChunkBytes = kChunk * sizeof(Slot);
+  static_assert(alignof(Slot) <= 64, "arena chunks are 64-byte aligned");
 
-  std::vector<std::unique_ptr<Slot[]>> chunks_;
+  std::vector<Slot*> chunks_;
   size_t used_ = 0;  // slots handed out from the last chunk
   Slot* free_ = nullptr;
   size_t live_ = 0;

@@ -56,7 +56,7 @@ inline int Ksm::unstable_snapshot_cmp(const RmapItem* tree_rmap_item, uint32_t p
 }
 
 // A level counted as the comparison it stands for; *parent and *new_link move down.
-inline void Ksm::snapshot_descend(int ret, RbNode** parent, RbNode*** new_link) {
+inline void Ksm::snapshot_descend(int ret, RbNode** parent, RbLink** new_link) {
   ++work_.compares;
   ++work_.snapshot_compares;
   *parent = **new_link;
@@ -66,7 +66,7 @@ inline void Ksm::snapshot_descend(int ret, RbNode** parent, RbNode*** new_link) 
 // One level of unstable_tree_search_insert decided from tree_rmap_item's snapshot: true
 // when it was, with *parent and *new_link moved down as the kernel's comparison would have.
 inline bool Ksm::unstable_snapshot_descend(RmapItem* tree_rmap_item, mmu::Page* page,
-                                           uint32_t prefix, RbNode** parent, RbNode*** new_link) {
+                                           uint32_t prefix, RbNode** parent, RbLink** new_link) {
   const int ret = unstable_snapshot_cmp(tree_rmap_item, prefix);
   if (!ret) return false;
 #ifdef KSMSIM_PARANOID
@@ -103,7 +103,7 @@ inline int Ksm::stable_snapshot_cmp(const StableNode* stable_node, uint32_t pref
 // One level of a stable-tree walk decided from stable_node's snapshot: true when it was,
 // with *parent and *new_link moved down as the kernel's comparison would have.
 inline bool Ksm::stable_snapshot_descend(StableNode* stable_node, mmu::Page* page, uint32_t prefix,
-                                         RbNode** parent, RbNode*** new_link) {
+                                         RbNode** parent, RbLink** new_link) {
   const int ret = stable_snapshot_cmp(stable_node, prefix);
   if (!ret) return false;
 #ifdef KSMSIM_PARANOID

@@ -13,11 +13,11 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "ksm/rbtree.h"
+#include "ksm/slab.h"
 #include "mmu/machine.h"
 
 namespace ksmsim::ksm::ksm2009 {
@@ -73,8 +73,9 @@ struct struct_ksm_sma {
 
 struct RmapItem;
 
-// struct tree_item: a node of the stable or the unstable tree.
-struct TreeItem : RbNode {
+// struct tree_item: a node of the stable or the unstable tree (16-byte aligned, in the KSM
+// arena, as every RbNode).
+struct alignas(16) TreeItem : RbNode {
   RmapItem* rmap_item = nullptr;
   // (simulator) The unstable tree it was linked into (DevKsm::unstable_gen_), 0 when in none:
   // see remove_rmap_item_from_tree.
@@ -201,7 +202,7 @@ class DevKsm {
   std::vector<std::unique_ptr<struct_ksm_sma>> smas_;
   // rmap_hash: by (mm id, address); only looked up, never walked in an order that matters.
   std::map<std::pair<uint64_t, uint64_t>, std::unique_ptr<RmapItem>> rmap_hash_;
-  std::unordered_set<TreeItem*> tree_items_;  // ownership only (the slab), never iterated
+  KmemCache<TreeItem> tree_item_cache_;  // the tree_item slab (in the KSM arena: RbNode links)
   RbRoot root_stable_tree_;
   RbRoot root_unstable_tree_;
   uint64_t unstable_gen_ = 1;  // bumped each time root_unstable_tree is emptied

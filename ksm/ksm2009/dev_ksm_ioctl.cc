@@ -10,9 +10,7 @@ namespace ksmsim::ksm::ksm2009 {
 
 DevKsm::DevKsm(mmu::Machine& machine) : m_(machine) {}
 
-DevKsm::~DevKsm() {
-  for (TreeItem* t : tree_items_) delete t;
-}
+DevKsm::~DevKsm() = default;
 
 // ---- /dev/ksm ----------------------------------------------------------------------------
 

@@ -13,16 +13,9 @@ namespace {
 TreeItem* rb_entry_tree_item(RbNode* node) { return static_cast<TreeItem*>(node); }
 }  // namespace
 
-TreeItem* DevKsm::alloc_tree_item() {
-  auto* t = new TreeItem();
-  tree_items_.insert(t);
-  return t;
-}
+TreeItem* DevKsm::alloc_tree_item() { return tree_item_cache_.alloc(); }
 
-void DevKsm::free_tree_item(TreeItem* tree_item) {
-  tree_items_.erase(tree_item);
-  delete tree_item;
-}
+void DevKsm::free_tree_item(TreeItem* tree_item) { tree_item_cache_.free(tree_item); }
 
 // ---- the rmap_hash -------------------------------------------------------------------------
 
@@ -126,7 +119,7 @@ RmapItem* DevKsm::stable_tree_search(Page* page, Page** page2, RmapItem* rmap_it
 // 0 when new_tree_item (for rmap_item, whose page is `page`) is linked into the stable tree;
 // 1 when a node equal to it, or a node with no live rmap_item, is met.
 int DevKsm::stable_tree_insert(Page* page, TreeItem* new_tree_item, RmapItem* rmap_item) {
-  RbNode** link = &root_stable_tree_.rb_node;
+  RbLink* link = &root_stable_tree_.rb_node;
   RbNode* parent = nullptr;
   while (*link) {
     TreeItem* tree_item = rb_entry_tree_item(*link);
@@ -163,7 +156,7 @@ int DevKsm::stable_tree_insert(Page* page, TreeItem* new_tree_item, RmapItem* rm
 // null; without a match, page_rmap_item (when there is one) is inserted. A node whose page
 // is not present ends the walk ("We dont want to swap in pages").
 TreeItem* DevKsm::unstable_tree_search_insert(Page* page, Page** page2, RmapItem* page_rmap_item) {
-  RbNode** link = &root_unstable_tree_.rb_node;
+  RbLink* link = &root_unstable_tree_.rb_node;
   RbNode* parent = nullptr;
   while (*link) {
     TreeItem* tree_item = rb_entry_tree_item(*link);

@@ -12,12 +12,24 @@
 #include <string>
 #include <vector>
 
+#include "ksm/slab.h"
+
 namespace ksmsim::ksm {
 namespace {
 
-struct TestNode : RbNode {
+// Nodes live in the KSM arena, 16-byte aligned, as every RbNode must (ksm/rbtree.h).
+struct alignas(16) TestNode : RbNode {
   int key = 0;
 };
+
+KmemCache<TestNode>& TestNodes() {
+  static KmemCache<TestNode> cache;
+  return cache;
+}
+struct FreeTestNode {
+  void operator()(TestNode* n) const { TestNodes().free(n); }
+};
+using NodePtr = std::unique_ptr<TestNode, FreeTestNode>;
 
 TestNode* AsTest(RbNode* n) { return static_cast<TestNode*>(n); }
 const TestNode* AsTest(const RbNode* n) { return static_cast<const TestNode*>(n); }
@@ -26,7 +38,7 @@ bool IsBlack(const RbNode* n) { return (n->rb_parent_color & 1) == RB_BLACK; }
 
 // Kernel-style insertion: descend by key (equal keys go right), link, then rebalance.
 void Insert(RbRoot* root, TestNode* node) {
-  RbNode** link = &root->rb_node;
+  RbLink* link = &root->rb_node;
   RbNode* parent = nullptr;
   while (*link != nullptr) {
     parent = *link;
@@ -62,7 +74,9 @@ int CheckSubtree(const RbNode* n, const RbNode* expected_parent, std::vector<int
                  std::string* errors) {
   if (n == nullptr) return 1;
   auto at = [n] { return " at key " + std::to_string(AsTest(n)->key) + "; "; };
-  if ((n->rb_parent_color & 2) != 0) *errors += "bit 1 of rb_parent_color set" + at();
+  // Only bit 0 is the colour: the rest is the parent's arena reference (ksm/rbtree.h).
+  if (expected_parent != nullptr && (n->rb_parent_color & ~uint32_t{1}) != ArenaRef(expected_parent))
+    *errors += "rb_parent_color does not hold the parent's reference" + at();
   if (rb_parent(n) != expected_parent) *errors += "bad parent pointer" + at();
   if (!IsBlack(n) && ((n->rb_left != nullptr && !IsBlack(n->rb_left)) ||
                       (n->rb_right != nullptr && !IsBlack(n->rb_right)))) {
@@ -86,10 +100,10 @@ void CheckTree(const RbRoot& root, const std::multiset<int>& expected) {
   EXPECT_EQ(keys, std::vector<int>(expected.begin(), expected.end()));
 }
 
-std::vector<std::unique_ptr<TestNode>> MakeNodes(int n) {
-  std::vector<std::unique_ptr<TestNode>> nodes;
+std::vector<NodePtr> MakeNodes(int n) {
+  std::vector<NodePtr> nodes;
   for (int i = 0; i < n; ++i) {
-    nodes.push_back(std::make_unique<TestNode>());
+    nodes.push_back(NodePtr(TestNodes().alloc()));
     nodes.back()->key = i;
     RB_CLEAR_NODE(nodes.back().get());
   }
@@ -97,7 +111,7 @@ std::vector<std::unique_ptr<TestNode>> MakeNodes(int n) {
 }
 
 // Inserts nodes with the given keys into root; nodes[k] holds key k.
-void InsertKeys(RbRoot* root, const std::vector<std::unique_ptr<TestNode>>& nodes,
+void InsertKeys(RbRoot* root, const std::vector<NodePtr>& nodes,
                 std::initializer_list<int> keys) {
   for (int k : keys) Insert(root, nodes[k].get());
 }
@@ -245,11 +259,11 @@ TEST(RbTreeTest, IterationForwardAndBackward) {
 }
 
 TEST(RbTreeTest, NextPrevOfClearedNodeIsNull) {
-  TestNode n;
-  RB_CLEAR_NODE(&n);
-  EXPECT_TRUE(RB_EMPTY_NODE(&n));
-  EXPECT_EQ(rb_next(&n), nullptr);
-  EXPECT_EQ(rb_prev(&n), nullptr);
+  NodePtr n(TestNodes().alloc());
+  RB_CLEAR_NODE(n.get());
+  EXPECT_TRUE(RB_EMPTY_NODE(n.get()));
+  EXPECT_EQ(rb_next(n.get()), nullptr);
+  EXPECT_EQ(rb_prev(n.get()), nullptr);
 }
 
 TEST(RbTreeTest, ReplaceNode) {
@@ -260,10 +274,10 @@ TEST(RbTreeTest, ReplaceNode) {
 
   // Replace an inner red node, the root, and a leaf with same-keyed nodes.
   for (int k : {4, 2, 7}) {
-    auto neu = std::make_unique<TestNode>();
+    NodePtr neu(TestNodes().alloc());
     neu->key = k;
     TestNode* victim = nodes[k].get();
-    const uintptr_t victim_pc = victim->rb_parent_color;
+    const uint32_t victim_pc = victim->rb_parent_color;
     rb_replace_node(victim, neu.get(), &root);
     EXPECT_EQ(neu->rb_parent_color, victim_pc);
     EXPECT_EQ(Shape(root.rb_node), before);

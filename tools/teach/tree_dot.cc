@@ -34,10 +34,10 @@ std::string StableTreesDot(workloads::Driver& d, int* nodes) {
                        chain ? ", shape=box3d, style=filled, fillcolor=\"#ffe9b3\"" : "");
       if (n->rb_left)
         s += fmt::format("    s{} -> s{} [label=\"L\"];\n", n->id,
-                         static_cast<const ksm::StableNode*>(n->rb_left)->id);
+                         static_cast<const ksm::StableNode*>(n->rb_left.get())->id);
       if (n->rb_right)
         s += fmt::format("    s{} -> s{} [label=\"R\"];\n", n->id,
-                         static_cast<const ksm::StableNode*>(n->rb_right)->id);
+                         static_cast<const ksm::StableNode*>(n->rb_right.get())->id);
       if (chain) {
         for (const ksm::StableNode* dup : Dups(n)) {
           ++count;

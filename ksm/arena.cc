@@ -1,0 +1,78 @@
+// The KSM object arena (ksm/arena.h): one MAP_NORESERVE range reserved on first use, handed
+// out in chunks by a bump pointer; freed chunks are kept per size and handed out again.
+#include "ksm/arena.h"
+
+#include <sys/mman.h>
+
+#include <map>
+#include <mutex>
+#include <new>
+#include <vector>
+
+namespace ksmsim::ksm {
+namespace {
+
+struct ArenaState {
+  std::mutex mu;
+  size_t reserved = 0;  // bytes of address space reserved (0: not yet)
+  size_t used = 0;      // bytes handed out from the bump pointer
+  std::map<size_t, std::vector<void*>> free_chunks;  // by size
+};
+
+ArenaState& State() {
+  static ArenaState* state = new ArenaState;  // never destroyed: chunks outlive statics
+  return *state;
+}
+
+// Reserves the range: the full kReserve when the kernel allows it, else the largest power
+// of two it does (a 32-bit build or a tight RLIMIT_AS); pages are touched only when used.
+char* Reserve(size_t* got) {
+  for (size_t size = KsmArena::kReserve; size >= (size_t{1} << 26); size /= 2) {
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p != MAP_FAILED) {
+      *got = size;
+      return static_cast<char*>(p);
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void* KsmArena::AllocChunk(size_t bytes) {
+  bytes = (bytes + 63) & ~size_t{63};
+  ArenaState& st = State();
+  std::lock_guard<std::mutex> lock(st.mu);
+  auto it = st.free_chunks.find(bytes);
+  if (it != st.free_chunks.end() && !it->second.empty()) {
+    void* p = it->second.back();
+    it->second.pop_back();
+    return p;
+  }
+  if (st.reserved == 0) {
+    char* base = Reserve(&st.reserved);
+    if (base == nullptr) throw std::bad_alloc();
+    base_ = base;
+    st.used = 64;  // reference 0 is null: nothing starts at the base
+  }
+  if (bytes > st.reserved - st.used) throw std::bad_alloc();
+  void* p = base_ + st.used;
+  st.used += bytes;
+  return p;
+}
+
+void KsmArena::FreeChunk(void* chunk, size_t bytes) {
+  bytes = (bytes + 63) & ~size_t{63};
+  ArenaState& st = State();
+  std::lock_guard<std::mutex> lock(st.mu);
+  st.free_chunks[bytes].push_back(chunk);
+}
+
+size_t KsmArena::bytes_reserved() {
+  ArenaState& st = State();
+  std::lock_guard<std::mutex> lock(st.mu);
+  return st.used;
+}
+
+}  // namespace ksmsim::ksm
