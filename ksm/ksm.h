@@ -355,7 +355,7 @@ class Ksm final : public mmu::KsmHooks {
   // "ksmsim_smart_scan_skip" event, for the event log only.
   uint64_t pass_skipped_ = 0;
   // 6.12's struct ksm_rmap_item fields `age` and `remaining_skips` (rmap_age_t, u8). The
-  // simulator's RmapItem has no room left in its cache line (the kernel used its padding,
+  // simulator's RmapItem has no room left in its 48 bytes (the kernel used its padding,
   // the simulator its snapshot tag), so they live beside it, created on an rmap_item's first
   // visit with smart_scan on and dropped by free_rmap_item (a fresh rmap_item starts at 0,
   // as kmem_cache_zalloc gives it). Looked up only, never iterated.
