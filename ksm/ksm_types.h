@@ -31,13 +31,15 @@ struct StableNode;
 //
 // 48 bytes, not the kernel's 64 (docs/PERFORMANCE.md): the links to other KSM objects (rb,
 // head, hlist, rmap_list) are 32-bit arena references (ksm/arena.h), so an item no longer
-// has a cache line of its own; what the unstable tree walk reads (rb, the snapshot) is in
-// its first and last 16 bytes.
+// has a cache line of its own; what the unstable tree walk reads is in its first 32 bytes,
+// so that three items in four read one cache line.
 //
 // snapshot_tag/snapshot_prefix are the simulator's own: what get_mergeable_page() found for
 // this node of this pass's unstable tree when it last looked (the page's first 4 bytes),
 // valid while Ksm::unstable_snapshot_tag() of its mm is unchanged; see ksm/snapshot.h.
 struct alignas(16) RmapItem {
+  // What a level of the unstable tree walk reads (rb, snapshot_tag, snapshot_prefix, mm)
+  // is in the first 32 bytes.
   union {
     RbNode rb{};  // when in the unstable tree
     struct {      // when stable
@@ -45,7 +47,7 @@ struct alignas(16) RmapItem {
       Ref32<StableNode> head;
     };
   };
-  Ref32<RmapItem> rmap_list{};  // next in the mm_slot's list, ascending address
+  uint32_t snapshot_tag = 0;  // (simulator) Ksm::unstable_snapshot_tag() when taken
   union {
     mmu::AnonVma* anon_vma = nullptr;  // when stable
     struct {
@@ -54,12 +56,13 @@ struct alignas(16) RmapItem {
     };
   };
   mmu::Mm* mm = nullptr;
-  uint64_t address = 0;       // + SEQNR/UNSTABLE/STABLE/ZERO_PAGE flags in low bits
-  uint32_t oldchecksum = 0;   // when unstable
-  uint32_t snapshot_tag = 0;  // (simulator) Ksm::unstable_snapshot_tag() when taken
+  Ref32<RmapItem> rmap_list{};  // next in the mm_slot's list, ascending address
+  uint32_t oldchecksum = 0;     // when unstable
+  uint64_t address = 0;         // + SEQNR/UNSTABLE/STABLE/ZERO_PAGE flags in low bits
 };
 static_assert(sizeof(RmapItem) == 48, "one rmap_item per scanned page: 48 bytes");
 static_assert(offsetof(RmapItem, hlist) % KsmArena::kGranule == 0, "a pprev target");
+static_assert(offsetof(RmapItem, mm) + sizeof(mmu::Mm*) == 32, "the walk reads 32 bytes");
 
 // rb_entry(node, struct ksm_rmap_item, node): `rb` is the first member of its union, which
 // is RmapItem's first member, so the addresses are the same.

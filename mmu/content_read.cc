@@ -172,7 +172,6 @@ void ContentStore::Materialize(ContentId id, uint8_t* out) const { impl_->Materi
 uint64_t ContentStore::Word0(ContentId id) const {
   return impl_->CursorOf(impl_->Live(id)).Word0();
 }
-int ContentStore::CompareWord0(uint64_t a, uint64_t b) { return CompareWords(a, b); }
 
 size_t ContentStore::live_contents() const { return impl_->live; }
 size_t ContentStore::MemoryBytes() const { return impl_->MemoryBytes(); }

@@ -2,6 +2,7 @@
 // so a frame holds a 32-bit handle instead of 4096 bytes (DESIGN.md "Contents").
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -43,8 +44,12 @@ class ContentStore {
   // The first 8 bytes as a little-endian word: two pages whose Word0 differ compare (in
   // memcmp order) as CompareWord0 of the two says, without looking further.
   uint64_t Word0(ContentId id) const;
-  // memcmp sign (-1 or 1) of two pages whose first 8 bytes are the different words a, b.
-  static int CompareWord0(uint64_t a, uint64_t b);
+  // memcmp sign (-1 or 1) of two pages whose first 8 bytes are the different words a, b
+  // (the first differing byte decides; inline: the tree walks call it at every level).
+  static int CompareWord0(uint64_t a, uint64_t b) {
+    const int shift = std::countr_zero(a ^ b) & ~7;
+    return ((a >> shift) & 0xFF) < ((b >> shift) & 0xFF) ? -1 : 1;
+  }
   void Materialize(ContentId id, uint8_t* out /* kPageSize bytes */) const;
 
   // Contents currently referenced (for the invariant checker and memory figures).
