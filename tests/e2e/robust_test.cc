@@ -295,3 +295,30 @@ TEST(RobustTest, NestedEmptyRepeatsCostNothing) {
 }
 
 }  // namespace
+
+namespace {
+
+// Past the host-memory estimate, an allocation that fails (here under a 300 MiB address
+// space limit, which also shrinks the KSM arena's reservation) ends the run with exit 3 and
+// a message, not an uncaught std::bad_alloc.
+TEST(RobustTest, OutOfHostMemoryIsExit3WithAMessage) {
+#ifdef KSMSIM_ASAN
+  GTEST_SKIP() << "ASan needs more address space than the limit this test sets";
+#else
+  std::string w = Write("oom.json", R"({"ksmsim": 1, "machine": {"nodes": [
+    {"memory_mib": 65536}]}, "ksm": {"pages_to_scan": 100000, "sleep_millisecs": 10},
+    "steps": [
+    {"op": "spawn", "proc": "a"},
+    {"op": "mmap", "proc": "a", "region": "r", "pages": 4000000},
+    {"op": "write", "proc": "a", "region": "r", "data": {"unique": true}},
+    {"op": "madvise", "proc": "a", "region": "r", "advice": "mergeable"},
+    {"op": "ksm", "set": {"run": 1}},
+    {"op": "wait", "full_scans": 2}]})");
+  RunResult r = RunShell(std::string("ulimit -v 307200; '") + KSMSIM_BINARY + "' run " + w +
+                         " --max-memory 100000");
+  EXPECT_EQ(r.status, 3) << r.output;
+  EXPECT_NE(r.output.find("ksmsim run: out of host memory"), std::string::npos) << r.output;
+#endif
+}
+
+}  // namespace

@@ -22,7 +22,8 @@ constexpr uint64_t kGroup = 1ULL << 45;
 constexpr uint64_t kUnique = 1ULL << 46;
 constexpr int kGroupSize = 8;
 constexpr unsigned kBatch = 1u << 20;
-constexpr uint64_t kBytesPerPageEstimate = 128;  // host bytes per simulated page, at peak
+// Host bytes per simulated page at the peak, measured at 1/8 size (docs/PERFORMANCE.md).
+constexpr uint64_t kBytesPerPageEstimate = 113;
 
 // Prints at most one line every few seconds.
 class Progress {

@@ -1,6 +1,8 @@
 // ksmsim: the command line. Subcommands register themselves (tools/cli/command.h).
 #include <algorithm>
 #include <cstdio>
+#include <iostream>
+#include <new>
 #include <memory>
 
 #include "tools/cli/command.h"
@@ -43,7 +45,18 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   for (auto& [sub, act] : actions) {
-    if (sub->parsed()) return act();
+    if (!sub->parsed()) continue;
+    try {
+      return act();
+    } catch (const std::bad_alloc&) {
+      // Past the host-memory estimate (workloads/budget.h): the host, or the KSM arena's
+      // fixed address range for rmap_items and stable nodes (ksm/arena.h), ran out.
+      std::cerr << "ksmsim " << sub->get_name()
+                << ": out of host memory (an allocation failed; KSM's rmap_items and stable "
+                   "nodes have at most 32 GiB): run a smaller workload (docs/PERFORMANCE.md "
+                   "gives the host bytes a simulated page costs)\n";
+      return 3;
+    }
   }
   return 2;
 }
