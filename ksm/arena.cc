@@ -14,8 +14,8 @@ namespace {
 
 struct ArenaState {
   std::mutex mu;
-  size_t reserved = 0;  // bytes of address space reserved (0: not yet)
-  size_t used = 0;      // bytes handed out from the bump pointer
+  size_t reserved = 0;                               // bytes of address space reserved (0: not yet)
+  size_t used = 0;                                   // bytes handed out from the bump pointer
   std::map<size_t, std::vector<void*>> free_chunks;  // by size
 };
 

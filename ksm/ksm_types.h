@@ -86,14 +86,14 @@ struct alignas(64) StableNode : RbNode {
   int rmap_hlist_len = 0;  // or STABLE_NODE_CHAIN
   mmu::Pfn kpfn = 0;
   // (The three lists' links are where pprev pointers point: each at an 8-byte offset.)
-  HNode<StableNode> hlist_dup;                     // when a dup: link in chain->dups
-  std::list<StableNode*>::iterator migrate_it;     // when on migrate_nodes
-  HList<RmapItem, &RmapItem::hlist> hlist;         // rmap_items using this KSM page
+  HNode<StableNode> hlist_dup;                  // when a dup: link in chain->dups
+  std::list<StableNode*>::iterator migrate_it;  // when on migrate_nodes
+  HList<RmapItem, &RmapItem::hlist> hlist;      // rmap_items using this KSM page
   StablePlace place = StablePlace::kTree;
   HList<StableNode, &StableNode::hlist_dup> dups;  // when a chain
   int nid = 0;
   uint64_t chain_prune_time = 0;  // jiffies
-  uint64_t id = 0;  // allocation order, for dumps and events
+  uint64_t id = 0;                // allocation order, for dumps and events
 };
 // pprev targets (ksm/hlist.h) sit at 8-byte aligned offsets of a 64-byte aligned node.
 // (StableNode derives from RbNode, so it is not standard-layout; GCC and clang give
@@ -118,7 +118,7 @@ struct KsmScan {
   MmSlot* mm_slot = nullptr;
   uint64_t address = 0;
   Ref32<RmapItem>* rmap_list = nullptr;  // &mm_slot->rmap_list or &item->rmap_list
-  uint64_t seqnr = 0;  // completed full scans
+  uint64_t seqnr = 0;                    // completed full scans
 };
 
 inline bool is_stable_node_chain(const StableNode* chain) {

@@ -21,9 +21,7 @@ bool rb_is_black(const RbNode* rb) { return __rb_is_black(rb->rb_parent_color); 
 void rb_set_black(RbNode* rb) { rb->rb_parent_color |= RB_BLACK; }
 
 // rb_set_parent
-void rb_set_parent(RbNode* rb, RbNode* p) {
-  rb->rb_parent_color = rb_color(rb) | ArenaRef(p);
-}
+void rb_set_parent(RbNode* rb, RbNode* p) { rb->rb_parent_color = rb_color(rb) | ArenaRef(p); }
 
 // rb_set_parent_color
 void rb_set_parent_color(RbNode* rb, RbNode* p, uint32_t color) {

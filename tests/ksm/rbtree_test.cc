@@ -75,7 +75,8 @@ int CheckSubtree(const RbNode* n, const RbNode* expected_parent, std::vector<int
   if (n == nullptr) return 1;
   auto at = [n] { return " at key " + std::to_string(AsTest(n)->key) + "; "; };
   // Only bit 0 is the colour: the rest is the parent's arena reference (ksm/rbtree.h).
-  if (expected_parent != nullptr && (n->rb_parent_color & ~uint32_t{1}) != ArenaRef(expected_parent))
+  if (expected_parent != nullptr &&
+      (n->rb_parent_color & ~uint32_t{1}) != ArenaRef(expected_parent))
     *errors += "rb_parent_color does not hold the parent's reference" + at();
   if (rb_parent(n) != expected_parent) *errors += "bad parent pointer" + at();
   if (!IsBlack(n) && ((n->rb_left != nullptr && !IsBlack(n->rb_left)) ||
@@ -111,8 +112,7 @@ std::vector<NodePtr> MakeNodes(int n) {
 }
 
 // Inserts nodes with the given keys into root; nodes[k] holds key k.
-void InsertKeys(RbRoot* root, const std::vector<NodePtr>& nodes,
-                std::initializer_list<int> keys) {
+void InsertKeys(RbRoot* root, const std::vector<NodePtr>& nodes, std::initializer_list<int> keys) {
   for (int k : keys) Insert(root, nodes[k].get());
 }
 

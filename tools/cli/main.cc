@@ -2,8 +2,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
-#include <new>
 #include <memory>
+#include <new>
 
 #include "tools/cli/command.h"
 
