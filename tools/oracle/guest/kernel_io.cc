@@ -261,6 +261,12 @@ uint64_t ReadKsmValue(const std::string& name) {
   return v;
 }
 
+std::optional<uint64_t> ReadKsmValueIfAny(const std::string& name) {
+  std::string path = "/sys/kernel/mm/ksm/" + name;
+  if (access(path.c_str(), F_OK) != 0) return std::nullopt;
+  return ReadKsmValue(name);
+}
+
 std::vector<std::vector<int>> MovableMemoryBlocks(size_t nodes) {
   std::vector<std::vector<int>> blocks(nodes);
   for (size_t n = 0; n < nodes; ++n) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,6 +46,8 @@ Json ReadProcCounters(pid_t pid);
 // cow_ksm, ksm_swpin_copy, pswpin, pswpout from /proc/vmstat.
 Json ReadVmstat();
 uint64_t ReadKsmValue(const std::string& name);
+// The same, or nullopt when the kernel has no such file (6.12's pages_scanned on 6.1).
+std::optional<uint64_t> ReadKsmValueIfAny(const std::string& name);
 
 // The hot-pluggable memory blocks of each NUMA node: memory blocks whose zone is Movable,
 // in ascending block number; a workload's (node, block) is blocks[node][block].
