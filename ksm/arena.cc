@@ -9,6 +9,17 @@
 #include <new>
 #include <vector>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define KSMSIM_LSAN_ROOTS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KSMSIM_LSAN_ROOTS 1
+#endif
+#endif
+#ifdef KSMSIM_LSAN_ROOTS
+#include <sanitizer/lsan_interface.h>
+#endif
+
 namespace ksmsim::ksm {
 namespace {
 
@@ -59,6 +70,11 @@ void* KsmArena::AllocChunk(size_t bytes) {
   if (bytes > st.reserved - st.used) throw std::bad_alloc();
   void* p = base_ + st.used;
   st.used += bytes;
+#ifdef KSMSIM_LSAN_ROOTS
+  // LeakSanitizer does not look inside mmap'd memory: a heap block that only an arena object
+  // points to would be reported as leaked. Each chunk handed out is a root region.
+  __lsan_register_root_region(p, bytes);
+#endif
   return p;
 }
 
