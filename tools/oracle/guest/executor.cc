@@ -301,7 +301,8 @@ void Executor::WaitFullScans(const Action& a) {
     out_.Error(Where(a) + ": ksmd overshot: full_scans is " + std::to_string(now) + ", wanted " +
                std::to_string(target) + " (not comparable)");
   } else if (scanned && scanned_after && *scanned_after != *scanned) {
-    out_.Error(Where(a) + ": ksmd overshot: it scanned " + std::to_string(*scanned_after - *scanned) +
+    out_.Error(Where(a) + ": ksmd overshot: it scanned " +
+               std::to_string(*scanned_after - *scanned) +
                " pages of the next pass before run=0 stopped it (not comparable)");
   }
 }
