@@ -3,13 +3,19 @@
 // own next/prev, ksm_types.h; migrate_nodes a std::list.)
 #pragma once
 
-#include "ksm/arena.h"
+#include "sim/arena.h"
 
 namespace ksmsim::ksm {
 
+// The arena is the simulator's (sim/arena.h); KSM names its parts unqualified.
+using sim::Arena;
+using sim::ArenaPtr;
+using sim::ArenaRef;
+using sim::Ref32;
+
 // struct hlist_node, embedded in T. No member initialisers, so that it can sit in a union
 // (RmapItem's): its owner is value-initialised (KmemCache::alloc), which zeroes it.
-// The links are arena references (ksm/arena.h): `next` and `first` are where a `pprev`
+// The links are arena references (sim/arena.h): `next` and `first` are where a `pprev`
 // points, so both must sit in the arena at an 8-byte aligned offset (ksm_types.h asserts
 // it for every list).
 template <class T>

@@ -80,8 +80,8 @@ std::vector<std::string> CheckKsm(const Ksm& ksm, mmu::Machine& m) {
   for (mmu::Pfn pfn = phys.NextTouched(0, phys.total_pages()); pfn < phys.total_pages();
        pfn = phys.NextTouched(pfn + 1, phys.total_pages())) {
     mmu::Page* p = phys.page(pfn);
-    if (p->Test(mmu::PG_free) || !p->PageKsm() || !p->mapping) continue;
-    auto* n = static_cast<const StableNode*>(p->mapping);
+    if (p->Test(mmu::PG_free) || !p->PageKsm() || !p->mapping()) continue;
+    auto* n = static_cast<const StableNode*>(p->mapping());
     if (!nodes.count(n))
       out.push_back("pfn " + std::to_string(pfn) + ": KSM page whose stable node is gone");
     else if (n->kpfn != pfn)

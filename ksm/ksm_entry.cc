@@ -242,7 +242,7 @@ void Ksm::folio_migrate_ksm(Page* newpage, Page* oldpage) {
   if (stable_node) {
     ++stable_remaps_;
     stable_node->kpfn = newpage->pfn;
-    oldpage->mapping = nullptr;  // set_page_stable_node(&folio->page, NULL)
+    oldpage->set_mapping(nullptr);  // set_page_stable_node(&folio->page, NULL)
   }
 }
 

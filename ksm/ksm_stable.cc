@@ -44,12 +44,12 @@ int Ksm::get_kpfn_nid(Pfn kpfn) const {
 }
 
 StableNode* Ksm::page_stable_node(const Page* page) const {
-  return page->PageKsm() ? static_cast<StableNode*>(page->mapping) : nullptr;
+  return page->PageKsm() ? static_cast<StableNode*>(page->mapping()) : nullptr;
 }
 
 void Ksm::set_page_stable_node(Page* page, StableNode* stable_node) {
   if (page_stable_node(page)) ++stable_remaps_;  // an existing stable node loses its page
-  page->mapping = stable_node;
+  page->set_mapping(stable_node);
   page->Set(mmu::PG_anon | mmu::PG_ksm);
 }
 
@@ -116,7 +116,7 @@ void Ksm::remove_node_from_stable_tree(StableNode* stable_node) {
 Page* Ksm::get_ksm_page(StableNode* stable_node, GetKsmPageFlags flags) {
   Pfn kpfn = stable_node->kpfn;
   Page* page = m_.pfn_to_page(kpfn);
-  if (!page || !page->PageKsm() || page->mapping != stable_node || page->refcount == 0) {
+  if (!page || !page->PageKsm() || page->mapping() != stable_node || page->refcount == 0) {
     // stale: (the kernel re-reads kpfn here in case of migration; ours is synchronous)
     remove_node_from_stable_tree(stable_node);
     return nullptr;
@@ -177,7 +177,7 @@ int Ksm::remove_stable_node(StableNode* stable_node) {
   if (page->mapcount == 0) {
     // Not yet stale (an unmapped KSM page can linger, e.g. in the swapcache), but safe.
     ++stable_remaps_;
-    page->mapping = nullptr;
+    page->set_mapping(nullptr);
     page->Clear(mmu::PG_ksm);
     remove_node_from_stable_tree(stable_node);
     err = 0;

@@ -6,11 +6,11 @@
 #include <cstdint>
 #include <list>
 
-#include "ksm/arena.h"
 #include "ksm/hlist.h"
 #include "ksm/rbtree.h"
 #include "mmu/mm.h"
 #include "mmu/page.h"
+#include "sim/arena.h"
 
 namespace ksmsim::ksm {
 
@@ -30,7 +30,7 @@ struct StableNode;
 // tree reaches an item through rb_entry_rmap_item().
 //
 // 48 bytes, not the kernel's 64 (docs/PERFORMANCE.md): the links to other KSM objects (rb,
-// head, hlist, rmap_list) are 32-bit arena references (ksm/arena.h), so an item no longer
+// head, hlist, rmap_list) are 32-bit arena references (sim/arena.h), so an item no longer
 // has a cache line of its own; what the unstable tree walk reads is in its first 32 bytes,
 // so that three items in four read one cache line.
 //
@@ -61,7 +61,7 @@ struct alignas(16) RmapItem {
   uint64_t address = 0;         // + SEQNR/UNSTABLE/STABLE/ZERO_PAGE flags in low bits
 };
 static_assert(sizeof(RmapItem) == 48, "one rmap_item per scanned page: 48 bytes");
-static_assert(offsetof(RmapItem, hlist) % KsmArena::kGranule == 0, "a pprev target");
+static_assert(offsetof(RmapItem, hlist) % sim::Arena::kGranule == 0, "a pprev target");
 static_assert(offsetof(RmapItem, mm) + sizeof(mmu::Mm*) == 32, "the walk reads 32 bytes");
 
 // rb_entry(node, struct ksm_rmap_item, node): `rb` is the first member of its union, which
@@ -100,9 +100,9 @@ struct alignas(64) StableNode : RbNode {
 // offsetof its plain meaning for a single non-virtual base.)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
-static_assert(offsetof(StableNode, hlist_dup) % KsmArena::kGranule == 0);
-static_assert(offsetof(StableNode, hlist) % KsmArena::kGranule == 0);
-static_assert(offsetof(StableNode, dups) % KsmArena::kGranule == 0);
+static_assert(offsetof(StableNode, hlist_dup) % sim::Arena::kGranule == 0);
+static_assert(offsetof(StableNode, hlist) % sim::Arena::kGranule == 0);
+static_assert(offsetof(StableNode, dups) % sim::Arena::kGranule == 0);
 #pragma GCC diagnostic pop
 
 // struct ksm_mm_slot: an mm registered with KSM, on the circular mm list.

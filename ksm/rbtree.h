@@ -5,11 +5,17 @@
 
 #include <cstdint>
 
-#include "ksm/arena.h"
+#include "sim/arena.h"
 
 namespace ksmsim::ksm {
 
-// struct rb_node: embed by deriving from it; nodes live in the KSM arena (ksm/arena.h) and
+// The arena is the simulator's (sim/arena.h); KSM names its parts unqualified.
+using sim::Arena;
+using sim::ArenaPtr;
+using sim::ArenaRef;
+using sim::Ref32;
+
+// struct rb_node: embed by deriving from it; nodes live in the arena (sim/arena.h) and
 // are 16-byte aligned. The links are 32-bit arena references (12 bytes instead of the
 // kernel's 24); the parent's reference and the colour share a word, as in the kernel (a
 // 16-byte aligned node's reference is even, so bit 0 is free for the colour).

@@ -1,5 +1,5 @@
 // A kmem_cache stand-in for KSM's rmap_items and stable nodes: objects live in chunks of
-// kChunk slots taken from the KSM arena (ksm/arena.h: so that Ref32 can name them) and
+// kChunk slots taken from the arena (sim/arena.h: so that Ref32 can name them) and
 // freed slots are kept on a LIFO free list, so an object costs its own size (no malloc
 // header, no ownership hash map) and a new one costs no malloc.
 #pragma once
@@ -9,7 +9,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "ksm/arena.h"
+#include "sim/arena.h"
 
 namespace ksmsim::ksm {
 
@@ -21,7 +21,7 @@ class KmemCache {
 
   KmemCache() = default;
   ~KmemCache() {
-    for (Slot* c : chunks_) KsmArena::FreeChunk(c, kChunkBytes);
+    for (Slot* c : chunks_) sim::Arena::FreeChunk(c, kChunkBytes);
   }
   KmemCache(const KmemCache&) = delete;
   KmemCache& operator=(const KmemCache&) = delete;
@@ -33,7 +33,7 @@ class KmemCache {
       free_ = s->next;
     } else {
       if (used_ == kChunk || chunks_.empty()) {
-        chunks_.push_back(static_cast<Slot*>(KsmArena::AllocChunk(kChunkBytes)));
+        chunks_.push_back(static_cast<Slot*>(sim::Arena::AllocChunk(kChunkBytes)));
         used_ = 0;
       }
       s = &chunks_.back()[used_++];

@@ -50,7 +50,7 @@ std::vector<std::string> CheckMachine(Machine& m) {
     if (p->refcount == 0) out.push_back(where + ": in use with no reference (leaked)");
     if (p->Test(PG_readahead) && (!p->PageSwapCache() || p->mapcount != 0))
       out.push_back(where + ": PG_readahead on a page mapped or not in the swapcache");
-    if (p->PageSwapCache() && m.swap().cache(p->swap_slot) != p)
+    if (p->PageSwapCache() && m.swap().cache(m.page_private(p)) != p)
       out.push_back(where + ": swapcache page not found under its slot");
   }
   // Slots never used (at or above created()) have no count; no swap PTE may name them.

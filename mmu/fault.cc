@@ -13,7 +13,7 @@ constexpr uint64_t kUserBits = Pte::kWrite | Pte::kDirty | Pte::kAccessed;
 // page_add_new_anon_rmap(): a fresh page, exclusively mapped at addr of vma.
 static void NewAnonPage(Page* p, Vma* vma, uint64_t addr) {
   p->Set(PG_anon | PG_anon_exclusive);
-  p->mapping = vma->anon_vma;
+  p->set_mapping(vma->anon_vma);
   p->index = addr >> kPageShift;
   p->mapcount = 1;
   ++vma->mm->anon_rss;
@@ -61,7 +61,7 @@ unsigned Machine::do_wp_page(Vma* vma, uint64_t addr, Pte* pte, bool unshare) {
       if (page->PageSwapCache()) folio_free_swap(page);
       if (page->refcount == 1) {
         // page_move_anon_rmap(): "it's dark out, and we're wearing sunglasses".
-        page->mapping = vma->anon_vma;
+        page->set_mapping(vma->anon_vma);
         page->Set(PG_anon_exclusive);
         reuse = true;
       }

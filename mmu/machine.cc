@@ -47,10 +47,10 @@ void Machine::free_frame(Page* page) {
   if (page->PageKsm()) changes_.ksm_page_freed();
   // free_pages_prepare(): page->mapping is reset, which is what makes a KSM stable node
   // that still points here stale (get_ksm_page's keyhole).
-  page->mapping = nullptr;
+  page->set_mapping(nullptr);
+  if (page->PageSwapCache()) set_page_private(page, kNoSwapSlot);  // freed by migration
   page->flags = 0;
   page->mapcount = 0;
-  page->swap_slot = kNoSwapSlot;
   contents_.Unref(page->content);
   page->content = 0;
   phys_.Free(page);
@@ -113,7 +113,7 @@ void Machine::page_add_anon_rmap(Page* page, Vma* vma, uint64_t addr, bool exclu
   if (!page->PageAnon()) {
     // __page_set_anon_rmap(): a page not exclusively mapped here must point at the root
     // anon_vma, the oldest one every possible mapper is linked to.
-    page->mapping = exclusive ? vma->anon_vma : vma->anon_vma->root;
+    page->set_mapping(exclusive ? vma->anon_vma : vma->anon_vma->root);
     page->Set(PG_anon);
     page->index = addr >> kPageShift;
   }
@@ -125,10 +125,10 @@ void Machine::page_add_anon_rmap(Page* page, Vma* vma, uint64_t addr, bool exclu
 
 bool Machine::folio_free_swap(Page* page) {
   if (!page->PageSwapCache()) return false;
-  if (swap_.count(page->swap_slot) > 0) return false;  // folio_swapped()
-  uint32_t slot = page->swap_slot;
+  uint32_t slot = page_private(page);
+  if (swap_.count(slot) > 0) return false;  // folio_swapped()
   page->Clear(PG_swapcache);
-  page->swap_slot = kNoSwapSlot;
+  set_page_private(page, kNoSwapSlot);
   swap_.set_cache(slot, nullptr, contents_);
   put_page(page);  // the swapcache's reference
   return true;
@@ -143,14 +143,12 @@ AnonVma* Machine::anon_vma_prepare(Vma* vma) {
     vma->chain.push_back(reuse);
     return reuse;
   }
-  auto av = std::make_unique<AnonVma>();
+  AnonVma* av = anon_vmas_.New();
   av->id = next_anon_vma_id_++;
-  av->root = av.get();
   av->vmas.push_back(vma);
-  vma->anon_vma = av.get();
-  vma->chain.push_back(av.get());
-  anon_vmas_.push_back(std::move(av));
-  return vma->anon_vma;
+  vma->anon_vma = av;
+  vma->chain.push_back(av);
+  return av;
 }
 
 void Machine::put_anon_vma(AnonVma* av) {
@@ -305,13 +303,12 @@ std::optional<MachineError> Machine::Fork(Mm* parent, Mm** child_out,
       av->vmas.push_back(c);
       c->chain.push_back(av);
     }
-    auto own = std::make_unique<AnonVma>();
+    AnonVma* own = anon_vmas_.New();
     own->id = next_anon_vma_id_++;
     own->root = pv->anon_vma->root;
     own->vmas.push_back(c);
-    c->anon_vma = own.get();
-    c->chain.push_back(own.get());
-    anon_vmas_.push_back(std::move(own));
+    c->anon_vma = own;
+    c->chain.push_back(own);
     // copy_pte_range()
     parent->page_table.ForEach(pv->start, pv->end, [&](uint64_t addr, Pte& spte) {
       Pte* dpte = child->page_table.Lookup(addr, true);

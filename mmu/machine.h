@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "mmu/change_counters.h"
 #include "mmu/content_store.h"
 #include "mmu/ksm_hooks.h"
@@ -18,6 +19,7 @@
 #include "mmu/page.h"
 #include "mmu/phys_mem.h"
 #include "mmu/swap.h"
+#include "sim/arena.h"
 
 namespace ksmsim::mmu {
 
@@ -120,6 +122,18 @@ class Machine {
   }
   int page_to_nid(const Page* page) const {
     return page == &zero_page_ ? 0 : phys_.pfn_to_nid(page->pfn);
+  }
+  // page_private(): the swap slot of a page in the swapcache (PG_swapcache), else
+  // kNoSwapSlot. Not a Page field: few pages are in the swapcache at a time.
+  uint32_t page_private(const Page* page) const {
+    auto it = swap_slots_.find(page->pfn);
+    return it == swap_slots_.end() ? kNoSwapSlot : it->second;
+  }
+  void set_page_private(const Page* page, uint32_t slot) {
+    if (slot == kNoSwapSlot)
+      swap_slots_.erase(page->pfn);
+    else
+      swap_slots_[page->pfn] = slot;
   }
   // References held on the page by pins (GUP) on top of its mappings.
   int page_pincount(const Page* page) const {
@@ -270,7 +284,8 @@ class Machine {
   std::function<void(const PageEvent&)> page_event_;
   std::vector<Page*> ksmd_mlock_batch_;          // PAGEVEC_SIZE entries at most
   std::map<uint64_t, std::unique_ptr<Mm>> mms_;  // by id; exited mms stay (KSM may hold them)
-  std::vector<std::unique_ptr<AnonVma>> anon_vmas_;
+  // Every anon_vma, in the arena so that Page::mapping can name it in 32 bits.
+  sim::ArenaPool<AnonVma> anon_vmas_;
   uint64_t next_mm_id_ = 1;
   uint64_t reclaim_hand_ = 0;  // ReclaimSome's clock hand over PFNs
   struct PinRecord {
@@ -281,6 +296,8 @@ class Machine {
   std::vector<PinRecord> pins_;  // in pin order; a page may be pinned more than once
   // page_pincount() of every pinned page (not a Page field: nearly every count is 0).
   std::unordered_map<const Page*, int> pincounts_;
+  // page_private() of every page in the swapcache, by PFN (lookup only, never iterated).
+  absl::flat_hash_map<Pfn, uint32_t> swap_slots_;
   void unpin_page(Page* page) {
     if (--pincounts_[page] == 0) pincounts_.erase(page);
   }

@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
-
 #include "mmu/machine.h"
 
 namespace ksmsim::mmu {
@@ -22,7 +21,7 @@ int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
   // once every mapping is found. Here the PTEs are collected first and rewritten after.
   std::vector<Pte*> ptes;
   std::vector<std::pair<const Mm*, uint64_t>> where;  // each PTE's mm and address, for events
-  absl::flat_hash_set<const Pte*> found;  // membership only, never iterated
+  absl::flat_hash_set<const Pte*> found;              // membership only, never iterated
   RmapWalkControl rwc;
   rwc.rmap_one = [&](Page* p, Vma* vma, uint64_t addr) {
     Pte* pte = vma->mm->page_table.Lookup(addr, false);
@@ -45,15 +44,16 @@ int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
   }
   // Move the descriptor state: mapping (anon_vma or stable node), flags, counts, content.
   np->flags = page->flags & ~Pfn{PG_locked};
-  np->mapping = page->mapping;
+  np->set_mapping(page->mapping());
   np->index = page->index;
   np->refcount = page->refcount;
   np->mapcount = page->mapcount;
   np->content = page->content;
   contents_.Ref(np->content);
   if (page->PageSwapCache()) {
-    np->swap_slot = page->swap_slot;
-    swap_.set_cache(page->swap_slot, np, contents_);
+    uint32_t slot = page_private(page);
+    set_page_private(np, slot);
+    swap_.set_cache(slot, np, contents_);
   }
   for (Pte* pte : ptes) *pte = Pte::Make(np->pfn, pte->v & ((1ULL << kPageShift) - 1));
   if (page->PageKsm()) ksm_->folio_migrate_ksm(np, page);
@@ -98,8 +98,7 @@ int Machine::OfflineBlock(int nid, uint64_t block) {
   // offline_pages() retries do_migrate_range() until every page has moved (or a signal
   // arrives: the format's EBUSY), so every page that can move does, even when one cannot.
   int err = 0;
-  for (Pfn pfn = phys_.NextTouched(start, end); pfn < end;
-       pfn = phys_.NextTouched(pfn + 1, end)) {
+  for (Pfn pfn = phys_.NextTouched(start, end); pfn < end; pfn = phys_.NextTouched(pfn + 1, end)) {
     Page* page = phys_.page(pfn);
     if (page->Test(PG_free)) continue;
     // do_migrate_range(): the target nodemask is every node with memory but the page's

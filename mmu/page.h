@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 
 #include "mmu/content_store.h"
+#include "sim/arena.h"
 
 namespace ksmsim::mmu {
 
@@ -32,22 +34,36 @@ enum PageFlag : uint32_t {
 
 struct AnonVma;
 
-// struct page. `mapping` is the kernel's tagged pointer: an AnonVma* for PageAnon pages,
-// the KSM stable node (opaque here: the mmu never looks inside) for PageKsm pages, or null.
+// struct page. mapping() is the kernel's tagged pointer: an AnonVma* for PageAnon pages,
+// the KSM stable node (opaque here: the mmu never looks inside) for PageKsm pages, the 2009
+// driver's kpage tag for its kpages, or null.
 //
-// 40 bytes, one per simulated frame once its chunk is touched (docs/PERFORMANCE.md): the PFN
-// and the flags share one word, the NUMA node is the frame's (PhysMem::pfn_to_nid, not
-// stored) and the pin count, rarely non-zero, is kept beside the frames
-// (Machine::page_pincount).
+// 32 bytes, one per simulated frame once its chunk is touched (docs/PERFORMANCE.md, "The
+// 32-byte Page"): every object mapping names lives in the arena (sim/arena.h), so it is
+// stored as a 32-bit reference; the PFN and the flags share one word; the NUMA node is the
+// frame's (PhysMem::pfn_to_nid, not stored); the pin count and the swap slot (page_private
+// while PG_swapcache), rarely set, are kept beside the frames (Machine::page_pincount,
+// Machine::page_private).
 struct Page {
-  void* mapping = nullptr;   // AnonVma* or stable node, see flags
+ private:
+  uint32_t mapping_ref_ = 0;  // Page::mapping() as an arena reference (0: null)
+
+ public:
+  ContentId content = 0;     // the bytes this frame holds
   uint64_t index = 0;        // linear page index (address >> 12) where first mapped
   Pfn pfn : 48 = 0;          // kZeroPfn is the widest PFN there is
   Pfn flags : 16 = PG_free;  // PageFlag bits (all below bit 16)
-  int32_t refcount = 0;              // page_count()
-  int32_t mapcount = 0;              // page_mapcount(): PTEs that map this frame
-  uint32_t swap_slot = kNoSwapSlot;  // page_private() while PG_swapcache
-  ContentId content = 0;             // the bytes this frame holds
+  int32_t refcount = 0;      // page_count()
+  int32_t mapcount = 0;      // page_mapcount(): PTEs that map this frame
+
+  // page->mapping: AnonVma* or stable node (see flags); null or an object in the arena.
+  void* mapping() const { return sim::ArenaPtr(mapping_ref_); }
+  void set_mapping(const void* m) {
+#ifdef KSMSIM_PARANOID
+    if (m != nullptr && !sim::Arena::Contains(m)) std::abort();  // not nameable in 32 bits
+#endif
+    mapping_ref_ = sim::ArenaRef(m);
+  }
 
   bool Test(uint32_t f) const { return (flags & f) != 0; }
   void Set(uint32_t f) { flags = flags | f; }
@@ -56,10 +72,10 @@ struct Page {
   bool PageKsm() const { return Test(PG_ksm); }
   bool PageSwapCache() const { return Test(PG_swapcache); }
   AnonVma* anon_vma() const {
-    return PageAnon() && !PageKsm() ? static_cast<AnonVma*>(mapping) : nullptr;
+    return PageAnon() && !PageKsm() ? static_cast<AnonVma*>(mapping()) : nullptr;
   }
 };
-static_assert(sizeof(Page) == 40, "one frame descriptor per simulated frame: keep it small");
+static_assert(sizeof(Page) == 32, "one frame descriptor per simulated frame: keep it small");
 static_assert(kZeroPfn < (Pfn{1} << 48), "Page::pfn holds every PFN and the zero page's");
 
 }  // namespace ksmsim::mmu

@@ -25,6 +25,7 @@ void Machine::rmap_walk(Page* page, RmapWalkControl& rwc) {
 // try_to_unmap(): replace every PTE of page with a swap entry for its swapcache slot.
 bool Machine::try_to_unmap(Page* page) {
   RmapWalkControl rwc;
+  const uint32_t slot = page_private(page);  // every p below is page
   rwc.rmap_one = [&](Page* p, Vma* vma, uint64_t addr) {
     Pte* pte = vma->mm->page_table.Lookup(addr, false);
     if (!pte || !pte->present() || pte->pfn() != p->pfn) return true;
@@ -34,10 +35,10 @@ bool Machine::try_to_unmap(Page* page) {
     }
     bool anon_exclusive = p->Test(PG_anon_exclusive);
     if (pte->dirty()) p->Set(PG_dirty);
-    *pte = Pte::Swap(p->swap_slot);
+    *pte = Pte::Swap(slot);
     if (anon_exclusive) pte->v |= Pte::kSwpExclusive;
     p->Clear(PG_anon_exclusive);
-    swap_.Duplicate(p->swap_slot);
+    swap_.Duplicate(slot);
     ++vma->mm->swap_ents;
     page_remove_rmap(p, vma);
     put_page(p);
@@ -61,21 +62,21 @@ bool Machine::reclaim_page(Page* page) {
       uint32_t slot = swap_.Alloc();
       if (slot == kNoSwapSlot) break;
       page->Set(PG_swapcache | PG_dirty);
-      page->swap_slot = slot;
+      set_page_private(page, slot);
       swap_.set_cache(slot, page, contents_);
       get_page(page);
     }
     if (page->mapcount > 0 && !try_to_unmap(page)) break;
     if (page->Test(PG_dirty)) {  // pageout(): a synchronous write
-      swap_.Write(page->swap_slot, page->content, contents_);
+      swap_.Write(page_private(page), page->content, contents_);
       ++vmstat_.pswpout;
       page->Clear(PG_dirty);
     }
     // __remove_mapping(): only the swapcache and our isolation reference may remain.
     if (page->refcount != 2) break;
-    uint32_t slot = page->swap_slot;
+    uint32_t slot = page_private(page);
     page->Clear(PG_swapcache);
-    page->swap_slot = kNoSwapSlot;
+    set_page_private(page, kNoSwapSlot);
     swap_.set_cache(slot, nullptr, contents_);
     put_page(page);
     freed = true;

@@ -103,7 +103,7 @@ Page* Machine::__read_swap_cache_async(uint32_t slot, Vma* vma, uint64_t addr,
   // reads synchronously, so the page holds the slot's data from here on.
   page->flags = PG_swapcache;
   page->refcount = 2;
-  page->swap_slot = slot;
+  set_page_private(page, slot);
   contents_.Ref(swap_.content(slot));
   page->content = swap_.content(slot);
   swap_.set_cache(slot, page, contents_);

@@ -19,6 +19,7 @@
 #include "ksm/rbtree.h"
 #include "ksm/slab.h"
 #include "mmu/machine.h"
+#include "sim/arena.h"
 
 namespace ksmsim::ksm::ksm2009 {
 
@@ -143,12 +144,15 @@ class DevKsm {
   int StoreKnob(const std::string& knob, int64_t value);
   uint64_t max_kernel_pages() const { return max_kernel_pages_; }
   // Whether the frame is a kpage of this driver that is still allocated.
-  bool IsKpage(const Page* page) const { return page->mapping == kpage_tag(); }
+  bool IsKpage(const Page* page) const { return page->mapping() == kpage_tag(); }
   size_t slot_count() const { return slots_.size(); }
 
  private:
   friend struct DevKsmTestPeer;
-  const void* kpage_tag() const { return this; }
+  // What a kpage's mapping names: this driver's own tag, an arena chunk (Page::mapping
+  // holds arena references only) that nothing reads.
+  const void* kpage_tag() const { return kpage_tag_; }
+  static constexpr size_t kTagBytes = 64;
 
   // ---- dev_ksm_ioctl.cc ----
   int ksm_sma_ioctl_register_memory_region(struct_ksm_sma* sma, Mm* current,
@@ -197,12 +201,13 @@ class DevKsm {
   void free_tree_item(TreeItem* tree_item);
 
   mmu::Machine& m_;
+  void* kpage_tag_;  // kpage_tag(), owned
   // `slots`: every registered slot, in registration order (the scan's order).
   std::list<std::unique_ptr<KsmMemSlot>> slots_;
   std::vector<std::unique_ptr<struct_ksm_sma>> smas_;
   // rmap_hash: by (mm id, address); only looked up, never walked in an order that matters.
   std::map<std::pair<uint64_t, uint64_t>, std::unique_ptr<RmapItem>> rmap_hash_;
-  KmemCache<TreeItem> tree_item_cache_;  // the tree_item slab (in the KSM arena: RbNode links)
+  KmemCache<TreeItem> tree_item_cache_;  // the tree_item slab (in the arena: RbNode links)
   RbRoot root_stable_tree_;
   RbRoot root_unstable_tree_;
   uint64_t unstable_gen_ = 1;  // bumped each time root_unstable_tree is emptied

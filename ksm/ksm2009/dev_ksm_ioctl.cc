@@ -8,9 +8,10 @@
 
 namespace ksmsim::ksm::ksm2009 {
 
-DevKsm::DevKsm(mmu::Machine& machine) : m_(machine) {}
+DevKsm::DevKsm(mmu::Machine& machine)
+    : m_(machine), kpage_tag_(sim::Arena::AllocChunk(kTagBytes)) {}
 
-DevKsm::~DevKsm() = default;
+DevKsm::~DevKsm() { sim::Arena::FreeChunk(kpage_tag_, kTagBytes); }
 
 // ---- /dev/ksm ----------------------------------------------------------------------------
 

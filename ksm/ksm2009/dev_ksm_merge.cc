@@ -110,7 +110,7 @@ Page* DevKsm::alloc_kpage() {
   if (!kpage) return nullptr;
   kpage->flags = 0;  // not PageAnon: PageKsm(), and on no LRU (never reclaimed)
   kpage->refcount = 1;
-  kpage->mapping = const_cast<void*>(kpage_tag());
+  kpage->set_mapping(kpage_tag());
   kpages_.erase(kpage->pfn);  // a stale entry of a freed frame
   kpages_.insert(kpage->pfn);
   return kpage;

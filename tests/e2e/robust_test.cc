@@ -299,7 +299,7 @@ TEST(RobustTest, NestedEmptyRepeatsCostNothing) {
 namespace {
 
 // Past the host-memory estimate, an allocation that fails (here under a 300 MiB address
-// space limit, which also shrinks the KSM arena's reservation) ends the run with exit 3 and
+// space limit, which also shrinks the object arena's reservation) ends the run with exit 3 and
 // a message, not an uncaught std::bad_alloc.
 TEST(RobustTest, OutOfHostMemoryIsExit3WithAMessage) {
 #ifdef KSMSIM_ASAN

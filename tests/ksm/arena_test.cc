@@ -1,6 +1,6 @@
-// Tests for the KSM object arena (ksm/arena.h) and the 32-bit references KSM's objects use:
+// Tests for KSM's objects in the arena (sim/arena.h) and the 32-bit references they use:
 // round trips, null, chunk reuse, and the layout rules the links rely on.
-#include "ksm/arena.h"
+#include "sim/arena.h"
 
 #include <gtest/gtest.h>
 
@@ -43,13 +43,13 @@ TEST(KsmArenaTest, ReferencesRoundTripAndStayDistinct) {
 }
 
 TEST(KsmArenaTest, FreedChunksAreHandedOutAgain) {
-  const size_t before = KsmArena::bytes_reserved();
+  const size_t before = Arena::bytes_reserved();
   for (int round = 0; round < 5; ++round) {
     KmemCache<StableNode> cache;
     for (int i = 0; i < 2000; ++i) cache.alloc();
   }
   // Five caches of two chunks each, one after another: the later ones reuse the first's.
-  const size_t grown = KsmArena::bytes_reserved() - before;
+  const size_t grown = Arena::bytes_reserved() - before;
   EXPECT_LE(grown, 2 * 1024 * sizeof(StableNode) + 128);
 }
 
@@ -61,9 +61,9 @@ TEST(KsmArenaTest, ItemFieldsAreWhereTheLinksNeedThem) {
     return static_cast<size_t>(static_cast<const char*>(field) - reinterpret_cast<char*>(n));
   };
   // pprev (ksm/hlist.h) points at these: each must be an 8-byte multiple in the arena.
-  EXPECT_EQ(off(&n->hlist_dup.next) % KsmArena::kGranule, 0u);
-  EXPECT_EQ(off(&n->hlist.first) % KsmArena::kGranule, 0u);
-  EXPECT_EQ(off(&n->dups.first) % KsmArena::kGranule, 0u);
+  EXPECT_EQ(off(&n->hlist_dup.next) % Arena::kGranule, 0u);
+  EXPECT_EQ(off(&n->hlist.first) % Arena::kGranule, 0u);
+  EXPECT_EQ(off(&n->dups.first) % Arena::kGranule, 0u);
   // An hlist of rmap_items threaded through stable nodes survives the encoding.
   KmemCache<RmapItem> items;
   RmapItem* a = items.alloc();

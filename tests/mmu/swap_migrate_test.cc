@@ -397,12 +397,12 @@ TEST(MigrateTest, SharedAndSwapcachePagesMoveWithEveryMapping) {
   EXPECT_TRUE(HoldsGen(m, parent, start, 1, 2));
   Page* cached = PageAt(m, parent, Addr(start, 1));
   ASSERT_TRUE(cached->PageSwapCache());
-  uint32_t slot = cached->swap_slot;
+  uint32_t slot = m.page_private(cached);
   EXPECT_EQ(m.migrate_page(cached, 1), 0);
   Page* nc = PageAt(m, parent, Addr(start, 1));
   EXPECT_EQ(m.page_to_nid(nc), 1);
   EXPECT_TRUE(nc->PageSwapCache());
-  EXPECT_EQ(nc->swap_slot, slot);
+  EXPECT_EQ(m.page_private(nc), slot);
   EXPECT_EQ(m.swap().cache(slot), nc);
   EXPECT_MACHINE_OK(m);
   EXPECT_TRUE(HoldsGen(m, child, start, 1, 2));

@@ -49,8 +49,8 @@ int main(int argc, char** argv) {
     try {
       return act();
     } catch (const std::bad_alloc&) {
-      // Past the host-memory estimate (workloads/budget.h): the host, or the KSM arena's
-      // fixed address range for rmap_items and stable nodes (ksm/arena.h), ran out.
+      // Past the host-memory estimate (workloads/budget.h): the host, or the object arena's
+      // fixed address range for rmap_items, stable nodes and anon_vmas (sim/arena.h), ran out.
       std::cerr << "ksmsim " << sub->get_name()
                 << ": out of host memory (an allocation failed; KSM's rmap_items and stable "
                    "nodes have at most 32 GiB): run a smaller workload (docs/PERFORMANCE.md "

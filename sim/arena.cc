@@ -1,6 +1,6 @@
-// The KSM object arena (ksm/arena.h): one MAP_NORESERVE range reserved on first use, handed
+// The object arena (sim/arena.h): one MAP_NORESERVE range reserved on first use, handed
 // out in chunks by a bump pointer; freed chunks are kept per size and handed out again.
-#include "ksm/arena.h"
+#include "sim/arena.h"
 
 #include <sys/mman.h>
 
@@ -20,7 +20,7 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
-namespace ksmsim::ksm {
+namespace ksmsim::sim {
 namespace {
 
 struct ArenaState {
@@ -38,7 +38,7 @@ ArenaState& State() {
 // Reserves the range: the full kReserve when the kernel allows it, else the largest power
 // of two it does (a 32-bit build or a tight RLIMIT_AS); pages are touched only when used.
 char* Reserve(size_t* got) {
-  for (size_t size = KsmArena::kReserve; size >= (size_t{1} << 26); size /= 2) {
+  for (size_t size = Arena::kReserve; size >= (size_t{1} << 26); size /= 2) {
     void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p != MAP_FAILED) {
@@ -51,7 +51,7 @@ char* Reserve(size_t* got) {
 
 }  // namespace
 
-void* KsmArena::AllocChunk(size_t bytes) {
+void* Arena::AllocChunk(size_t bytes) {
   bytes = (bytes + 63) & ~size_t{63};
   ArenaState& st = State();
   std::lock_guard<std::mutex> lock(st.mu);
@@ -65,6 +65,7 @@ void* KsmArena::AllocChunk(size_t bytes) {
     char* base = Reserve(&st.reserved);
     if (base == nullptr) throw std::bad_alloc();
     base_ = base;
+    size_ = st.reserved;
     st.used = 64;  // reference 0 is null: nothing starts at the base
   }
   if (bytes > st.reserved - st.used) throw std::bad_alloc();
@@ -78,17 +79,17 @@ void* KsmArena::AllocChunk(size_t bytes) {
   return p;
 }
 
-void KsmArena::FreeChunk(void* chunk, size_t bytes) {
+void Arena::FreeChunk(void* chunk, size_t bytes) {
   bytes = (bytes + 63) & ~size_t{63};
   ArenaState& st = State();
   std::lock_guard<std::mutex> lock(st.mu);
   st.free_chunks[bytes].push_back(chunk);
 }
 
-size_t KsmArena::bytes_reserved() {
+size_t Arena::bytes_reserved() {
   ArenaState& st = State();
   std::lock_guard<std::mutex> lock(st.mu);
   return st.used;
 }
 
-}  // namespace ksmsim::ksm
+}  // namespace ksmsim::sim
