@@ -23,7 +23,7 @@ constexpr uint64_t kUnique = 1ULL << 46;
 constexpr int kGroupSize = 8;
 constexpr unsigned kBatch = 1u << 20;
 // Host bytes per simulated page at the peak, measured at 1/8 size (docs/PERFORMANCE.md).
-constexpr uint64_t kBytesPerPageEstimate = 113;
+constexpr uint64_t kBytesPerPageEstimate = 106;
 
 // Prints at most one line every few seconds.
 class Progress {
