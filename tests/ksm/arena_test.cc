@@ -1,5 +1,6 @@
 // Tests for KSM's objects in the arena (sim/arena.h) and the 32-bit references they use:
-// round trips, null, chunk reuse, and the layout rules the links rely on.
+// round trips, chunk reuse, and the layout rules the links rely on (null references:
+// tests/sim/arena_test.cc).
 #include "sim/arena.h"
 
 #include <gtest/gtest.h>
@@ -13,14 +14,6 @@
 
 namespace ksmsim::ksm {
 namespace {
-
-TEST(KsmArenaTest, NullIsZeroAndBackAgain) {
-  EXPECT_EQ(ArenaRef(nullptr), 0u);
-  EXPECT_EQ(ArenaPtr(0), nullptr);
-  Ref32<RmapItem> r{};
-  EXPECT_EQ(r, nullptr);
-  EXPECT_EQ(r.raw(), 0u);
-}
 
 TEST(KsmArenaTest, ReferencesRoundTripAndStayDistinct) {
   KmemCache<RmapItem> cache;

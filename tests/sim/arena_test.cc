@@ -14,6 +14,9 @@ namespace {
 TEST(ArenaTest, NullIsZeroAndBackAgain) {
   EXPECT_EQ(ArenaRef(nullptr), 0u);
   EXPECT_EQ(ArenaPtr(0), nullptr);
+  Ref32<int> r{};  // value-initialised: null
+  EXPECT_EQ(r, nullptr);
+  EXPECT_EQ(r.raw(), 0u);
 }
 
 struct Counted {
