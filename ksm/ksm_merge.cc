@@ -188,7 +188,8 @@ int Ksm::try_to_merge_one_page(Vma* vma, Page* page, Page* kpage) {
       // Upgrade page from PageAnon+anon_vma to PageKsm+NULL stable_node: stable_tree_insert
       // will set the node. Reclaim must write it out, so mark it dirty.
       set_page_stable_node(page, nullptr);
-      page->Set(mmu::PG_referenced | mmu::PG_dirty);
+      m_.mark_page_accessed(page);
+      page->Set(mmu::PG_dirty);
       err = 0;
     } else if (m_.contents().MemcmpPages(page->content, kpage->content) == 0) {
       err = replace_page(vma, page, kpage, orig_pte);

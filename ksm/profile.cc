@@ -13,6 +13,7 @@ const ProfileFeatures& FeaturesOf(Profile profile) {
       .collapse_singular_chains = true,
       .break_ksm_unshares = true,
       .sysfs_6_12 = true,
+      .mglru = true,
       .pagevec_size = 31,
   };
   return profile == Profile::k612 ? k612 : k61;

@@ -45,6 +45,10 @@ struct ProfileFeatures {
   // (stored with their write rules); /proc/PID/ksm_stat's ksm_zero_pages and
   // ksm_process_profit.
   bool sysfs_6_12 = false;
+  // The kernel's LRU is the multi-gen LRU (Debian's 6.12 sets CONFIG_LRU_GEN_ENABLED, 6.1
+  // does not): mark_page_accessed() keeps no activate batch
+  // (mmu::MachineConfig::activate_batch).
+  bool mglru = false;
   // PAGEVEC_SIZE: ksmd's mlock batch (mmu::MachineConfig::pagevec_size).
   size_t pagevec_size = 15;
   // sizeof(struct ksm_rmap_item) on x86-64, for general_profit and ksm_process_profit.

@@ -103,10 +103,44 @@ void Machine::lru_add_drain_all() {
   std::vector<Page*> batch;
   batch.swap(ksmd_mlock_batch_);
   for (Page* page : batch) put_page(page);
+  activate_batch_drain();
+}
+
+// folio_mark_accessed() without the multi-gen LRU.
+void Machine::mark_page_accessed(Page* page) {
+  if (!config_.activate_batch || !page->Test(PG_referenced)) {
+    page->Set(PG_referenced);
+    return;
+  }
+  if (page->Test(PG_mlocked) || page->Test(PG_active)) return;  // unevictable / active
+  // folio_activate() needs the page on the LRU; one already in the batch is not (it is
+  // found in no lru_add batch either: __lru_cache_activate_folio() does nothing).
+  const bool in_batch = std::find(ksmd_activate_batch_.begin(), ksmd_activate_batch_.end(),
+                                  page) != ksmd_activate_batch_.end();
+  if (!in_batch) {
+    get_page(page);
+    ksmd_activate_batch_.push_back(page);
+  }
+  page->Clear(PG_referenced);
+  // folio_batch_add() returns the space left: a full batch is moved at once.
+  if (ksmd_activate_batch_.size() == kActivateBatchSize) activate_batch_drain();
+}
+
+// folio_batch_move_lru(..., folio_activate_fn): each page to the active list, its
+// reference dropped (which frees a page nothing else holds any more).
+void Machine::activate_batch_drain() {
+  std::vector<Page*> batch;
+  batch.swap(ksmd_activate_batch_);
+  for (Page* page : batch) {
+    if (!page->Test(PG_mlocked)) page->Set(PG_active);
+    put_page(page);
+  }
 }
 
 int Machine::mlock_batch_refs(const Page* page) const {
-  return static_cast<int>(std::count(ksmd_mlock_batch_.begin(), ksmd_mlock_batch_.end(), page));
+  return static_cast<int>(std::count(ksmd_mlock_batch_.begin(), ksmd_mlock_batch_.end(), page) +
+                          std::count(ksmd_activate_batch_.begin(),
+                                     ksmd_activate_batch_.end(), page));
 }
 
 void Machine::page_add_anon_rmap(Page* page, Vma* vma, uint64_t addr, bool exclusive) {

@@ -34,8 +34,14 @@ struct MachineConfig {
   // on every machine of 16 MiB or more, as the oracle's guest is; 0 turns readahead off).
   unsigned page_cluster = 3;
   // PAGEVEC_SIZE (include/linux/pagevec.h): the size of ksmd's mlock batch; 15 in Linux 6.1,
-  // 31 in 6.12 (the kernel profile's).
+  // 31 in 6.12 (the kernel profile's). The activate batch is 15 in both (PAGEVEC_SIZE in 6.1,
+  // but 6.12 keeps no such batch: see activate_batch).
   size_t pagevec_size = 15;
+  // mark_page_accessed() of a referenced, inactive page queues it on the CPU's activate
+  // batch (folio_activate), which holds a reference until the batch fills or drains: the
+  // classic LRU of the 6.1 profile. 6.12's kernel runs the multi-gen LRU
+  // (CONFIG_LRU_GEN_ENABLED), whose folio_mark_accessed() only counts references.
+  bool activate_batch = true;
 };
 
 // Global event counters of /proc/vmstat that the simulator models.
@@ -97,9 +103,14 @@ class Machine {
   // it fills (15) or lru_add_drain_all() empties it, so write_protect_page() refuses such
   // a page. Other CPUs' batches are not modelled: they are drained before ksmd's next pass.
   void set_ksmd_context(bool on) { ksmd_context_ = on; }
-  // lru_add_drain_all(): empties the batch, dropping its references.
+  // lru_add_drain_all(): empties ksmd's batches (mlock, activate), dropping their references.
   void lru_add_drain_all();
-  // How many references the batch holds on page (for the checker).
+  // mark_page_accessed() (mm/swap.c folio_mark_accessed, classic LRU): the first call sets
+  // PG_referenced; the next one on an evictable, inactive page moves it to ksmd's CPU's
+  // activate batch (a page reference until the batch fills (15) or drains), which makes it
+  // PG_active. Only ksmd calls it here (try_to_merge_one_page), so only its batch is kept.
+  void mark_page_accessed(Page* page);
+  // How many references ksmd's batches (mlock, activate) hold on page (for the checker).
   int mlock_batch_refs(const Page* page) const;
   // mlock_vma_page() / munlock_vma_page() (mm/internal.h): in a VM_LOCKED VMA, set or clear
   // PG_mlocked through the mlock batch; nothing for other VMAs.
@@ -283,6 +294,9 @@ class Machine {
   ChangeCounters changes_;  // every mutator bumps what it changed
   std::function<void(const PageEvent&)> page_event_;
   std::vector<Page*> ksmd_mlock_batch_;          // PAGEVEC_SIZE entries at most
+  std::vector<Page*> ksmd_activate_batch_;       // 15 entries at most (6.1's PAGEVEC_SIZE)
+  static constexpr size_t kActivateBatchSize = 15;
+  void activate_batch_drain();
   std::map<uint64_t, std::unique_ptr<Mm>> mms_;  // by id; exited mms stay (KSM may hold them)
   // Every anon_vma, in the arena so that Page::mapping can name it in 32 bits.
   sim::ArenaPool<AnonVma> anon_vmas_;

@@ -30,6 +30,7 @@ enum PageFlag : uint32_t {
   // Read into the swapcache by swap readahead and not yet looked up by a fault
   // (SetPageReadahead(); the kernel's bit is PG_reclaim's, reused).
   PG_readahead = 1u << 10,
+  PG_active = 1u << 11,  // on the active LRU list (set when an activate batch drains)
 };
 
 struct AnonVma;

@@ -83,6 +83,7 @@ Driver::Driver(const Workload& workload, DriverOptions options)
   mc.swap_pages = w_.machine.swap_mib * kPagesPerMib;
   mc.block_pages = w_.machine.memory_block_mib * kPagesPerMib;
   mc.pagevec_size = ksm::FeaturesOf(KsmProfile(w_.kernel)).pagevec_size;
+  mc.activate_batch = !ksm::FeaturesOf(KsmProfile(w_.kernel)).mglru;
   machine_ = std::make_unique<mmu::Machine>(mc);
   ksm_ = std::make_unique<ksm::Ksm>(*machine_, KsmProfile(w_.kernel));
   machine_->set_ksm(ksm_.get());
