@@ -121,6 +121,10 @@ int Ksm::unmerge_and_remove_all_rmap_items() {
   // Clean up stable nodes, but don't worry if some are still busy.
   remove_all_stable_nodes();
   ksm_scan_.seqnr = 0;
+  // (simulator) The kernel leaves root_unstable_tree on the freed items of the last pass
+  // until the next pass resets it, and nothing reads it meanwhile; `step` and `report` do,
+  // so it is emptied here (no kernel decision changes: every pass starts from RB_ROOT).
+  for (RbRoot& root : root_unstable_tree_) root = RbRoot{};
   return 0;
 }
 

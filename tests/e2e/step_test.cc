@@ -296,4 +296,20 @@ TEST(StepE2eTest, WatchStopsWhenTheCounterChanges) {
       << procs.output;
 }
 
+// run 2 frees every rmap_item while the last pass's unstable tree still links them (the
+// kernel's tree too, until the next pass resets it): `trees` must not walk freed items.
+TEST(StepE2eTest, TreesAfterRun2ShowNoFreedUnstableItems) {
+  const std::string file =
+      std::string(KSMSIM_SOURCE_DIR) + "/tests/difftest/open/seed-155-run2-stable-node-dups.json";
+  RunResult before = Step("s 27\nt\nq\n", file);
+  ASSERT_EQ(before.status, 0) << before.output;
+  EXPECT_TRUE(Has(before.output, "root_unstable_tree[0]: 165 items\n")) << before.output;
+  RunResult after = Step("s 28\nt\nq\n", file);
+  ASSERT_EQ(after.status, 0) << after.output;
+  EXPECT_TRUE(Has(after.output, "root_unstable_tree[0]: empty\n")) << after.output;
+  EXPECT_FALSE(Has(after.output, " ? seqnr")) << after.output;
+  // The stable tree keeps the chains whose busy dup stopped remove_all_stable_nodes.
+  EXPECT_TRUE(Has(after.output, "root_stable_tree[0]: 4 nodes\n")) << after.output;
+}
+
 }  // namespace
