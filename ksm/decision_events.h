@@ -24,14 +24,14 @@ inline KsmEvent Ksm::decision_event(Decision d) const {
 
 inline void Ksm::trace_scan(const RmapItem* rmap_item, const mmu::Page* page) {
   if (!tracing()) return;
-  traced_ = {rmap_item->mm, rmap_item->address & PAGE_MASK, static_cast<int64_t>(page->pfn)};
+  traced_ = {rmap_item->mm, rmap_item->address & PAGE_MASK, static_cast<int64_t>(page->pfn())};
   emit(decision_event(Decision::kScan));
 }
 
 inline void Ksm::trace_smart_scan_skip(const RmapItem* rmap_item, const mmu::Page* page,
                                        uint8_t age, uint8_t remaining_skips) {
   if (!tracing()) return;
-  traced_ = {rmap_item->mm, rmap_item->address & PAGE_MASK, static_cast<int64_t>(page->pfn)};
+  traced_ = {rmap_item->mm, rmap_item->address & PAGE_MASK, static_cast<int64_t>(page->pfn())};
   KsmEvent e = decision_event(Decision::kSmartScanSkip);
   e.skip_age = age;
   e.remaining_skips = remaining_skips;
@@ -44,7 +44,7 @@ inline void Ksm::trace_page(Decision d, const RmapItem* rmap_item, const mmu::Pa
   if (!tracing()) return;
   KsmEvent e = decision_event(d);
   e.mm = rmap_item->mm;
-  if (page) e.pfn = static_cast<int64_t>(page->pfn);
+  if (page) e.pfn = static_cast<int64_t>(page->pfn());
   if (stable_node) e.node_id = stable_node->id;
   emit(e);
 }
@@ -54,7 +54,7 @@ inline void Ksm::trace_checksum_changed(const RmapItem* rmap_item, const mmu::Pa
   if (!tracing()) return;
   KsmEvent e = decision_event(Decision::kChecksumChanged);
   e.mm = rmap_item->mm;
-  e.pfn = static_cast<int64_t>(page->pfn);
+  e.pfn = static_cast<int64_t>(page->pfn());
   e.oldchecksum = rmap_item->oldchecksum;
   e.checksum = checksum;
   emit(e);
@@ -69,7 +69,7 @@ inline void Ksm::trace_zero_page_merge(int err, const RmapItem* rmap_item, const
       decision_event(seed001 ? (err ? Decision::kKernelZeroFailed : Decision::kKernelZeroMerged)
                              : (err ? Decision::kZeroFailed : Decision::kZeroMerged));
   e.mm = rmap_item->mm;
-  e.pfn = static_cast<int64_t>(page->pfn);
+  e.pfn = static_cast<int64_t>(page->pfn());
   e.err = err;
   emit(e);
 }
@@ -79,8 +79,8 @@ inline void Ksm::trace_merge_with_ksm_page(int err, const RmapItem* rmap_item,
   if (!tracing()) return;
   KsmEvent e = decision_event(err ? Decision::kMergeKsmFailed : Decision::kMergedKsm);
   e.mm = rmap_item->mm;
-  e.pfn = static_cast<int64_t>(page->pfn);
-  e.other_pfn = static_cast<int64_t>(kpage->pfn);
+  e.pfn = static_cast<int64_t>(page->pfn());
+  e.other_pfn = static_cast<int64_t>(kpage->pfn());
   e.err = err;
   const StableNode* stable_node = page_stable_node(kpage);
   e.node_id = stable_node ? stable_node->id : 0;
@@ -90,8 +90,8 @@ inline void Ksm::trace_merge_with_ksm_page(int err, const RmapItem* rmap_item,
         .seq = ksm_scan_.seqnr,
         .mm = rmap_item->mm,
         .addr = rmap_item->address & PAGE_MASK,
-        .pfn = static_cast<int64_t>(page->pfn),
-        .other_pfn = static_cast<int64_t>(kpage->pfn)});
+        .pfn = static_cast<int64_t>(page->pfn()),
+        .other_pfn = static_cast<int64_t>(kpage->pfn())});
 }
 
 // After try_to_merge_two_pages: `kpage` null when it failed, else the new KSM page and
@@ -102,11 +102,11 @@ inline void Ksm::trace_merge_two_pages(const RmapItem* rmap_item, const mmu::Pag
   if (!tracing()) return;
   KsmEvent e = decision_event(kpage ? Decision::kMergedTwo : Decision::kMergeTwoFailed);
   e.mm = rmap_item->mm;
-  e.pfn = static_cast<int64_t>(page->pfn);
+  e.pfn = static_cast<int64_t>(page->pfn());
   e.other_mm = tree_rmap_item->mm;
   e.other_addr = tree_rmap_item->address & PAGE_MASK;
   if (kpage) {
-    e.other_pfn = static_cast<int64_t>(kpage->pfn);
+    e.other_pfn = static_cast<int64_t>(kpage->pfn());
     e.node_id = stable_node->id;
     e.nid = stable_node->nid;
   }
@@ -130,7 +130,7 @@ inline void Ksm::trace_unstable(Decision d, const RmapItem* tree_rmap_item, int 
                                 const mmu::Page* tree_page) {
   if (!tracing()) return;
   KsmEvent e = decision_event(d);
-  if (tree_page) e.other_pfn = static_cast<int64_t>(tree_page->pfn);
+  if (tree_page) e.other_pfn = static_cast<int64_t>(tree_page->pfn());
   if (tree_rmap_item) {
     e.other_mm = tree_rmap_item->mm;
     e.other_addr = tree_rmap_item->address & PAGE_MASK;

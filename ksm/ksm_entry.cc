@@ -241,7 +241,7 @@ void Ksm::folio_migrate_ksm(Page* newpage, Page* oldpage) {
   StableNode* stable_node = page_stable_node(oldpage);
   if (stable_node) {
     ++stable_remaps_;
-    stable_node->kpfn = newpage->pfn;
+    stable_node->kpfn = newpage->pfn();
     oldpage->set_mapping(nullptr);  // set_page_stable_node(&folio->page, NULL)
   }
 }

@@ -27,7 +27,7 @@ int Ksm::break_ksm(Vma* vma, uint64_t addr, bool ksm_check_bypass) {
   do {
     Page* page = m_.follow_page(vma, addr & PAGE_MASK);
     if (!page) break;
-    if (page->PageKsm() || (ksm_check_bypass && mmu::Machine::is_zero_pfn(page->pfn)) ||
+    if (page->PageKsm() || (ksm_check_bypass && mmu::Machine::is_zero_pfn(page->pfn())) ||
         (features_.ksm_zero_pages &&
          mmu::Machine::is_ksm_zero_pte(Pte{m_.pte_value(vma->mm, addr & PAGE_MASK)}))) {
       ++work_.faults;
@@ -136,7 +136,7 @@ int Ksm::write_protect_page(Vma* vma, Page* page, Pte* orig_pte) {
   uint64_t address = page->index << mmu::kPageShift;  // page_address_in_vma()
   if (!vma->contains(address)) return -EFAULT;
   Pte* pte = m_.pte_of_merging(vma->mm, address);
-  if (!pte || !pte->present() || pte->special() || pte->pfn() != page->pfn) return -EFAULT;
+  if (!pte || !pte->present() || pte->special() || pte->pfn() != page->pfn()) return -EFAULT;
   bool anon_exclusive = page->Test(mmu::PG_anon_exclusive);
   if (pte->write() || pte->dirty() || anon_exclusive) {
     int swapped = page->PageSwapCache() ? 1 : 0;
@@ -161,16 +161,16 @@ int Ksm::replace_page(Vma* vma, Page* page, Page* kpage, Pte orig_pte) {
   Pte* ptep = m_.pte_of_merging(vma->mm, addr);
   if (!ptep || !(*ptep == orig_pte)) return -EFAULT;
   Pte newpte;
-  if (!mmu::Machine::is_zero_pfn(kpage->pfn)) {
+  if (!mmu::Machine::is_zero_pfn(kpage->pfn())) {
     m_.get_page(kpage);
     m_.page_add_anon_rmap(kpage, vma, addr, false);
-    newpte = Pte::Make(kpage->pfn, Pte::kAccessed);  // mk_pte(vm_page_prot): read-only
+    newpte = Pte::Make(kpage->pfn(), Pte::kAccessed);  // mk_pte(vm_page_prot): read-only
   } else if (features_.ksm_zero_pages) {
     // 6.12: pte_mkdirty marks the zero page mapped by KSM (is_ksm_zero_pte), and it counts.
-    newpte = Pte::Make(kpage->pfn, Pte::kSpecial | Pte::kDirty | Pte::kAccessed);
+    newpte = Pte::Make(kpage->pfn(), Pte::kSpecial | Pte::kDirty | Pte::kAccessed);
     ksm_map_zero_page(vma->mm);
   } else {
-    newpte = Pte::Make(kpage->pfn, Pte::kSpecial | Pte::kAccessed);
+    newpte = Pte::Make(kpage->pfn(), Pte::kSpecial | Pte::kAccessed);
     // (the kernel's dec_mm_counter(MM_ANONPAGES) is page_remove_rmap's below here)
   }
   *ptep = newpte;
@@ -223,9 +223,9 @@ int Ksm::try_to_merge_with_ksm_page(RmapItem* rmap_item, Page* page, Page* kpage
         .seq = ksm_scan_.seqnr,
         .mm = rmap_item->mm,
         .addr = rmap_item->address & PAGE_MASK,
-        .pfn = static_cast<int64_t>(page->pfn),
+        .pfn = static_cast<int64_t>(page->pfn()),
         // the KSM page: kpage, or the page itself when it becomes one (the tracepoint's pfn)
-        .other_pfn = static_cast<int64_t>(kpage ? kpage->pfn : page->pfn),
+        .other_pfn = static_cast<int64_t>(kpage ? kpage->pfn() : page->pfn()),
         .err = err});
   return err;
 }

@@ -257,7 +257,7 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
             return rmap_item;
           }
           // Seed 001: the zero pages KSM placed keep their rmap_items, to be unshared.
-          if (profile_ == Profile::k61ZeroUnshare && mmu::Machine::is_zero_pfn((*page)->pfn)) {
+          if (profile_ == Profile::k61ZeroUnshare && mmu::Machine::is_zero_pfn((*page)->pfn())) {
             RmapItem* rmap_item = try_to_get_old_rmap_item(ksm_scan_.address, ksm_scan_.rmap_list);
             if (rmap_item && (rmap_item->address & ZERO_PAGE_FLAG)) {
               ksm_scan_.rmap_list = &rmap_item->rmap_list;

@@ -17,7 +17,7 @@ Page* Ksm::stable_tree_search(Page* page) {
     m_.get_page(page);  // ksm page forked
     return page;
   }
-  int nid = get_kpfn_nid(page->pfn);
+  int nid = get_kpfn_nid(page->pfn());
   RbRoot* root = &root_stable_tree_[nid];
   StableNode* stable_node = nullptr;
   StableNode* stable_node_dup = nullptr;
@@ -79,7 +79,7 @@ again:
       }
       trace_stable(
           is_stable_node_chain(stable_node) ? Decision::kStableMatchChain : Decision::kStableMatch,
-          stable_node_dup, nid, static_cast<int64_t>(tree_page->pfn));
+          stable_node_dup, nid, static_cast<int64_t>(tree_page->pfn()));
       return tree_page;
     }
   }
@@ -153,7 +153,7 @@ chain_append:
 }
 
 StableNode* Ksm::stable_tree_insert(Page* kpage) {
-  mmu::Pfn kpfn = kpage->pfn;
+  mmu::Pfn kpfn = kpage->pfn();
   int nid = get_kpfn_nid(kpfn);
   RbRoot* root = &root_stable_tree_[nid];
   StableNode* stable_node = nullptr;
@@ -217,7 +217,7 @@ void PrefetchWalkedItem(const RbNode* node) {
 }  // namespace
 
 RmapItem* Ksm::unstable_tree_search_insert(RmapItem* rmap_item, Page* page, Page** tree_pagep) {
-  int nid = get_kpfn_nid(page->pfn);
+  int nid = get_kpfn_nid(page->pfn());
   RbRoot* root = &root_unstable_tree_[nid];
   RbLink* new_link = &root->rb_node;
   RbNode* parent = nullptr;

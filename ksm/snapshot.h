@@ -37,7 +37,7 @@ inline void Ksm::take_unstable_snapshot(RmapItem* rmap_item, const mmu::Page* pa
   const mmu::Mm* mm = rmap_item->mm;
   const mmu::Pte pte{m_.pte_value(mm, rmap_item->address & PAGE_MASK)};
   const uint32_t tag = unstable_snapshot_tag(m_, mm);
-  const bool maps_page = pte.present() && pte.pfn() == page->pfn;
+  const bool maps_page = pte.present() && pte.pfn() == page->pfn();
   rmap_item->snapshot_tag = maps_page ? tag : tag - 1;
   rmap_item->snapshot_prefix = static_cast<uint32_t>(m_.contents().Word0(page->content));
 }

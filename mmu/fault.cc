@@ -45,7 +45,7 @@ unsigned Machine::do_anonymous_page(Vma* vma, uint64_t addr, Pte* pte, unsigned 
   page->content = contents_.Fill(0);
   NewAnonPage(page, vma, addr);
   mlock_vma_page(page, vma);  // mlock_new_page(): PG_mlocked, through the mlock batch
-  *pte = Pte::Make(page->pfn, kUserBits);
+  *pte = Pte::Make(page->pfn(), kUserBits);
   return VM_FAULT_WRITE;
 }
 
@@ -78,7 +78,7 @@ unsigned Machine::do_wp_page(Vma* vma, uint64_t addr, Pte* pte, bool unshare) {
   get_page(page);
   if (!page->PageKsm()) return wp_page_copy(vma, addr, pte, page, unshare);
   ++vmstat_.cow_ksm;  // count_vm_event(COW_KSM)
-  const Pfn ksm_pfn = page->pfn;
+  const Pfn ksm_pfn = page->pfn();
   unsigned ret = wp_page_copy(vma, addr, pte, page, unshare);
   if (page_event_ && (ret & VM_FAULT_WRITE))
     page_event_({.kind = PageEvent::Kind::kCowKsm,
@@ -118,7 +118,7 @@ unsigned Machine::wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old, boo
   if (!old && is_ksm_zero_pte(orig_pte)) ksm_->ksm_might_unmap_zero_page(*vma->mm, orig_pte);
   NewAnonPage(page, vma, addr);
   mlock_vma_page(page, vma);  // mlock_new_page(): PG_mlocked, through the mlock batch
-  *pte = Pte::Make(page->pfn, unshare ? uint64_t{Pte::kAccessed} : kUserBits);
+  *pte = Pte::Make(page->pfn(), unshare ? uint64_t{Pte::kAccessed} : kUserBits);
   if (old) {
     page_remove_rmap(old, vma);
     put_page(old);  // the reference of the PTE just replaced
@@ -185,12 +185,12 @@ unsigned Machine::do_swap_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags
   } else {
     page_add_anon_rmap(page, vma, addr, exclusive);
   }
-  *pte = Pte::Make(page->pfn, bits);
+  *pte = Pte::Make(page->pfn(), bits);
   if (page_event_)
     page_event_({.kind = PageEvent::Kind::kSwapIn,
                  .mm = vma->mm,
                  .addr = addr & ~uint64_t{kPageSize - 1},
-                 .pfn = page->pfn,
+                 .pfn = page->pfn(),
                  .swap_read = read_from_device});
   if (swapcache && page != swapcache) put_page(swapcache);
   if (flags & FAULT_FLAG_WRITE) ret |= do_wp_page(vma, addr, pte);

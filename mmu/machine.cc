@@ -33,8 +33,7 @@ Machine::Machine(const MachineConfig& config)
     : config_(config),
       phys_(config.node_pages, config.block_pages, config.reserve_pages),
       swap_(config.swap_pages) {
-  zero_page_.pfn = kZeroPfn;
-  zero_page_.flags = 0;
+  zero_page_.flags = PG_zero;  // pfn() answers kZeroPfn
   zero_page_.refcount = 1;
   zero_page_.content = contents_.Fill(0);
 }

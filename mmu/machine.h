@@ -132,19 +132,19 @@ class Machine {
     return pte.present() && is_zero_pfn(pte.pfn()) && pte.dirty();
   }
   int page_to_nid(const Page* page) const {
-    return page == &zero_page_ ? 0 : phys_.pfn_to_nid(page->pfn);
+    return page == &zero_page_ ? 0 : phys_.pfn_to_nid(page->pfn());
   }
   // page_private(): the swap slot of a page in the swapcache (PG_swapcache), else
   // kNoSwapSlot. Not a Page field: few pages are in the swapcache at a time.
   uint32_t page_private(const Page* page) const {
-    auto it = swap_slots_.find(page->pfn);
+    auto it = swap_slots_.find(page->pfn());
     return it == swap_slots_.end() ? kNoSwapSlot : it->second;
   }
   void set_page_private(const Page* page, uint32_t slot) {
     if (slot == kNoSwapSlot)
-      swap_slots_.erase(page->pfn);
+      swap_slots_.erase(page->pfn());
     else
-      swap_slots_[page->pfn] = slot;
+      swap_slots_[page->pfn()] = slot;
   }
   // References held on the page by pins (GUP) on top of its mappings.
   int page_pincount(const Page* page) const {

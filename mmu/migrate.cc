@@ -25,7 +25,7 @@ int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
   RmapWalkControl rwc;
   rwc.rmap_one = [&](Page* p, Vma* vma, uint64_t addr) {
     Pte* pte = vma->mm->page_table.Lookup(addr, false);
-    if (pte && pte->present() && pte->pfn() == p->pfn && found.insert(pte).second) {
+    if (pte && pte->present() && pte->pfn() == p->pfn() && found.insert(pte).second) {
       ptes.push_back(pte);
       if (page_event_) where.emplace_back(vma->mm, addr & ~uint64_t{kPageSize - 1});
     }
@@ -55,14 +55,14 @@ int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
     set_page_private(np, slot);
     swap_.set_cache(slot, np, contents_);
   }
-  for (Pte* pte : ptes) *pte = Pte::Make(np->pfn, pte->v & ((1ULL << kPageShift) - 1));
+  for (Pte* pte : ptes) *pte = Pte::Make(np->pfn(), pte->v & ((1ULL << kPageShift) - 1));
   if (page->PageKsm()) ksm_->folio_migrate_ksm(np, page);
   for (const auto& [mm, addr] : where)
     page_event_({.kind = PageEvent::Kind::kMigrate,
                  .mm = mm,
                  .addr = addr,
-                 .pfn = page->pfn,
-                 .new_pfn = np->pfn,
+                 .pfn = page->pfn(),
+                 .new_pfn = np->pfn(),
                  .nid = nid});
   unlock_page(page);
   page->refcount = 0;

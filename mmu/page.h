@@ -31,7 +31,14 @@ enum PageFlag : uint32_t {
   // (SetPageReadahead(); the kernel's bit is PG_reclaim's, reused).
   PG_readahead = 1u << 10,
   PG_active = 1u << 11,  // on the active LRU list (set when an activate batch drains)
+  PG_zero = 1u << 12,    // (simulator) the shared zero page's descriptor: pfn() is kZeroPfn
 };
+
+// Frame descriptors live in chunks of kFramesPerChunk consecutive PFNs (PhysMem), each in
+// a kFrameChunkBytes block aligned to its size that starts with the chunk's first PFN, so
+// that a descriptor finds its PFN from its own address (the kernel's page_to_pfn()).
+inline constexpr uint64_t kFrameChunkBytes = 16384;
+inline constexpr uint64_t kFrameChunkHeader = 8;  // the first PFN
 
 struct AnonVma;
 
@@ -39,23 +46,31 @@ struct AnonVma;
 // the KSM stable node (opaque here: the mmu never looks inside) for PageKsm pages, the 2009
 // driver's kpage tag for its kpages, or null.
 //
-// 32 bytes, one per simulated frame once its chunk is touched (docs/PERFORMANCE.md, "The
-// 32-byte Page"): every object mapping names lives in the arena (sim/arena.h), so it is
-// stored as a 32-bit reference; the PFN and the flags share one word; the NUMA node is the
-// frame's (PhysMem::pfn_to_nid, not stored); the pin count and the swap slot (page_private
-// while PG_swapcache), rarely set, are kept beside the frames (Machine::page_pincount,
-// Machine::page_private).
+// 24 bytes, one per simulated frame once its chunk is touched
+// (docs/PERFORMANCE.md, "The 24-byte Page"): every object mapping names lives in the arena
+// (sim/arena.h), so it is stored as a 32-bit reference; the PFN is not stored but computed
+// from the descriptor's place in its chunk (pfn()); the index and the flags share one
+// word; the NUMA node is the frame's (PhysMem::pfn_to_nid, not stored); the pin count and
+// the swap slot (page_private while PG_swapcache), rarely set, are kept beside the frames
+// (Machine::page_pincount, Machine::page_private).
 struct Page {
  private:
   uint32_t mapping_ref_ = 0;  // Page::mapping() as an arena reference (0: null)
 
  public:
-  ContentId content = 0;     // the bytes this frame holds
-  uint64_t index = 0;        // linear page index (address >> 12) where first mapped
-  Pfn pfn : 48 = 0;          // kZeroPfn is the widest PFN there is
-  Pfn flags : 16 = PG_free;  // PageFlag bits (all below bit 16)
-  int32_t refcount = 0;      // page_count()
-  int32_t mapcount = 0;      // page_mapcount(): PTEs that map this frame
+  ContentId content = 0;       // the bytes this frame holds
+  uint64_t index : 48 = 0;     // linear page index (address >> 12) where first mapped
+  uint64_t flags : 16 = PG_free;  // PageFlag bits (all below bit 16)
+  int32_t refcount = 0;        // page_count()
+  int32_t mapcount = 0;        // page_mapcount(): PTEs that map this frame
+
+  // page_to_pfn(): the chunk's first PFN plus the descriptor's place in the chunk.
+  Pfn pfn() const {
+    if (Test(PG_zero)) return kZeroPfn;
+    const uintptr_t at = reinterpret_cast<uintptr_t>(this);
+    const uintptr_t block = at & ~uintptr_t{kFrameChunkBytes - 1};
+    return *reinterpret_cast<const Pfn*>(block) + (at - block - kFrameChunkHeader) / sizeof(Page);
+  }
 
   // page->mapping: AnonVma* or stable node (see flags); null or an object in the arena.
   void* mapping() const { return sim::ArenaPtr(mapping_ref_); }
@@ -68,7 +83,7 @@ struct Page {
 
   bool Test(uint32_t f) const { return (flags & f) != 0; }
   void Set(uint32_t f) { flags = flags | f; }
-  void Clear(uint32_t f) { flags = flags & ~Pfn{f}; }
+  void Clear(uint32_t f) { flags = flags & ~uint64_t{f}; }
   bool PageAnon() const { return Test(PG_anon); }
   bool PageKsm() const { return Test(PG_ksm); }
   bool PageSwapCache() const { return Test(PG_swapcache); }
@@ -76,7 +91,8 @@ struct Page {
     return PageAnon() && !PageKsm() ? static_cast<AnonVma*>(mapping()) : nullptr;
   }
 };
-static_assert(sizeof(Page) == 32, "one frame descriptor per simulated frame: keep it small");
-static_assert(kZeroPfn < (Pfn{1} << 48), "Page::pfn holds every PFN and the zero page's");
+static_assert(sizeof(Page) == 24, "one frame descriptor per simulated frame: keep it small");
+inline constexpr uint64_t kFramesPerChunk = (kFrameChunkBytes - kFrameChunkHeader) / sizeof(Page);
+static_assert(kFramesPerChunk == 682, "a chunk's descriptors fill its block");
 
 }  // namespace ksmsim::mmu

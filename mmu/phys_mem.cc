@@ -1,6 +1,10 @@
 #include "mmu/phys_mem.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <new>
 
 namespace ksmsim::mmu {
 
@@ -28,19 +32,38 @@ PhysMem::PhysMem(const std::vector<uint64_t>& node_pages, uint64_t block_pages,
   dirs_.resize((total_pages_ + kDirPages - 1) / kDirPages);
 }
 
+PhysMem::~PhysMem() {
+  for (char* slab : slabs_) munmap(slab, kBlocksPerSlab * kFrameChunkBytes);
+}
+
+void* PhysMem::NewChunkBlock() {
+  if (slab_used_ == kBlocksPerSlab) {
+    // mmap aligns to host pages only: map one block more and trim to a block boundary.
+    const size_t want = kBlocksPerSlab * kFrameChunkBytes, map = want + kFrameChunkBytes;
+    void* got = mmap(nullptr, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (got == MAP_FAILED) throw std::bad_alloc();
+    char* raw = static_cast<char*>(got);
+    char* slab = reinterpret_cast<char*>(
+        (reinterpret_cast<uintptr_t>(raw) + kFrameChunkBytes - 1) & ~uintptr_t{kFrameChunkBytes - 1});
+    if (slab > raw) munmap(raw, static_cast<size_t>(slab - raw));
+    if (slab + want < raw + map) munmap(slab + want, static_cast<size_t>(raw + map - slab - want));
+    slabs_.push_back(slab);
+    slab_used_ = 0;
+  }
+  return slabs_.back() + slab_used_++ * kFrameChunkBytes;
+}
+
 Page* PhysMem::Init(Pfn pfn) {
   auto& dir = dirs_[pfn / kDirPages];
-  if (!dir) dir = std::make_unique<Dir>();
-  auto& chunk = (*dir)[pfn / kChunk % kDirChunks];
+  if (!dir) dir = std::make_unique<Dir>();  // value-initialised: every chunk null
+  Page*& chunk = (*dir)[pfn / kChunk % kDirChunks];
   if (!chunk) {
-    chunk = std::make_unique<Chunk>();
-    Pfn base = pfn / kChunk * kChunk;
-    for (uint64_t i = 0; i < kChunk; ++i) {
-      Page& p = (*chunk)[i];
-      p.pfn = base + i;
-    }
+    char* block = static_cast<char*>(NewChunkBlock());
+    *reinterpret_cast<Pfn*>(block) = pfn / kChunk * kChunk;  // what Page::pfn() reads
+    chunk = reinterpret_cast<Page*>(block + kFrameChunkHeader);
+    for (uint64_t i = 0; i < kChunk; ++i) new (chunk + i) Page();
   }
-  return &(*chunk)[pfn % kChunk];
+  return chunk + pfn % kChunk;
 }
 
 bool PhysMem::touched(Pfn pfn) const { return valid_pfn(pfn) && chunk_of(pfn) != nullptr; }
@@ -79,9 +102,9 @@ Page* PhysMem::AllocOnNode(int nid) {
 }
 
 void PhysMem::Free(Page* page) {
-  Node& n = nodes_[NodeIndexOf(page->pfn)];
+  Node& n = nodes_[NodeIndexOf(page->pfn())];
   page->Set(PG_free);
-  if (IsIsolated(page->pfn)) {
+  if (IsIsolated(page->pfn())) {
     // A frame freed into an isolated pageblock goes to the MIGRATE_ISOLATE free list and is
     // not counted as free memory (__free_one_page skips __mod_zone_freepage_state for it);
     // UnisolateRange gives it back.
@@ -89,7 +112,7 @@ void PhysMem::Free(Page* page) {
     return;
   }
   ++n.free_count;
-  n.free_stack.push_back(n.start, page->pfn, n.pages > kNarrowFrames);
+  n.free_stack.push_back(n.start, page->pfn(), n.pages > kNarrowFrames);
 }
 
 Pfn PhysMem::NextTouched(Pfn pfn, Pfn end) const {

@@ -1,7 +1,7 @@
-// Physical memory: the frame array (struct page per PFN, allocated in chunks on first
-// use, found through a two-level directory that is itself filled on first use, so host
-// memory follows the frames touched, not the machine's size), NUMA nodes laid out one
-// after another, memory blocks, and the page allocator. A node may also have reserve
+// Physical memory: the frame array (struct page per PFN, in chunks of kFramesPerChunk made
+// on first use and found through a two-level directory that is itself filled on first use,
+// so host memory follows the frames touched, not the machine's size), NUMA nodes laid out
+// one after another, memory blocks, and the page allocator. A node may also have reserve
 // frames (the kernel's own boot memory in the oracle's guest), numbered after every node's
 // declared frames: in no memory block, never offlined, allocated last on their node.
 #pragma once
@@ -21,6 +21,9 @@ class PhysMem {
  public:
   PhysMem(const std::vector<uint64_t>& node_pages, uint64_t block_pages,
           const std::vector<uint64_t>& reserve_pages = {});
+  ~PhysMem();
+  PhysMem(const PhysMem&) = delete;
+  PhysMem& operator=(const PhysMem&) = delete;
 
   int num_nodes() const { return num_nodes_; }
   uint64_t total_pages() const { return total_pages_; }
@@ -38,8 +41,8 @@ class PhysMem {
     if (!valid_pfn(pfn)) return nullptr;
     const auto& dir = dirs_[pfn / kDirPages];
     if (dir) {
-      const auto& chunk = (*dir)[pfn / kChunk % kDirChunks];
-      if (chunk) return &(*chunk)[pfn % kChunk];
+      Page* chunk = (*dir)[pfn / kChunk % kDirChunks];
+      if (chunk) return chunk + pfn % kChunk;
     }
     return Init(pfn);
   }
@@ -73,12 +76,12 @@ class PhysMem {
   bool IsIsolated(Pfn pfn) const;
 
  private:
-  static constexpr uint64_t kChunk = 512;        // frames per chunk of descriptors
-  static constexpr uint64_t kDirChunks = 32768;  // chunks per directory (64 GiB of frames)
+  static constexpr uint64_t kChunk = kFramesPerChunk;  // frames per chunk (page.h: 682)
+  static constexpr uint64_t kDirChunks = 32768;        // chunks per directory
   static constexpr uint64_t kDirPages = kChunk * kDirChunks;
   static constexpr uint64_t kNarrowFrames = uint64_t{1} << 32;  // FreeStack: 4 bytes a frame
-  using Chunk = std::array<Page, kChunk>;
-  using Dir = std::array<std::unique_ptr<Chunk>, kDirChunks>;
+  // Each chunk's first descriptor (its block holds the chunk's first PFN before it).
+  using Dir = std::array<Page*, kDirChunks>;
   // A stack of PFNs of one node, kept as 32-bit offsets from the node's start (a node has
   // at most 2^40 frames: the high byte goes beside when it has more than 2^32), so that the
   // frames that merging frees cost 4 bytes each, not 8.
@@ -126,12 +129,18 @@ class PhysMem {
   std::vector<Pfn> starts_;         // per entry of nodes_: its first PFN (ascending)
   uint64_t total_pages_ = 0;
   uint64_t block_pages_;
-  const Chunk* chunk_of(Pfn pfn) const {
+  Page* chunk_of(Pfn pfn) const {
     const auto& dir = dirs_[pfn / kDirPages];
-    return dir ? (*dir)[pfn / kChunk % kDirChunks].get() : nullptr;
+    return dir ? (*dir)[pfn / kChunk % kDirChunks] : nullptr;
   }
+  // A kFrameChunkBytes block aligned to its size, carved from kBlocksPerSlab-block slabs
+  // taken from the system with mmap (aligned by trimming), which the destructor returns.
+  void* NewChunkBlock();
+  static constexpr size_t kBlocksPerSlab = 256;  // 4 MiB slabs
 
   std::vector<std::unique_ptr<Dir>> dirs_;
+  std::vector<char*> slabs_;
+  size_t slab_used_ = kBlocksPerSlab;  // blocks handed out of slabs_.back()
   std::set<uint64_t> isolated_blocks_;  // global block indexes (pfn / block_pages) isolated
 };
 

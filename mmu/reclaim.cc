@@ -28,7 +28,7 @@ bool Machine::try_to_unmap(Page* page) {
   const uint32_t slot = page_private(page);  // every p below is page
   rwc.rmap_one = [&](Page* p, Vma* vma, uint64_t addr) {
     Pte* pte = vma->mm->page_table.Lookup(addr, false);
-    if (!pte || !pte->present() || pte->pfn() != p->pfn) return true;
+    if (!pte || !pte->present() || pte->pfn() != p->pfn()) return true;
     if (vma->flags & VM_LOCKED) {  // mlock_vma_folio(): mlocked again, and stays
       p->Set(PG_mlocked);
       return false;

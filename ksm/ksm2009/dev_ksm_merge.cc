@@ -41,7 +41,7 @@ int DevKsm::page_wrprotect(Page* page, bool* odirect_sync, int count_offset) {
   mmu::RmapWalkControl rwc;
   rwc.rmap_one = [&](Page* p, Vma* vma, uint64_t addr) {
     Pte* pte = m_.pte_of(vma->mm, addr);
-    if (!pte || !pte->present() || pte->pfn() != p->pfn) return true;
+    if (!pte || !pte->present() || pte->pfn() != p->pfn()) return true;
     if (pte->write()) {
       // page_wrprotect_one(): no O_DIRECT (or any other reference) in flight.
       if (p->mapcount + count_offset != p->refcount) {
@@ -64,7 +64,7 @@ int DevKsm::replace_page(Vma* vma, Page* oldpage, Page* newpage, Pte orig_pte) {
   if (!pte || !(*pte == orig_pte)) return 1;
   m_.get_page(newpage);
   ++newpage->mapcount;                             // page_add_file_rmap()
-  *pte = Pte::Make(newpage->pfn, Pte::kAccessed);  // mk_pte(newpage, prot): read-only
+  *pte = Pte::Make(newpage->pfn(), Pte::kAccessed);  // mk_pte(newpage, prot): read-only
   m_.page_remove_rmap(oldpage, vma);
   // (MM_ANONPAGES would become MM_FILEPAGES; the machine counts one resident kind and takes
   // it back when the kpage's PTE goes.)
@@ -84,7 +84,7 @@ int DevKsm::try_to_merge_one_page(Mm* mm, Vma* vma, Page* oldpage, Page* newpage
     Pte* ptep = m_.pte_of(mm, addr);
     if (!ptep) break;
     Pte orig_pte = *ptep;
-    if (!orig_pte.present() || orig_pte.pfn() != oldpage->pfn) break;
+    if (!orig_pte.present() || orig_pte.pfn() != oldpage->pfn()) break;
     if (!m_.trylock_page(oldpage)) break;
     bool odirect_sync = false;
     if (page_wrprotect(oldpage, &odirect_sync, 2) == 0) {
@@ -111,8 +111,8 @@ Page* DevKsm::alloc_kpage() {
   kpage->flags = 0;  // not PageAnon: PageKsm(), and on no LRU (never reclaimed)
   kpage->refcount = 1;
   kpage->set_mapping(kpage_tag());
-  kpages_.erase(kpage->pfn);  // a stale entry of a freed frame
-  kpages_.insert(kpage->pfn);
+  kpages_.erase(kpage->pfn());  // a stale entry of a freed frame
+  kpages_.insert(kpage->pfn());
   return kpage;
 }
 

@@ -85,7 +85,7 @@ TEST_F(KsmMigrateTest, OfflineMovesAForkFamilysKsmPageToTheOtherNode) {
   for (int i = 0; i < 4; ++i) ksm_.ksm_do_scan(100);
   mmu::Page* kpage = PageOf(a, start);
   ASSERT_TRUE(kpage->PageKsm());
-  ASSERT_LT(kpage->pfn, 256u);
+  ASSERT_LT(kpage->pfn(), 256u);
   EXPECT_EQ(m_.OfflineBlock(0, 0), 0);  // was EBUSY: b's PTEs were counted twice
   mmu::Page* moved = PageOf(a, start);
   EXPECT_EQ(m_.page_to_nid(moved), 1);  // do_migrate_range() leaves the block's own node out

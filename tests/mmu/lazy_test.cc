@@ -18,18 +18,21 @@ TEST(LazyTest, PhysMemOf4PiBTouchesOnlyWhatIsAllocated) {
   EXPECT_EQ(pm.NextTouched(0, pm.total_pages()), pm.total_pages());
   Page* p = pm.AllocOnNode(0);
   ASSERT_NE(p, nullptr);
-  EXPECT_EQ(p->pfn, 0u);
+  EXPECT_EQ(p->pfn(), 0u);
   Page* far = pm.page((uint64_t{1} << 39) + 7);
   ASSERT_NE(far, nullptr);
-  EXPECT_EQ(far->pfn, (uint64_t{1} << 39) + 7);
-  // The walk finds the two chunks (512 frames each) and steps over everything else.
+  EXPECT_EQ(far->pfn(), (uint64_t{1} << 39) + 7);
+  // The walk finds the two chunks (kFramesPerChunk frames each) and steps over everything
+  // else; the far chunk starts at the chunk boundary at or below 2^39 + 7.
   std::vector<Pfn> seen;
   for (Pfn pfn = pm.NextTouched(0, pm.total_pages()); pfn < pm.total_pages();
        pfn = pm.NextTouched(pfn + 1, pm.total_pages()))
     seen.push_back(pfn);
-  ASSERT_EQ(seen.size(), 1024u);
-  EXPECT_EQ(seen[511], 511u);
-  EXPECT_EQ(seen[512], uint64_t{1} << 39);
+  ASSERT_EQ(seen.size(), 2 * kFramesPerChunk);
+  EXPECT_EQ(seen[kFramesPerChunk - 1], kFramesPerChunk - 1);
+  EXPECT_EQ(seen[kFramesPerChunk], ((uint64_t{1} << 39) + 7) / kFramesPerChunk * kFramesPerChunk);
+  // Every descriptor finds its own PFN from its address (Page::pfn()).
+  for (Pfn pfn : seen) EXPECT_EQ(pm.page(pfn)->pfn(), pfn);
   EXPECT_FALSE(pm.touched(1 << 20));
 }
 
@@ -50,12 +53,12 @@ TEST(LazyTest, AllocationSkipsAnIsolatedBlockInOneStep) {
   pm.IsolateRange(0, 8192);
   Page* p = pm.AllocOnNode(0);
   ASSERT_NE(p, nullptr);
-  EXPECT_EQ(p->pfn, 8192u);
+  EXPECT_EQ(p->pfn(), 8192u);
   // Online again: the skipped frames are free and handed out, lowest first.
   pm.UnisolateRange(0, 8192);
   EXPECT_EQ(pm.free_pages(0), 4u * 8192 - 1);
-  EXPECT_EQ(pm.AllocOnNode(0)->pfn, 0u);
-  EXPECT_EQ(pm.AllocOnNode(0)->pfn, 1u);
+  EXPECT_EQ(pm.AllocOnNode(0)->pfn(), 0u);
+  EXPECT_EQ(pm.AllocOnNode(0)->pfn(), 1u);
 }
 
 TEST(LazyTest, PageTableWalksStepOverEmptyLevelsAndKeepTheWriteCount) {

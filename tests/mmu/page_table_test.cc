@@ -158,8 +158,8 @@ TEST(PhysMemTest, AllocationOrderIsAscendingThenMostRecentlyFreedFirst) {
     Page* p = pm.AllocOnNode(0);
     ASSERT_NE(p, nullptr);
     EXPECT_FALSE(p->Test(PG_free));
-    EXPECT_EQ(pm.pfn_to_nid(p->pfn), 0);
-    got.push_back(p->pfn);
+    EXPECT_EQ(pm.pfn_to_nid(p->pfn()), 0);
+    got.push_back(p->pfn());
   }
   EXPECT_EQ(got, (std::vector<Pfn>{0, 1, 2, 3, 4}));
   EXPECT_EQ(pm.used_pages(0), 5u);
@@ -168,12 +168,12 @@ TEST(PhysMemTest, AllocationOrderIsAscendingThenMostRecentlyFreedFirst) {
   pm.Free(pm.page(3));
   EXPECT_TRUE(pm.page(3)->Test(PG_free));
   EXPECT_EQ(pm.used_pages(0), 3u);
-  EXPECT_EQ(pm.AllocOnNode(0)->pfn, 3u);
-  EXPECT_EQ(pm.AllocOnNode(0)->pfn, 1u);
-  EXPECT_EQ(pm.AllocOnNode(0)->pfn, 5u);
+  EXPECT_EQ(pm.AllocOnNode(0)->pfn(), 3u);
+  EXPECT_EQ(pm.AllocOnNode(0)->pfn(), 1u);
+  EXPECT_EQ(pm.AllocOnNode(0)->pfn(), 5u);
   Page* n1 = pm.AllocOnNode(1);
-  EXPECT_EQ(n1->pfn, 1000u);
-  EXPECT_EQ(pm.pfn_to_nid(n1->pfn), 1);
+  EXPECT_EQ(n1->pfn(), 1000u);
+  EXPECT_EQ(pm.pfn_to_nid(n1->pfn()), 1);
   EXPECT_EQ(pm.used_pages(1), 1u);
 }
 
@@ -201,7 +201,7 @@ TEST(PhysMemTest, IsolatedBlocksAreNotAllocatedAndFreedFramesStayOffline) {
   for (uint64_t i = 0; i < 512; ++i) {
     Page* p = pm.AllocOnNode(0);
     ASSERT_NE(p, nullptr);
-    EXPECT_FALSE(p->pfn >= 256 && p->pfn < 512) << p->pfn;
+    EXPECT_FALSE(p->pfn() >= 256 && p->pfn() < 512) << p->pfn();
   }
   EXPECT_EQ(pm.AllocOnNode(0), nullptr);
   pm.UnisolateRange(256, 512);
@@ -210,7 +210,7 @@ TEST(PhysMemTest, IsolatedBlocksAreNotAllocatedAndFreedFramesStayOffline) {
   for (int i = 0; i < 256; ++i) {
     Page* p = pm.AllocOnNode(0);
     ASSERT_NE(p, nullptr);
-    EXPECT_TRUE(p->pfn >= 256 && p->pfn < 512) << p->pfn;
+    EXPECT_TRUE(p->pfn() >= 256 && p->pfn() < 512) << p->pfn();
   }
   EXPECT_EQ(pm.AllocOnNode(0), nullptr);
   EXPECT_EQ(pm.free_pages(0), 0u);

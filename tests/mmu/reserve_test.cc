@@ -39,7 +39,7 @@ TEST(ReserveTest, UsedOnlyWhenTheNodesBlocksAreFull) {
   EXPECT_EQ(m.phys().used_pages(1), 0u);
   Page* last = PageAt(m, mm, Addr(start, 539));
   EXPECT_EQ(m.page_to_nid(last), 0);
-  EXPECT_GE(last->pfn, 1024u);  // numbered after every node's declared frames
+  EXPECT_GE(last->pfn(), 1024u);  // numbered after every node's declared frames
   EXPECT_MACHINE_OK(m);
   m.Exit(mm);
   EXPECT_EQ(m.phys().reserve_used(0), 0u);

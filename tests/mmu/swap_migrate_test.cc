@@ -356,7 +356,7 @@ TEST(MigrateTest, MovesPagesToAnotherNodeKeepingContentAndState) {
     Pte pte = PteAt(m, mm, Addr(start, i));
     Page* p = m.pfn_to_page(pte.pfn());
     EXPECT_EQ(m.page_to_nid(p), 1);
-    EXPECT_EQ(m.phys().pfn_to_nid(p->pfn), 1);
+    EXPECT_EQ(m.phys().pfn_to_nid(p->pfn()), 1);
     EXPECT_TRUE(pte.write());
     EXPECT_TRUE(p->Test(PG_anon_exclusive));
     EXPECT_EQ(p->mapcount, 1);
@@ -452,7 +452,7 @@ class HotplugTest : public ::testing::Test {
 TEST_F(HotplugTest, OfflineWithAPinnedPageIsEbusyAndLosesNothing) {
   ASSERT_FALSE(m.Pin(mm, Addr(start, 10)));
   Page* pinned = PageAt(m, mm, Addr(start, 10));
-  ASSERT_EQ(pinned->pfn, 10u);
+  ASSERT_EQ(pinned->pfn(), 10u);
   EXPECT_EQ(m.OfflineBlock(0, 0), EBUSY);
   EXPECT_FALSE(m.phys().IsIsolated(0));
   EXPECT_EQ(PageAt(m, mm, Addr(start, 10)), pinned);
@@ -494,7 +494,7 @@ TEST_F(HotplugTest, OfflineMovesEveryPageToAnotherNodeAndOnlineGivesTheBlockBack
   uint64_t o = m.Mmap(other, "heap", 1024 - kPages + 1, 0, false);
   for (uint64_t i = 0; i < 1024 - kPages + 1; ++i) {
     ASSERT_FALSE(WriteGen(m, other, o, i, i));
-    EXPECT_GE(PageAt(m, other, Addr(o, i))->pfn, 256u);
+    EXPECT_GE(PageAt(m, other, Addr(o, i))->pfn(), 256u);
   }
   EXPECT_EQ(m.phys().free_pages(0), 0u);
   EXPECT_EQ(m.phys().used_pages(1), 257u);  // the last one fell back to node 1
@@ -506,7 +506,7 @@ TEST_F(HotplugTest, OfflineMovesEveryPageToAnotherNodeAndOnlineGivesTheBlockBack
   uint64_t more = m.Mmap(other, "more", 256, 0, false);
   for (uint64_t i = 0; i < 256; ++i) {
     ASSERT_FALSE(WriteGen(m, other, more, i, 9000 + i));
-    EXPECT_LT(PageAt(m, other, Addr(more, i))->pfn, 256u);
+    EXPECT_LT(PageAt(m, other, Addr(more, i))->pfn(), 256u);
   }
   EXPECT_EQ(m.phys().free_pages(0), 0u);
   EXPECT_EQ(m.phys().used_pages(0), 1024u);
@@ -528,7 +528,7 @@ TEST(HotplugSingleNodeTest, OfflineMovesWithinTheOnlyNode) {
   for (uint64_t i = 0; i < 100; ++i) ASSERT_FALSE(WriteGen(m, mm, start, i, 500 + i));
   EXPECT_EQ(m.OfflineBlock(0, 0), 0);
   for (uint64_t i = 0; i < 100; ++i) {
-    EXPECT_GE(PageAt(m, mm, Addr(start, i))->pfn, 256u) << i;
+    EXPECT_GE(PageAt(m, mm, Addr(start, i))->pfn(), 256u) << i;
     EXPECT_TRUE(HoldsGen(m, mm, start, i, 500 + i)) << i;
   }
   EXPECT_MACHINE_OK(m);
