@@ -24,22 +24,22 @@ inline constexpr int NUMA_NO_NODE = -1;
 
 struct StableNode;
 
-// struct ksm_rmap_item: one scanned virtual page of one mm, with the kernel's unions: `rb`
+// struct ksm_rmap_item: one scanned virtual page of one mm, with the kernel's union: `rb`
 // (its node in the unstable tree) shares its space with `head`/`hlist` (listed from a
-// stable node once merged), and `nid` (unstable) with `anon_vma` (stable). The unstable
-// tree reaches an item through rb_entry_rmap_item().
+// stable node once merged). The unstable tree reaches an item through
+// rb_entry_rmap_item().
 //
-// 48 bytes, not the kernel's 64 (docs/PERFORMANCE.md): the links to other KSM objects (rb,
-// head, hlist, rmap_list) are 32-bit arena references (sim/arena.h), so an item no longer
-// has a cache line of its own; what the unstable tree walk reads is in its first 32 bytes,
-// so that three items in four read one cache line.
+// 40 bytes, not the kernel's 64 (docs/PERFORMANCE.md): every pointer (rb, head, hlist,
+// rmap_list, anon_vma, mm) is a 32-bit arena reference (sim/arena.h: the mm_structs and
+// anon_vmas live there too), and `nid` shares `address`'s word (an address has 48 bits);
+// what the unstable tree walk reads is in its first 24 bytes.
 //
 // snapshot_tag/snapshot_prefix are the simulator's own: what get_mergeable_page() found for
 // this node of this pass's unstable tree when it last looked (the page's first 4 bytes),
 // valid while Ksm::unstable_snapshot_tag() of its mm is unchanged; see ksm/snapshot.h.
-struct alignas(16) RmapItem {
+struct RmapItem {
   // What a level of the unstable tree walk reads (rb, snapshot_tag, snapshot_prefix, mm)
-  // is in the first 32 bytes.
+  // is in the first 24 bytes.
   union {
     RbNode rb{};  // when in the unstable tree
     struct {      // when stable
@@ -49,20 +49,18 @@ struct alignas(16) RmapItem {
   };
   uint32_t snapshot_tag = 0;  // (simulator) Ksm::unstable_snapshot_tag() when taken
   union {
-    mmu::AnonVma* anon_vma = nullptr;  // when stable
-    struct {
-      int nid;                   // when in the unstable tree
-      uint32_t snapshot_prefix;  // (simulator) the page's first 4 bytes, little-endian
-    };
+    Ref32<mmu::AnonVma> anon_vma;  // when stable
+    uint32_t snapshot_prefix = 0;  // (simulator, unstable) the page's first 4 bytes, LE
   };
-  mmu::Mm* mm = nullptr;
+  Ref32<mmu::Mm> mm{};
   Ref32<RmapItem> rmap_list{};  // next in the mm_slot's list, ascending address
   uint32_t oldchecksum = 0;     // when unstable
-  uint64_t address = 0;         // + SEQNR/UNSTABLE/STABLE/ZERO_PAGE flags in low bits
+  uint64_t address : 48 = 0;    // + SEQNR/UNSTABLE/STABLE/ZERO_PAGE flags in low bits
+  int64_t nid : 16 = 0;         // when in the unstable tree
 };
-static_assert(sizeof(RmapItem) == 48, "one rmap_item per scanned page: 48 bytes");
+static_assert(sizeof(RmapItem) == 40, "one rmap_item per scanned page: 40 bytes");
 static_assert(offsetof(RmapItem, hlist) % sim::Arena::kGranule == 0, "a pprev target");
-static_assert(offsetof(RmapItem, mm) + sizeof(mmu::Mm*) == 32, "the walk reads 32 bytes");
+static_assert(offsetof(RmapItem, mm) + sizeof(uint32_t) == 24, "the walk reads 24 bytes");
 
 // rb_entry(node, struct ksm_rmap_item, node): `rb` is the first member of its union, which
 // is RmapItem's first member, so the addresses are the same.

@@ -7,9 +7,9 @@ namespace ksmsim::ksm {
 namespace {
 
 // __rb_parent(pc)
-RbNode* __rb_parent(uint32_t pc) { return static_cast<RbNode*>(ArenaPtr(pc & ~uint32_t{1})); }
+RbNode* __rb_parent(uint32_t pc) { return static_cast<RbNode*>(ArenaPtr(pc & ~RB_BLACK)); }
 // __rb_color / __rb_is_black / __rb_is_red
-uint32_t __rb_color(uint32_t pc) { return pc & 1; }
+uint32_t __rb_color(uint32_t pc) { return pc & RB_BLACK; }
 bool __rb_is_black(uint32_t pc) { return __rb_color(pc) != 0; }
 bool __rb_is_red(uint32_t pc) { return __rb_color(pc) == 0; }
 // rb_color / rb_is_red / rb_is_black

@@ -15,10 +15,10 @@ using sim::ArenaPtr;
 using sim::ArenaRef;
 using sim::Ref32;
 
-// struct rb_node: embed by deriving from it; nodes live in the arena (sim/arena.h) and
-// are 16-byte aligned. The links are 32-bit arena references (12 bytes instead of the
-// kernel's 24); the parent's reference and the colour share a word, as in the kernel (a
-// 16-byte aligned node's reference is even, so bit 0 is free for the colour).
+// struct rb_node: embed by deriving from it; nodes live in the arena (sim/arena.h). The
+// links are 32-bit arena references (12 bytes instead of the kernel's 24); the parent's
+// reference and the colour share a word, as in the kernel (the arena's references are below
+// 2^31, so the top bit is free for the colour).
 struct RbNode {
   uint32_t rb_parent_color = 0;
   Ref32<RbNode> rb_right{};
@@ -33,10 +33,11 @@ struct RbRoot {
 };
 
 inline constexpr uint32_t RB_RED = 0;
-inline constexpr uint32_t RB_BLACK = 1;
+inline constexpr uint32_t RB_BLACK = uint32_t{1} << 31;
+static_assert(sim::Arena::kReserve / sim::Arena::kGranule <= RB_BLACK, "the colour bit is free");
 
 inline RbNode* rb_parent(const RbNode* n) {
-  return static_cast<RbNode*>(ArenaPtr(n->rb_parent_color & ~uint32_t{1}));
+  return static_cast<RbNode*>(ArenaPtr(n->rb_parent_color & ~RB_BLACK));
 }
 // RB_EMPTY_NODE / RB_CLEAR_NODE: a node not in any tree points to itself.
 inline bool RB_EMPTY_NODE(const RbNode* n) { return n->rb_parent_color == ArenaRef(n); }

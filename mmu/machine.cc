@@ -207,14 +207,13 @@ Page* Machine::alloc_page(int nid) {
 // ---- processes and mappings ----
 
 Mm* Machine::CreateMm(const std::string& name, int node) {
-  auto mm = std::make_unique<Mm>();
+  Mm* mm = mm_pool_.New();
   mm->id = next_mm_id_++;
   mm->name = name;
   mm->node = node;
   mm->page_table.set_change_counters(&changes_);
-  Mm* raw = mm.get();
-  mms_.emplace(raw->id, std::move(mm));
-  return raw;
+  mms_.emplace(mm->id, mm);
+  return mm;
 }
 
 Vma* Machine::InsertVma(Mm* mm, std::unique_ptr<Vma> vma) {

@@ -180,7 +180,7 @@ class Machine {
   std::optional<MachineError> Prctl(Mm* mm, bool memory_merge);
   // Splits VMAs so that [start, end) is covered by whole VMAs; returns them in order.
   std::vector<Vma*> SplitRange(Mm* mm, uint64_t start, uint64_t end);
-  const std::map<uint64_t, std::unique_ptr<Mm>>& mms() const { return mms_; }
+  const std::map<uint64_t, Mm*>& mms() const { return mms_; }
 
   // ---- user accesses ----
   std::optional<MachineError> WritePage(Mm* mm, uint64_t addr, ContentId content);
@@ -297,7 +297,10 @@ class Machine {
   std::vector<Page*> ksmd_activate_batch_;       // 15 entries at most (6.1's PAGEVEC_SIZE)
   static constexpr size_t kActivateBatchSize = 15;
   void activate_batch_drain();
-  std::map<uint64_t, std::unique_ptr<Mm>> mms_;  // by id; exited mms stay (KSM may hold them)
+  // Every mm_struct, in the arena so that an rmap_item names its mm in 32 bits; exited mms
+  // stay (KSM may hold them) until the machine goes away.
+  sim::ArenaPool<Mm> mm_pool_;
+  std::map<uint64_t, Mm*> mms_;  // by id
   // Every anon_vma, in the arena so that Page::mapping can name it in 32 bits.
   sim::ArenaPool<AnonVma> anon_vmas_;
   uint64_t next_mm_id_ = 1;

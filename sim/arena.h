@@ -18,9 +18,10 @@ namespace ksmsim::sim {
 class Arena {
  public:
   // A reference counts kGranule-byte units from the arena's base; 0 is null (the first
-  // granules are never handed out), so 2^32 units reach kReserve bytes.
+  // granules are never handed out), so 2^31 units reach kReserve bytes (a reference's top
+  // bit stays free: ksm/rbtree.h keeps the colour there).
   static constexpr size_t kGranule = 8;
-  static constexpr size_t kReserve = size_t{1} << 35;  // 32 GiB of address space
+  static constexpr size_t kReserve = size_t{1} << 34;  // 16 GiB of address space
 
   // A chunk of `bytes` (a multiple of 64), 64-byte aligned, from the arena: a chunk freed
   // earlier with the same size, else fresh address space. Throws std::bad_alloc when the

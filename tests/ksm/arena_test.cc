@@ -21,11 +21,11 @@ TEST(KsmArenaTest, ReferencesRoundTripAndStayDistinct) {
   std::set<uint32_t> refs;
   for (int i = 0; i < 3000; ++i) {  // three chunks
     RmapItem* it = cache.alloc();
-    ASSERT_EQ(reinterpret_cast<uintptr_t>(it) % 16, 0u) << "rb nodes are 16-byte aligned";
+    ASSERT_EQ(reinterpret_cast<uintptr_t>(it) % Arena::kGranule, 0u) << "items are 8-byte aligned";
     Ref32<RmapItem> r{};
     r = it;
     ASSERT_NE(r.raw(), 0u);
-    ASSERT_EQ(r.raw() % 2, 0u) << "bit 0 of a node's reference is free for the colour";
+    ASSERT_EQ(r.raw() & RB_BLACK, 0u) << "the top bit of a node's reference is free for the colour";
     ASSERT_EQ(r.get(), it);
     refs.insert(r.raw());
     items.push_back(it);
@@ -47,7 +47,7 @@ TEST(KsmArenaTest, FreedChunksAreHandedOutAgain) {
 }
 
 TEST(KsmArenaTest, ItemFieldsAreWhereTheLinksNeedThem) {
-  EXPECT_EQ(sizeof(RmapItem), 48u);
+  EXPECT_EQ(sizeof(RmapItem), 40u);
   KmemCache<StableNode> nodes;
   StableNode* n = nodes.alloc();
   auto off = [n](const void* field) {

@@ -34,7 +34,7 @@ using NodePtr = std::unique_ptr<TestNode, FreeTestNode>;
 TestNode* AsTest(RbNode* n) { return static_cast<TestNode*>(n); }
 const TestNode* AsTest(const RbNode* n) { return static_cast<const TestNode*>(n); }
 
-bool IsBlack(const RbNode* n) { return (n->rb_parent_color & 1) == RB_BLACK; }
+bool IsBlack(const RbNode* n) { return (n->rb_parent_color & RB_BLACK) == RB_BLACK; }
 
 // Kernel-style insertion: descend by key (equal keys go right), link, then rebalance.
 void Insert(RbRoot* root, TestNode* node) {
@@ -76,7 +76,7 @@ int CheckSubtree(const RbNode* n, const RbNode* expected_parent, std::vector<int
   auto at = [n] { return " at key " + std::to_string(AsTest(n)->key) + "; "; };
   // Only bit 0 is the colour: the rest is the parent's arena reference (ksm/rbtree.h).
   if (expected_parent != nullptr &&
-      (n->rb_parent_color & ~uint32_t{1}) != ArenaRef(expected_parent))
+      (n->rb_parent_color & ~RB_BLACK) != ArenaRef(expected_parent))
     *errors += "rb_parent_color does not hold the parent's reference" + at();
   if (rb_parent(n) != expected_parent) *errors += "bad parent pointer" + at();
   if (!IsBlack(n) && ((n->rb_left != nullptr && !IsBlack(n->rb_left)) ||

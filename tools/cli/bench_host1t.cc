@@ -27,7 +27,7 @@ constexpr unsigned kBatch = 1u << 20;
 // 48 + 32 + 8 B matches the 105.7 B measured at 1/8 size (docs/PERFORMANCE.md).
 constexpr uint64_t kBytesPerPageEstimate =
     sizeof(ksm::RmapItem) + sizeof(mmu::Page) + sizeof(mmu::Pte) + 18;
-static_assert(kBytesPerPageEstimate == 98, "re-measure host1t at 1/8 size when a size changes");
+static_assert(kBytesPerPageEstimate == 90, "re-measure host1t at 1/8 size when a size changes");
 
 // Prints at most one line every few seconds.
 class Progress {

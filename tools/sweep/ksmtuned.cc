@@ -28,7 +28,7 @@ void Ksmtuned::adjust() {
     free += static_cast<int64_t>(m.phys().free_pages(n)) * kib_per_page;
   int64_t committed = 0;
   for (const auto& [id, mm] : m.mms())
-    committed += static_cast<int64_t>(m.resident_pages(mm.get())) * kib_per_page;
+    committed += static_cast<int64_t>(m.resident_pages(mm)) * kib_per_page;
   int64_t sleep = total > 0 ? c_.sleep_msec * 16 * 1024 * 1024 / total : 10;
   if (sleep <= 10) sleep = 10;
   int64_t thres = total * c_.thres_coef / 100;

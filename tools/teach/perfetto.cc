@@ -163,7 +163,7 @@ void PerfettoTrace::SampleCounters(uint64_t t) {
     if (mm->ksm_rmap_items == 0 && mm->ksm_merging_pages == 0 &&
         !pids_.count(kFirstProcPid + mm->id))
       continue;  // a process KSM never saw gets no track
-    uint64_t pid = ProcessPid(mm.get());
+    uint64_t pid = ProcessPid(mm);
     Counter(pid, "ksm_merging_pages", mm->ksm_merging_pages, t);
     Counter(pid, "ksm_rmap_items", mm->ksm_rmap_items, t);
   }
