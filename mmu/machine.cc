@@ -114,8 +114,8 @@ void Machine::mark_page_accessed(Page* page) {
   if (page->Test(PG_mlocked) || page->Test(PG_active)) return;  // unevictable / active
   // folio_activate() needs the page on the LRU; one already in the batch is not (it is
   // found in no lru_add batch either: __lru_cache_activate_folio() does nothing).
-  const bool in_batch = std::find(ksmd_activate_batch_.begin(), ksmd_activate_batch_.end(),
-                                  page) != ksmd_activate_batch_.end();
+  const bool in_batch = std::find(ksmd_activate_batch_.begin(), ksmd_activate_batch_.end(), page) !=
+                        ksmd_activate_batch_.end();
   if (!in_batch) {
     get_page(page);
     ksmd_activate_batch_.push_back(page);
@@ -137,9 +137,9 @@ void Machine::activate_batch_drain() {
 }
 
 int Machine::mlock_batch_refs(const Page* page) const {
-  return static_cast<int>(std::count(ksmd_mlock_batch_.begin(), ksmd_mlock_batch_.end(), page) +
-                          std::count(ksmd_activate_batch_.begin(),
-                                     ksmd_activate_batch_.end(), page));
+  return static_cast<int>(
+      std::count(ksmd_mlock_batch_.begin(), ksmd_mlock_batch_.end(), page) +
+      std::count(ksmd_activate_batch_.begin(), ksmd_activate_batch_.end(), page));
 }
 
 void Machine::page_add_anon_rmap(Page* page, Vma* vma, uint64_t addr, bool exclusive) {

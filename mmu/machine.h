@@ -293,8 +293,8 @@ class Machine {
   int foreign_task_node_ = -1;
   ChangeCounters changes_;  // every mutator bumps what it changed
   std::function<void(const PageEvent&)> page_event_;
-  std::vector<Page*> ksmd_mlock_batch_;          // PAGEVEC_SIZE entries at most
-  std::vector<Page*> ksmd_activate_batch_;       // 15 entries at most (6.1's PAGEVEC_SIZE)
+  std::vector<Page*> ksmd_mlock_batch_;     // PAGEVEC_SIZE entries at most
+  std::vector<Page*> ksmd_activate_batch_;  // 15 entries at most (6.1's PAGEVEC_SIZE)
   static constexpr size_t kActivateBatchSize = 15;
   void activate_batch_drain();
   // Every mm_struct, in the arena so that an rmap_item names its mm in 32 bits; exited mms

@@ -58,11 +58,11 @@ struct Page {
   uint32_t mapping_ref_ = 0;  // Page::mapping() as an arena reference (0: null)
 
  public:
-  ContentId content = 0;       // the bytes this frame holds
-  uint64_t index : 48 = 0;     // linear page index (address >> 12) where first mapped
+  ContentId content = 0;          // the bytes this frame holds
+  uint64_t index : 48 = 0;        // linear page index (address >> 12) where first mapped
   uint64_t flags : 16 = PG_free;  // PageFlag bits (all below bit 16)
-  int32_t refcount = 0;        // page_count()
-  int32_t mapcount = 0;        // page_mapcount(): PTEs that map this frame
+  int32_t refcount = 0;           // page_count()
+  int32_t mapcount = 0;           // page_mapcount(): PTEs that map this frame
 
   // page_to_pfn(): the chunk's first PFN plus the descriptor's place in the chunk.
   Pfn pfn() const {

@@ -43,8 +43,8 @@ void* PhysMem::NewChunkBlock() {
     void* got = mmap(nullptr, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (got == MAP_FAILED) throw std::bad_alloc();
     char* raw = static_cast<char*>(got);
-    char* slab = reinterpret_cast<char*>(
-        (reinterpret_cast<uintptr_t>(raw) + kFrameChunkBytes - 1) & ~uintptr_t{kFrameChunkBytes - 1});
+    char* slab = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(raw) + kFrameChunkBytes - 1) &
+                                         ~uintptr_t{kFrameChunkBytes - 1});
     if (slab > raw) munmap(raw, static_cast<size_t>(slab - raw));
     if (slab + want < raw + map) munmap(slab + want, static_cast<size_t>(raw + map - slab - want));
     slabs_.push_back(slab);

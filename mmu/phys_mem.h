@@ -108,8 +108,8 @@ class PhysMem {
   };
   struct Node {
     uint64_t start = 0, pages = 0;
-    uint64_t bump = 0;            // frames [start, start+bump) have been handed out once
-    FreeStack free_stack;         // recycled frames, most recently freed on top
+    uint64_t bump = 0;     // frames [start, start+bump) have been handed out once
+    FreeStack free_stack;  // recycled frames, most recently freed on top
     uint64_t free_count = 0;
     uint64_t offline_count = 0;
   };
@@ -123,7 +123,7 @@ class PhysMem {
   }
 
   int num_nodes_ = 0;
-  std::vector<Node> nodes_;       // the declared nodes, then the reserves
+  std::vector<Node> nodes_;         // the declared nodes, then the reserves
   std::vector<size_t> reserve_of_;  // per node: its reserve's index in nodes_, or 0
   std::vector<int> owner_;          // per entry of nodes_: the node it belongs to
   std::vector<Pfn> starts_;         // per entry of nodes_: its first PFN (ascending)
@@ -140,7 +140,7 @@ class PhysMem {
 
   std::vector<std::unique_ptr<Dir>> dirs_;
   std::vector<char*> slabs_;
-  size_t slab_used_ = kBlocksPerSlab;  // blocks handed out of slabs_.back()
+  size_t slab_used_ = kBlocksPerSlab;   // blocks handed out of slabs_.back()
   std::set<uint64_t> isolated_blocks_;  // global block indexes (pfn / block_pages) isolated
 };
 

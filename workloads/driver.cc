@@ -36,16 +36,26 @@ constexpr uint64_t kPagesPerMib = 256;
 
 std::string ErrnoName(int err) {
   switch (err) {
-    case 0: return "none";
-    case EBUSY: return "EBUSY";
-    case EINVAL: return "EINVAL";
-    case ERANGE: return "ERANGE";
-    case ENOMEM: return "ENOMEM";
-    case EFAULT: return "EFAULT";
-    case ENOENT: return "ENOENT";
-    case EPERM: return "EPERM";
-    case EBADF: return "EBADF";
-    default: return fmt::format("errno {}", err);
+    case 0:
+      return "none";
+    case EBUSY:
+      return "EBUSY";
+    case EINVAL:
+      return "EINVAL";
+    case ERANGE:
+      return "ERANGE";
+    case ENOMEM:
+      return "ENOMEM";
+    case EFAULT:
+      return "EFAULT";
+    case ENOENT:
+      return "ENOENT";
+    case EPERM:
+      return "EPERM";
+    case EBADF:
+      return "EBADF";
+    default:
+      return fmt::format("errno {}", err);
   }
 }
 
@@ -53,10 +63,14 @@ namespace {
 
 mmu::Advice ToMmu(Advice a) {
   switch (a) {
-    case Advice::kMergeable: return mmu::Advice::kMergeable;
-    case Advice::kUnmergeable: return mmu::Advice::kUnmergeable;
-    case Advice::kDontneed: return mmu::Advice::kDontneed;
-    case Advice::kPageout: return mmu::Advice::kPageout;
+    case Advice::kMergeable:
+      return mmu::Advice::kMergeable;
+    case Advice::kUnmergeable:
+      return mmu::Advice::kUnmergeable;
+    case Advice::kDontneed:
+      return mmu::Advice::kDontneed;
+    case Advice::kPageout:
+      return mmu::Advice::kPageout;
   }
   return mmu::Advice::kMergeable;
 }
@@ -256,8 +270,7 @@ void Driver::RecordEntry(const FlatStep& fs) {
     for (const auto& [proc, counters] : expect->procs) {
       for (const auto& [name, v] : counters) {
         const ordered_json& p = c["procs"];
-        check("procs." + proc + "." + name,
-              p.contains(proc) ? p[proc][name] : ordered_json(), v);
+        check("procs." + proc + "." + name, p.contains(proc) ? p[proc][name] : ordered_json(), v);
       }
     }
     for (const auto& [name, v] : expect->vmstat) check("vmstat." + name, c["vmstat"][name], v);
@@ -291,13 +304,14 @@ bool Driver::DoWait(const FlatStep& fs, const WaitSpec& wait) {
   uint64_t target = ksm_->full_scans() + wait.amount;
   while (ksm_->full_scans() < target) {
     if (!ksm_->ksmd_should_run() || ksm_->knobs().pages_to_scan == 0) {
-      std::string why = !(ksm_->knobs().run & ksm::KSM_RUN_MERGE)
-                            ? fmt::format("ksmd is not running (run is {}; set it to 1 first)",
-                                          ksm_->knobs().run)
-                        : ksm_->knobs().pages_to_scan == 0
-                            ? std::string("pages_to_scan is 0, so ksmd scans nothing")
-                            : std::string("no process has mergeable memory (madvise "
-                                          "mergeable first), so ksmd has nothing to scan");
+      std::string why =
+          !(ksm_->knobs().run & ksm::KSM_RUN_MERGE)
+              ? fmt::format("ksmd is not running (run is {}; set it to 1 first)", ksm_->knobs().run)
+          : ksm_->knobs().pages_to_scan == 0
+              ? std::string("pages_to_scan is 0, so ksmd scans nothing")
+              : std::string(
+                    "no process has mergeable memory (madvise "
+                    "mergeable first), so ksmd has nothing to scan");
       CannotRun(fs, fmt::format("wait for {} full scans can never finish: {}; full_scans is {}",
                                 wait.amount, why, ksm_->full_scans()));
       return false;
@@ -325,8 +339,8 @@ void Driver::DoKsm(const FlatStep& fs) {
     writes.push_back({{"knob", knob}, {"value", shown}, {"error", ErrnoName(err)}});
   }
   ksmd_->Kick();
-  outcomes_.push_back({{"step", fs.index}, {"op", "ksm"}, {"writes", writes},
-                       {"error", ErrnoName(first_err)}});
+  outcomes_.push_back(
+      {{"step", fs.index}, {"op", "ksm"}, {"writes", writes}, {"error", ErrnoName(first_err)}});
   if (s.expect_error) {
     std::string want(ExpectedErrorName(*s.expect_error));
     if (want != ErrnoName(first_err))
@@ -386,7 +400,7 @@ bool Driver::DoPages(const FlatStep& fs, const RangeFields& s) {
     if (op == Op::kWrite) {
       mmu::ContentId current = cs.Fill(0);  // what the page holds now (patch reads it)
       if (mmu::Pte* pte = machine_->pte_of(p.mm, addr)) {
-        mmu::ContentId c = pte->present() ? machine_->pfn_to_page(pte->pfn())->content
+        mmu::ContentId c = pte->present()   ? machine_->pfn_to_page(pte->pfn())->content
                            : pte->is_swap() ? machine_->swap().content(pte->swap_slot())
                                             : current;
         cs.Ref(c);

@@ -75,8 +75,7 @@ int CheckSubtree(const RbNode* n, const RbNode* expected_parent, std::vector<int
   if (n == nullptr) return 1;
   auto at = [n] { return " at key " + std::to_string(AsTest(n)->key) + "; "; };
   // Only bit 0 is the colour: the rest is the parent's arena reference (ksm/rbtree.h).
-  if (expected_parent != nullptr &&
-      (n->rb_parent_color & ~RB_BLACK) != ArenaRef(expected_parent))
+  if (expected_parent != nullptr && (n->rb_parent_color & ~RB_BLACK) != ArenaRef(expected_parent))
     *errors += "rb_parent_color does not hold the parent's reference" + at();
   if (rb_parent(n) != expected_parent) *errors += "bad parent pointer" + at();
   if (!IsBlack(n) && ((n->rb_left != nullptr && !IsBlack(n->rb_left)) ||

@@ -92,8 +92,8 @@ TEST(PageTableTest, PteEncoding) {
 
 TEST(PageTableTest, ForEachVisitsNonNoneEntriesInOrderWithinRange) {
   PageTable pt;
-  std::vector<uint64_t> addrs = {kBase + 3 * kPageSize, kBase + k2M - kPageSize,
-                                 kBase + 5 * k2M, kBase + 5 * k2M + 7 * kPageSize};
+  std::vector<uint64_t> addrs = {kBase + 3 * kPageSize, kBase + k2M - kPageSize, kBase + 5 * k2M,
+                                 kBase + 5 * k2M + 7 * kPageSize};
   for (uint64_t a : addrs) *pt.Lookup(a, true) = Pte::Make(a >> kPageShift, 0);
   pt.Lookup(kBase + 4 * kPageSize, true);  // allocated but none: not visited
   std::vector<uint64_t> seen;
