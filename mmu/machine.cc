@@ -122,7 +122,7 @@ void Machine::mark_page_accessed(Page* page) {
   }
   page->Clear(PG_referenced);
   // folio_batch_add() returns the space left: a full batch is moved at once.
-  if (ksmd_activate_batch_.size() == kActivateBatchSize) activate_batch_drain();
+  if (ksmd_activate_batch_.size() == config_.pagevec_size) activate_batch_drain();
 }
 
 // folio_batch_move_lru(..., folio_activate_fn): each page to the active list, its
@@ -136,7 +136,7 @@ void Machine::activate_batch_drain() {
   }
 }
 
-int Machine::mlock_batch_refs(const Page* page) const {
+int Machine::ksmd_batch_refs(const Page* page) const {
   return static_cast<int>(
       std::count(ksmd_mlock_batch_.begin(), ksmd_mlock_batch_.end(), page) +
       std::count(ksmd_activate_batch_.begin(), ksmd_activate_batch_.end(), page));

@@ -33,9 +33,8 @@ struct MachineConfig {
   // vm.page-cluster: swap readahead reads up to 2^page_cluster pages (swap_setup() sets 3
   // on every machine of 16 MiB or more, as the oracle's guest is; 0 turns readahead off).
   unsigned page_cluster = 3;
-  // PAGEVEC_SIZE (include/linux/pagevec.h): the size of ksmd's mlock batch; 15 in Linux 6.1,
-  // 31 in 6.12 (the kernel profile's). The activate batch is 15 in both (PAGEVEC_SIZE in 6.1,
-  // but 6.12 keeps no such batch: see activate_batch).
+  // PAGEVEC_SIZE (include/linux/pagevec.h): the size of ksmd's mlock and activate batches;
+  // 15 in Linux 6.1, 31 in 6.12 (the kernel profile's; 6.12 keeps no activate batch).
   size_t pagevec_size = 15;
   // mark_page_accessed() of a referenced, inactive page queues it on the CPU's activate
   // batch (folio_activate), which holds a reference until the batch fills or drains: the
@@ -107,11 +106,12 @@ class Machine {
   void lru_add_drain_all();
   // mark_page_accessed() (mm/swap.c folio_mark_accessed, classic LRU): the first call sets
   // PG_referenced; the next one on an evictable, inactive page moves it to ksmd's CPU's
-  // activate batch (a page reference until the batch fills (15) or drains), which makes it
-  // PG_active. Only ksmd calls it here (try_to_merge_one_page), so only its batch is kept.
+  // activate batch (a page reference until the batch fills, PAGEVEC_SIZE: 15 in 6.1, or
+  // drains), which makes it PG_active. Only ksmd calls it here (try_to_merge_one_page), so
+  // only its batch is kept.
   void mark_page_accessed(Page* page);
   // How many references ksmd's batches (mlock, activate) hold on page (for the checker).
-  int mlock_batch_refs(const Page* page) const;
+  int ksmd_batch_refs(const Page* page) const;
   // mlock_vma_page() / munlock_vma_page() (mm/internal.h): in a VM_LOCKED VMA, set or clear
   // PG_mlocked through the mlock batch; nothing for other VMAs.
   void mlock_vma_page(Page* page, Vma* vma);
@@ -294,8 +294,7 @@ class Machine {
   ChangeCounters changes_;  // every mutator bumps what it changed
   std::function<void(const PageEvent&)> page_event_;
   std::vector<Page*> ksmd_mlock_batch_;     // PAGEVEC_SIZE entries at most
-  std::vector<Page*> ksmd_activate_batch_;  // 15 entries at most (6.1's PAGEVEC_SIZE)
-  static constexpr size_t kActivateBatchSize = 15;
+  std::vector<Page*> ksmd_activate_batch_;  // PAGEVEC_SIZE entries at most
   void activate_batch_drain();
   // Every mm_struct, in the arena so that an rmap_item names its mm in 32 bits; exited mms
   // stay (KSM may hold them) until the machine goes away.

@@ -96,8 +96,9 @@ Driver::Driver(const Workload& workload, DriverOptions options)
                                kPagesPerMib);
   mc.swap_pages = w_.machine.swap_mib * kPagesPerMib;
   mc.block_pages = w_.machine.memory_block_mib * kPagesPerMib;
-  mc.pagevec_size = ksm::FeaturesOf(KsmProfile(w_.kernel)).pagevec_size;
-  mc.activate_batch = !ksm::FeaturesOf(KsmProfile(w_.kernel)).mglru;
+  const ksm::ProfileFeatures& features = ksm::FeaturesOf(KsmProfile(w_.kernel));
+  mc.pagevec_size = features.pagevec_size;
+  mc.activate_batch = !features.mglru;
   machine_ = std::make_unique<mmu::Machine>(mc);
   ksm_ = std::make_unique<ksm::Ksm>(*machine_, KsmProfile(w_.kernel));
   machine_->set_ksm(ksm_.get());
