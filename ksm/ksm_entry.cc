@@ -202,14 +202,14 @@ Page* Ksm::ksm_might_need_to_copy(Page* page, mmu::Vma& vma, uint64_t address) {
     if (page_stable_node(page) && !(knobs_.run & KSM_RUN_UNMERGE)) return page;
   } else if (!anon_vma) {
     return page;  // no need to copy it
-  } else if (page->index == (address >> mmu::kPageShift) && vma.anon_vma &&
+  } else if (page->index() == (address >> mmu::kPageShift) && vma.anon_vma &&
              anon_vma->root == vma.anon_vma->root) {
     return page;  // still no need to copy it
   }
   Page* new_page = m_.alloc_page(m_.alloc_node(&vma));
   if (!new_page) return nullptr;
   new_page->flags = mmu::PG_dirty;
-  new_page->refcount = 1;
+  new_page->set_refcount(1);
   m_.contents().Ref(page->content);
   new_page->content = page->content;
   ++m_.vmstat().ksm_swpin_copy;  // count_vm_event(KSM_SWPIN_COPY)

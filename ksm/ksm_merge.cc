@@ -133,7 +133,7 @@ int Ksm::unmerge_and_remove_all_rmap_items() {
 int Ksm::write_protect_page(Vma* vma, Page* page, Pte* orig_pte) {
   mmu::AnonVma* av = page->anon_vma();
   if (!vma->anon_vma || !av || vma->anon_vma->root != av->root) return -EFAULT;
-  uint64_t address = page->index << mmu::kPageShift;  // page_address_in_vma()
+  uint64_t address = page->index() << mmu::kPageShift;  // page_address_in_vma()
   if (!vma->contains(address)) return -EFAULT;
   Pte* pte = m_.pte_of_merging(vma->mm, address);
   if (!pte || !pte->present() || pte->special() || pte->pfn() != page->pfn()) return -EFAULT;
@@ -141,7 +141,7 @@ int Ksm::write_protect_page(Vma* vma, Page* page, Pte* orig_pte) {
   if (pte->write() || pte->dirty() || anon_exclusive) {
     int swapped = page->PageSwapCache() ? 1 : 0;
     Pte entry = *pte;                                                    // ptep_clear_flush()
-    if (page->mapcount + 1 + swapped != page->refcount) return -EFAULT;  // pte restored
+    if (page->mapcount() + 1 + swapped != page->refcount()) return -EFAULT;  // pte restored
     // page_try_share_anon_rmap() fails only for a possibly DMA-pinned page, and those
     // have already failed the count check above.
     page->Clear(mmu::PG_anon_exclusive);
@@ -156,7 +156,7 @@ int Ksm::write_protect_page(Vma* vma, Page* page, Pte* orig_pte) {
 int Ksm::replace_page(Vma* vma, Page* page, Page* kpage, Pte orig_pte) {
   mmu::AnonVma* av = page->anon_vma();
   if (!vma->anon_vma || !av || vma->anon_vma->root != av->root) return -EFAULT;
-  uint64_t addr = page->index << mmu::kPageShift;
+  uint64_t addr = page->index() << mmu::kPageShift;
   if (!vma->contains(addr)) return -EFAULT;
   Pte* ptep = m_.pte_of_merging(vma->mm, addr);
   if (!ptep || !(*ptep == orig_pte)) return -EFAULT;
@@ -175,7 +175,7 @@ int Ksm::replace_page(Vma* vma, Page* page, Page* kpage, Pte orig_pte) {
   }
   *ptep = newpte;
   m_.page_remove_rmap(page, vma);
-  if (page->mapcount == 0) m_.folio_free_swap(page);
+  if (page->mapcount() == 0) m_.folio_free_swap(page);
   m_.put_page(page);
   return 0;
 }

@@ -116,7 +116,7 @@ void Ksm::remove_node_from_stable_tree(StableNode* stable_node) {
 Page* Ksm::get_ksm_page(StableNode* stable_node, GetKsmPageFlags flags) {
   Pfn kpfn = stable_node->kpfn;
   Page* page = m_.pfn_to_page(kpfn);
-  if (!page || !page->PageKsm() || page->mapping() != stable_node || page->refcount == 0) {
+  if (!page || !page->PageKsm() || page->mapping() != stable_node || page->refcount() == 0) {
     // stale: (the kernel re-reads kpfn here in case of migration; ours is synchronous)
     remove_node_from_stable_tree(stable_node);
     return nullptr;
@@ -174,7 +174,7 @@ int Ksm::remove_stable_node(StableNode* stable_node) {
   Page* page = get_ksm_page(stable_node, GET_KSM_PAGE_LOCK);
   if (!page) return 0;  // get_ksm_page removed the stale node itself
   int err = -EBUSY;
-  if (page->mapcount == 0) {
+  if (page->mapcount() == 0) {
     // Not yet stale (an unmapped KSM page can linger, e.g. in the swapcache), but safe.
     ++stable_remaps_;
     page->set_mapping(nullptr);

@@ -54,7 +54,7 @@ again:
     } else if (ret > 0) {
       new_link = &parent->rb_right;
     } else {
-      if (page_node && page->mapcount > 1) goto chain_append;
+      if (page_node && page->mapcount() > 1) goto chain_append;
       // A payload match, but every dup is full: wait for an unstable tree match to make
       // a new KSM page for this chain.
       if (features_.collapse_singular_chains ? !is_page_sharing_candidate(stable_node_dup)

@@ -18,7 +18,7 @@ using mmu::Page;
 void Ksm::check_stable_snapshot(StableNode* stable_node, Page* page, int ret) {
   const Page* kpage = m_.pfn_to_page(stable_node->kpfn);
   const bool fresh =
-      kpage && kpage->PageKsm() && kpage->mapping() == stable_node && kpage->refcount > 0;
+      kpage && kpage->PageKsm() && kpage->mapping() == stable_node && kpage->refcount() > 0;
   const bool ok = fresh && (!page || memcmp_pages(page, const_cast<Page*>(kpage)) == ret);
   if (!ok) {
     std::fprintf(stderr, "ksmsim: stable tree snapshot of node %llu is stale (%s)\n",
@@ -74,7 +74,7 @@ std::vector<std::string> Ksm::stale_snapshots() const {
   auto check = [&](const StableNode* n) {
     if (n->snapshot_tag != stable_snapshot_tag() || is_stable_node_chain(n)) return;
     const Page* kpage = m_.pfn_to_page(n->kpfn);
-    if (!kpage || !kpage->PageKsm() || kpage->mapping() != n || kpage->refcount == 0 ||
+    if (!kpage || !kpage->PageKsm() || kpage->mapping() != n || kpage->refcount() == 0 ||
         prefix_of(kpage) != n->snapshot_prefix)
       out.push_back(fmt::format(
           "stable tree snapshot of node {} (pfn {}) is stale but its tag holds (a change the "

@@ -32,23 +32,23 @@ std::vector<std::string> CheckMachine(Machine& m) {
     Page* p = phys.page(pfn);
     std::string where = "pfn " + std::to_string(pfn);
     if (p->Test(PG_free)) {
-      if (p->refcount != 0 || p->mapcount != 0)
+      if (p->refcount() != 0 || p->mapcount() != 0)
         out.push_back(where + ": free frame with references");
       continue;
     }
     int ptes = mapped.count(pfn) ? mapped[pfn] : 0;
-    if (p->mapcount != ptes)
-      out.push_back(where + ": mapcount " + std::to_string(p->mapcount) + " but " +
+    if (p->mapcount() != ptes)
+      out.push_back(where + ": mapcount " + std::to_string(p->mapcount()) + " but " +
                     std::to_string(ptes) + " PTEs map it");
     int expect =
-        p->mapcount + (p->PageSwapCache() ? 1 : 0) + m.page_pincount(p) + m.ksmd_batch_refs(p);
-    if (p->refcount != expect)
-      out.push_back(where + ": refcount " + std::to_string(p->refcount) +
+        p->mapcount() + (p->PageSwapCache() ? 1 : 0) + m.page_pincount(p) + m.ksmd_batch_refs(p);
+    if (p->refcount() != expect)
+      out.push_back(where + ": refcount " + std::to_string(p->refcount()) +
                     " but mappings + "
                     "swapcache + pins + mlock batch = " +
                     std::to_string(expect));
-    if (p->refcount == 0) out.push_back(where + ": in use with no reference (leaked)");
-    if (p->Test(PG_readahead) && (!p->PageSwapCache() || p->mapcount != 0))
+    if (p->refcount() == 0) out.push_back(where + ": in use with no reference (leaked)");
+    if (p->Test(PG_readahead) && (!p->PageSwapCache() || p->mapcount() != 0))
       out.push_back(where + ": PG_readahead on a page mapped or not in the swapcache");
     if (p->PageSwapCache() && m.swap().cache(m.page_private(p)) != p)
       out.push_back(where + ": swapcache page not found under its slot");

@@ -14,8 +14,8 @@ constexpr uint64_t kUserBits = Pte::kWrite | Pte::kDirty | Pte::kAccessed;
 static void NewAnonPage(Page* p, Vma* vma, uint64_t addr) {
   p->Set(PG_anon | PG_anon_exclusive);
   p->set_mapping(vma->anon_vma);
-  p->index = addr >> kPageShift;
-  p->mapcount = 1;
+  p->set_index(addr >> kPageShift);
+  p->set_mapcount(1);
   ++vma->mm->anon_rss;
 }
 
@@ -41,7 +41,7 @@ unsigned Machine::do_anonymous_page(Vma* vma, uint64_t addr, Pte* pte, unsigned 
   Page* page = alloc_page(alloc_node(vma));
   if (!page) return VM_FAULT_OOM;
   page->flags = 0;
-  page->refcount = 1;
+  page->set_refcount(1);
   page->content = contents_.Fill(0);
   NewAnonPage(page, vma, addr);
   mlock_vma_page(page, vma);  // mlock_new_page(): PG_mlocked, through the mlock batch
@@ -56,10 +56,10 @@ unsigned Machine::do_wp_page(Vma* vma, uint64_t addr, Pte* pte, bool unshare) {
   Page* page = pfn_to_page(pte->pfn());
   if (page->PageAnon()) {
     bool reuse = page->Test(PG_anon_exclusive);
-    if (!reuse && !page->PageKsm() && page->refcount <= 3 &&
-        page->refcount <= 1 + (page->PageSwapCache() ? 1 : 0) && trylock_page(page)) {
+    if (!reuse && !page->PageKsm() && page->refcount() <= 3 &&
+        page->refcount() <= 1 + (page->PageSwapCache() ? 1 : 0) && trylock_page(page)) {
       if (page->PageSwapCache()) folio_free_swap(page);
-      if (page->refcount == 1) {
+      if (page->refcount() == 1) {
         // page_move_anon_rmap(): "it's dark out, and we're wearing sunglasses".
         page->set_mapping(vma->anon_vma);
         page->Set(PG_anon_exclusive);
@@ -100,7 +100,7 @@ unsigned Machine::wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old, boo
     return VM_FAULT_OOM;
   }
   page->flags = 0;
-  page->refcount = 1;
+  page->set_refcount(1);
   if (old) {
     contents_.Ref(old->content);
     page->content = old->content;
@@ -140,7 +140,7 @@ unsigned Machine::do_swap_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags
       page = alloc_page(alloc_node(vma));
       if (!page) return VM_FAULT_OOM;
       page->flags = 0;
-      page->refcount = 1;
+      page->set_refcount(1);
       contents_.Ref(swap_.content(slot));
       page->content = swap_.content(slot);
       swap_readpage();
@@ -164,13 +164,13 @@ unsigned Machine::do_swap_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags
   if (page == swapcache && page->PageSwapCache()) {
     // should_try_to_free_swap()
     bool try_free = swap_.vm_swap_full() || (vma->flags & VM_LOCKED) || page->Test(PG_mlocked) ||
-                    ((flags & FAULT_FLAG_WRITE) && !page->PageKsm() && page->refcount == 2);
+                    ((flags & FAULT_FLAG_WRITE) && !page->PageKsm() && page->refcount() == 2);
     if (try_free) folio_free_swap(page);
   }
   --vma->mm->swap_ents;
   uint64_t bits = Pte::kAccessed;
   unsigned ret = VM_FAULT_OK;
-  if (!page->PageKsm() && (exclusive || page->refcount == 1)) {
+  if (!page->PageKsm() && (exclusive || page->refcount() == 1)) {
     if (flags & FAULT_FLAG_WRITE) {
       bits |= Pte::kWrite | Pte::kDirty;
       flags &= ~FAULT_FLAG_WRITE;
@@ -246,9 +246,9 @@ std::optional<MachineError> Machine::Pin(Mm* mm, uint64_t addr) {
   }
   Page* page = pfn_to_page(pte->pfn());
   pins_.push_back({mm->id, addr, page});
-  if (page == &zero_page_) return std::nullopt;
+  if (page == zero_page_) return std::nullopt;
   ++pincounts_[page];
-  ++page->refcount;
+  page->add_refcount(1);
   return std::nullopt;
 }
 
@@ -258,7 +258,7 @@ std::optional<MachineError> Machine::Unpin(Mm* mm, uint64_t addr) {
     if (it->mm_id != mm->id || it->addr != addr) continue;
     Page* page = it->page;
     pins_.erase(it);
-    if (page == &zero_page_) return std::nullopt;
+    if (page == zero_page_) return std::nullopt;
     unpin_page(page);
     put_page(page);
     return std::nullopt;

@@ -32,10 +32,11 @@ int NoKsm::ksm_disable_merge_any(Mm& mm) {
 Machine::Machine(const MachineConfig& config)
     : config_(config),
       phys_(config.node_pages, config.block_pages, config.reserve_pages),
-      swap_(config.swap_pages) {
-  zero_page_.flags = PG_zero;  // pfn() answers kZeroPfn
-  zero_page_.refcount = 1;
-  zero_page_.content = contents_.Fill(0);
+      swap_(config.swap_pages),
+      zero_page_(phys_.zero_page()) {
+  zero_page_->flags = PG_zero;
+  zero_page_->set_refcount(1);
+  zero_page_->content = contents_.Fill(0);
 }
 
 Machine::~Machine() = default;
@@ -49,7 +50,7 @@ void Machine::free_frame(Page* page) {
   page->set_mapping(nullptr);
   if (page->PageSwapCache()) set_page_private(page, kNoSwapSlot);  // freed by migration
   page->flags = 0;
-  page->mapcount = 0;
+  page->set_mapcount(0);
   contents_.Unref(page->content);
   page->content = 0;
   phys_.Free(page);
@@ -71,7 +72,7 @@ void Machine::set_page_content(Page* page, ContentId content) {
 }
 
 void Machine::page_remove_rmap(Page* page, Vma* vma) {
-  --page->mapcount;
+  page->add_mapcount(-1);
   --vma->mm->anon_rss;
   munlock_vma_page(page, vma);
 }
@@ -148,11 +149,11 @@ void Machine::page_add_anon_rmap(Page* page, Vma* vma, uint64_t addr, bool exclu
     // anon_vma, the oldest one every possible mapper is linked to.
     page->set_mapping(exclusive ? vma->anon_vma : vma->anon_vma->root);
     page->Set(PG_anon);
-    page->index = addr >> kPageShift;
+    page->set_index(addr >> kPageShift);
   }
   if (exclusive) page->Set(PG_anon_exclusive);
   mlock_vma_page(page, vma);  // 6.1's page_add_anon_rmap ends with mlock_vma_page()
-  ++page->mapcount;
+  page->add_mapcount(1);
   ++vma->mm->anon_rss;
 }
 
@@ -300,7 +301,7 @@ void Machine::Exit(Mm* mm) {
     }
     Page* page = it->page;
     it = pins_.erase(it);
-    if (page == &zero_page_) continue;
+    if (page == zero_page_) continue;
     unpin_page(page);
     put_page(page);
   }
@@ -361,7 +362,7 @@ std::optional<MachineError> Machine::Fork(Mm* parent, Mm** child_out,
       // page_try_dup_anon_rmap(): the page is shared from now on.
       page->Clear(PG_anon_exclusive);
       get_page(page);
-      ++page->mapcount;
+      page->add_mapcount(1);
       ++child->anon_rss;
       if (spte.write()) spte.v &= ~Pte::kWrite;  // is_cow_mapping(): write-protect both
       *dpte = Pte{spte.v & ~Pte::kAccessed};     // pte_mkold() for the child
@@ -424,7 +425,7 @@ void Machine::zap_pte(Vma* vma, uint64_t /*addr*/, Pte* pte) {
     --mm->swap_ents;
     swap_.Free(slot, contents_);
     Page* cached = swap_.cache(slot);
-    if (cached && swap_.count(slot) == 0 && cached->mapcount == 0) folio_free_swap(cached);
+    if (cached && swap_.count(slot) == 0 && cached->mapcount() == 0) folio_free_swap(cached);
     return;
   }
   if (pte->special()) {
@@ -438,7 +439,7 @@ void Machine::zap_pte(Vma* vma, uint64_t /*addr*/, Pte* pte) {
   *pte = Pte{};
   page_remove_rmap(page, vma);
   // free_swap_cache() from the TLB batch: drop an unmapped page's swap copy.
-  if (page->mapcount == 0 && page->PageSwapCache()) folio_free_swap(page);
+  if (page->mapcount() == 0 && page->PageSwapCache()) folio_free_swap(page);
   put_page(page);
 }
 

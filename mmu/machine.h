@@ -123,8 +123,8 @@ class Machine {
   const MachineConfig& config() const { return config_; }
 
   // ---- pages ----
-  Page* pfn_to_page(Pfn pfn) { return pfn == kZeroPfn ? &zero_page_ : phys_.page(pfn); }
-  Page* zero_page() { return &zero_page_; }
+  Page* pfn_to_page(Pfn pfn) { return pfn == kZeroPfn ? zero_page_ : phys_.page(pfn); }
+  Page* zero_page() { return zero_page_; }
   static bool is_zero_pfn(Pfn pfn) { return pfn == kZeroPfn; }
   // is_ksm_zero_pte() (6.12): a zero-page PTE that KSM placed, which it marks dirty (a
   // fault never maps the zero page dirty). Only KSM's 6.12 profile makes such PTEs.
@@ -132,7 +132,7 @@ class Machine {
     return pte.present() && is_zero_pfn(pte.pfn()) && pte.dirty();
   }
   int page_to_nid(const Page* page) const {
-    return page == &zero_page_ ? 0 : phys_.pfn_to_nid(page->pfn());
+    return page == zero_page_ ? 0 : phys_.pfn_to_nid(page->pfn());
   }
   // page_private(): the swap slot of a page in the swapcache (PG_swapcache), else
   // kNoSwapSlot. Not a Page field: few pages are in the swapcache at a time.
@@ -152,11 +152,11 @@ class Machine {
     return it == pincounts_.end() ? 0 : it->second;
   }
   void get_page(Page* page) {
-    if (page != &zero_page_) ++page->refcount;
+    if (page != zero_page_) page->add_refcount(1);
   }
   // Frees the frame when the last reference goes.
   void put_page(Page* page) {
-    if (page != &zero_page_ && --page->refcount == 0) free_frame(page);
+    if (page != zero_page_ && page->add_refcount(-1) == 0) free_frame(page);
   }
   bool trylock_page(Page* page);
   void unlock_page(Page* page);
@@ -286,7 +286,7 @@ class Machine {
   PhysMem phys_;
   SwapDevice swap_;
   Vmstat vmstat_;
-  Page zero_page_;
+  Page* zero_page_;  // phys_.zero_page()
   NoKsm no_ksm_;
   KsmHooks* ksm_ = &no_ksm_;
   bool ksmd_context_ = false;

@@ -10,7 +10,7 @@ namespace ksmsim::mmu {
 
 int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
   (void)avoid_isolated;
-  if (page == &zero_page_ || page->Test(PG_free)) return 0;
+  if (page == zero_page_ || page->Test(PG_free)) return 0;
   if (page_pincount(page) > 0) return EBUSY;  // folio_migrate_mapping(): refcount mismatch
   if (!trylock_page(page)) return EBUSY;
   changes_.page_migrated();
@@ -31,9 +31,9 @@ int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
     }
     return true;
   };
-  rwc.done = [&](Page* p) { return static_cast<int>(ptes.size()) == p->mapcount; };
+  rwc.done = [&](Page* p) { return static_cast<int>(ptes.size()) == p->mapcount(); };
   rmap_walk(page, rwc);
-  if (static_cast<int>(ptes.size()) != page->mapcount) {
+  if (static_cast<int>(ptes.size()) != page->mapcount()) {
     unlock_page(page);
     return EBUSY;
   }
@@ -45,9 +45,9 @@ int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
   // Move the descriptor state: mapping (anon_vma or stable node), flags, counts, content.
   np->flags = page->flags & ~Pfn{PG_locked};
   np->set_mapping(page->mapping());
-  np->index = page->index;
-  np->refcount = page->refcount;
-  np->mapcount = page->mapcount;
+  np->set_index(page->index());
+  np->set_refcount(page->refcount());
+  np->set_mapcount(page->mapcount());
   np->content = page->content;
   contents_.Ref(np->content);
   if (page->PageSwapCache()) {
@@ -65,7 +65,7 @@ int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
                  .new_pfn = np->pfn(),
                  .nid = nid});
   unlock_page(page);
-  page->refcount = 0;
+  page->set_refcount(0);
   free_frame(page);
   return 0;
 }

@@ -30,6 +30,7 @@ PhysMem::PhysMem(const std::vector<uint64_t>& node_pages, uint64_t block_pages,
     add(reserve_pages[i], static_cast<int>(i));
   }
   dirs_.resize((total_pages_ + kDirPages - 1) / kDirPages);
+  zero_page_ = NewChunk(kZeroPfn);  // only its first descriptor is used
 }
 
 PhysMem::~PhysMem() {
@@ -57,13 +58,16 @@ Page* PhysMem::Init(Pfn pfn) {
   auto& dir = dirs_[pfn / kDirPages];
   if (!dir) dir = std::make_unique<Dir>();  // value-initialised: every chunk null
   Page*& chunk = (*dir)[pfn / kChunk % kDirChunks];
-  if (!chunk) {
-    char* block = static_cast<char*>(NewChunkBlock());
-    *reinterpret_cast<Pfn*>(block) = pfn / kChunk * kChunk;  // what Page::pfn() reads
-    chunk = reinterpret_cast<Page*>(block + kFrameChunkHeader);
-    for (uint64_t i = 0; i < kChunk; ++i) new (chunk + i) Page();
-  }
+  if (!chunk) chunk = NewChunk(pfn / kChunk * kChunk);
   return chunk + pfn % kChunk;
+}
+
+Page* PhysMem::NewChunk(Pfn first_pfn) {
+  char* block = static_cast<char*>(NewChunkBlock());
+  new (block) FrameChunkHeader{first_pfn, wide_.get()};  // what Page::pfn() and counts read
+  Page* chunk = reinterpret_cast<Page*>(block + kFrameChunkHeader);
+  for (uint64_t i = 0; i < kChunk; ++i) new (chunk + i) Page();
+  return chunk;
 }
 
 bool PhysMem::touched(Pfn pfn) const { return valid_pfn(pfn) && chunk_of(pfn) != nullptr; }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "mmu/page.h"
+#include "mmu/wide_counts.h"
 
 namespace ksmsim::mmu {
 
@@ -52,6 +53,11 @@ class PhysMem {
   // what was never touched in steps of a chunk or a directory.
   Pfn NextTouched(Pfn pfn, Pfn end) const;
 
+  // The shared zero page's descriptor (in a block of its own: its pfn() is kZeroPfn).
+  Page* zero_page() { return zero_page_; }
+  // Pages whose reference or map count is kept outside the descriptor (page.h).
+  size_t wide_counts() const { return wide_->size(); }
+
   // Allocates a free frame on exactly node `nid` (its declared memory first, then its
   // reserve); null when that node has none.
   Page* AllocOnNode(int nid);
@@ -76,7 +82,7 @@ class PhysMem {
   bool IsIsolated(Pfn pfn) const;
 
  private:
-  static constexpr uint64_t kChunk = kFramesPerChunk;  // frames per chunk (page.h: 682)
+  static constexpr uint64_t kChunk = kFramesPerChunk;  // frames per chunk (page.h: 1023)
   static constexpr uint64_t kDirChunks = 32768;        // chunks per directory
   static constexpr uint64_t kDirPages = kChunk * kDirChunks;
   static constexpr uint64_t kNarrowFrames = uint64_t{1} << 32;  // FreeStack: 4 bytes a frame
@@ -136,12 +142,17 @@ class PhysMem {
   // A kFrameChunkBytes block aligned to its size, carved from kBlocksPerSlab-block slabs
   // taken from the system with mmap (aligned by trimming), which the destructor returns.
   void* NewChunkBlock();
+  // A new block whose header names first_pfn and this PhysMem's wide counts: its
+  // descriptors' place.
+  Page* NewChunk(Pfn first_pfn);
   static constexpr size_t kBlocksPerSlab = 256;  // 4 MiB slabs
 
   std::vector<std::unique_ptr<Dir>> dirs_;
   std::vector<char*> slabs_;
   size_t slab_used_ = kBlocksPerSlab;   // blocks handed out of slabs_.back()
   std::set<uint64_t> isolated_blocks_;  // global block indexes (pfn / block_pages) isolated
+  std::unique_ptr<WideCounts> wide_ = std::make_unique<WideCounts>();
+  Page* zero_page_;  // set by the constructor
 };
 
 }  // namespace ksmsim::mmu

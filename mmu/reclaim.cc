@@ -13,7 +13,7 @@ void Machine::rmap_walk(Page* page, RmapWalkControl& rwc) {
   }
   AnonVma* av = page->anon_vma();
   if (!av) return;
-  uint64_t addr = page->index << kPageShift;
+  uint64_t addr = page->index() << kPageShift;
   std::vector<Vma*> vmas = av->vmas;  // the walk may not change the list, but be safe
   for (Vma* vma : vmas) {
     if (!vma->contains(addr)) continue;
@@ -44,9 +44,9 @@ bool Machine::try_to_unmap(Page* page) {
     put_page(p);
     return true;
   };
-  rwc.done = [](Page* p) { return p->mapcount == 0; };
+  rwc.done = [](Page* p) { return p->mapcount() == 0; };
   rmap_walk(page, rwc);
-  return page->mapcount == 0;
+  return page->mapcount() == 0;
 }
 
 bool Machine::reclaim_page(Page* page) {
@@ -66,14 +66,14 @@ bool Machine::reclaim_page(Page* page) {
       swap_.set_cache(slot, page, contents_);
       get_page(page);
     }
-    if (page->mapcount > 0 && !try_to_unmap(page)) break;
+    if (page->mapcount() > 0 && !try_to_unmap(page)) break;
     if (page->Test(PG_dirty)) {  // pageout(): a synchronous write
       swap_.Write(page_private(page), page->content, contents_);
       ++vmstat_.pswpout;
       page->Clear(PG_dirty);
     }
     // __remove_mapping(): only the swapcache and our isolation reference may remain.
-    if (page->refcount != 2) break;
+    if (page->refcount() != 2) break;
     uint32_t slot = page_private(page);
     page->Clear(PG_swapcache);
     set_page_private(page, kNoSwapSlot);
@@ -117,7 +117,7 @@ std::optional<MachineError> Machine::Pageout(Mm* mm, uint64_t start, uint64_t en
   mm->page_table.ForEach(start, end, [&](uint64_t, Pte& pte) {
     if (!pte.present() || pte.special()) return;
     Page* page = pfn_to_page(pte.pfn());
-    if (page->mapcount != 1) return;
+    if (page->mapcount() != 1) return;
     pte.v &= ~Pte::kAccessed;
     list.push_back(page);  // distinct pages: reclaiming one cannot free another
   });

@@ -102,7 +102,7 @@ Page* Machine::__read_swap_cache_async(uint32_t slot, Vma* vma, uint64_t addr,
   // add_to_swap_cache(): one reference for the swapcache and one for the caller. zram
   // reads synchronously, so the page holds the slot's data from here on.
   page->flags = PG_swapcache;
-  page->refcount = 2;
+  page->set_refcount(2);
   set_page_private(page, slot);
   contents_.Ref(swap_.content(slot));
   page->content = swap_.content(slot);

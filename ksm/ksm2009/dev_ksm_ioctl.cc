@@ -142,7 +142,7 @@ int64_t DevKsm::kpages() {
 std::vector<std::pair<std::string, int64_t>> DevKsm::SysfsValues() {
   int64_t shared = kpages();
   int64_t mappings = 0;
-  for (mmu::Pfn pfn : kpages_) mappings += m_.pfn_to_page(pfn)->mapcount;
+  for (mmu::Pfn pfn : kpages_) mappings += m_.pfn_to_page(pfn)->mapcount();
   // A kpage with no mapping left is freed at once (its last put_page), so mappings >= shared.
   return {{"pages_shared", shared},
           {"pages_sharing", mappings - shared},

@@ -44,7 +44,7 @@ int DevKsm::page_wrprotect(Page* page, bool* odirect_sync, int count_offset) {
     if (!pte || !pte->present() || pte->pfn() != p->pfn()) return true;
     if (pte->write()) {
       // page_wrprotect_one(): no O_DIRECT (or any other reference) in flight.
-      if (p->mapcount + count_offset != p->refcount) {
+      if (p->mapcount() + count_offset != p->refcount()) {
         *odirect_sync = false;
         return false;
       }
@@ -58,12 +58,12 @@ int DevKsm::page_wrprotect(Page* page, bool* odirect_sync, int count_offset) {
 }
 
 int DevKsm::replace_page(Vma* vma, Page* oldpage, Page* newpage, Pte orig_pte) {
-  uint64_t addr = oldpage->index << mmu::kPageShift;  // page_address_in_vma()
+  uint64_t addr = oldpage->index() << mmu::kPageShift;  // page_address_in_vma()
   if (!vma->contains(addr)) return 1;
   Pte* pte = m_.pte_of(vma->mm, addr);
   if (!pte || !(*pte == orig_pte)) return 1;
   m_.get_page(newpage);
-  ++newpage->mapcount;                               // page_add_file_rmap()
+  newpage->add_mapcount(1);                               // page_add_file_rmap()
   *pte = Pte::Make(newpage->pfn(), Pte::kAccessed);  // mk_pte(newpage, prot): read-only
   m_.page_remove_rmap(oldpage, vma);
   // (MM_ANONPAGES would become MM_FILEPAGES; the machine counts one resident kind and takes
@@ -79,7 +79,7 @@ int DevKsm::try_to_merge_one_page(Mm* mm, Vma* vma, Page* oldpage, Page* newpage
   m_.get_page(newpage);
   m_.get_page(oldpage);
   do {
-    uint64_t addr = oldpage->index << mmu::kPageShift;  // addr_in_vma()
+    uint64_t addr = oldpage->index() << mmu::kPageShift;  // addr_in_vma()
     if (!vma->contains(addr)) break;
     Pte* ptep = m_.pte_of(mm, addr);
     if (!ptep) break;
@@ -109,7 +109,7 @@ Page* DevKsm::alloc_kpage() {
   Page* kpage = m_.alloc_page(0);  // GFP_HIGHUSER, from ksmd's CPU (node 0)
   if (!kpage) return nullptr;
   kpage->flags = 0;  // not PageAnon: PageKsm(), and on no LRU (never reclaimed)
-  kpage->refcount = 1;
+  kpage->set_refcount(1);
   kpage->set_mapping(kpage_tag());
   kpages_.erase(kpage->pfn());  // a stale entry of a freed frame
   kpages_.insert(kpage->pfn());

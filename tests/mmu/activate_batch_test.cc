@@ -32,7 +32,7 @@ TEST(ActivateBatchTest, FirstAccessOnlyMarksReferenced) {
   m.mark_page_accessed(page);
   EXPECT_TRUE(page->Test(PG_referenced));
   EXPECT_FALSE(page->Test(PG_active));
-  EXPECT_EQ(page->refcount, 1);
+  EXPECT_EQ(page->refcount(), 1);
   EXPECT_MACHINE_OK(m);
 }
 
@@ -41,7 +41,7 @@ TEST(ActivateBatchTest, SecondAccessHoldsAReferenceUntilTheDrain) {
   Page* page = Pages(m, 1)[0];
   m.mark_page_accessed(page);
   m.mark_page_accessed(page);
-  EXPECT_EQ(page->refcount, 2);  // the batch's folio_get()
+  EXPECT_EQ(page->refcount(), 2);  // the batch's folio_get()
   EXPECT_FALSE(page->Test(PG_referenced));
   EXPECT_FALSE(page->Test(PG_active));
   EXPECT_EQ(m.ksmd_batch_refs(page), 1);
@@ -49,13 +49,13 @@ TEST(ActivateBatchTest, SecondAccessHoldsAReferenceUntilTheDrain) {
   // A third access finds it off the LRU, in the batch: no second reference.
   m.mark_page_accessed(page);
   m.mark_page_accessed(page);
-  EXPECT_EQ(page->refcount, 2);
+  EXPECT_EQ(page->refcount(), 2);
   m.lru_add_drain_all();
-  EXPECT_EQ(page->refcount, 1);
+  EXPECT_EQ(page->refcount(), 1);
   EXPECT_TRUE(page->Test(PG_active));
   // Active and referenced: nothing more to do.
   m.mark_page_accessed(page);
-  EXPECT_EQ(page->refcount, 1);
+  EXPECT_EQ(page->refcount(), 1);
   EXPECT_MACHINE_OK(m);
 }
 
@@ -65,12 +65,12 @@ TEST(ActivateBatchTest, AFullBatchDrainsAtOnce) {
   for (int i = 0; i < 14; ++i) {
     m.mark_page_accessed(pages[i]);
     m.mark_page_accessed(pages[i]);
-    EXPECT_EQ(pages[i]->refcount, 2);
+    EXPECT_EQ(pages[i]->refcount(), 2);
   }
   m.mark_page_accessed(pages[14]);
   m.mark_page_accessed(pages[14]);  // the 15th entry: folio_batch_add() says full
   for (Page* page : pages) {
-    EXPECT_EQ(page->refcount, 1);
+    EXPECT_EQ(page->refcount(), 1);
     EXPECT_TRUE(page->Test(PG_active));
   }
   EXPECT_MACHINE_OK(m);
@@ -83,7 +83,7 @@ TEST(ActivateBatchTest, MultiGenLruKeepsNoBatch) {
   Page* page = Pages(m, 1)[0];
   m.mark_page_accessed(page);
   m.mark_page_accessed(page);
-  EXPECT_EQ(page->refcount, 1);
+  EXPECT_EQ(page->refcount(), 1);
   EXPECT_TRUE(page->Test(PG_referenced));
   EXPECT_MACHINE_OK(m);
 }

@@ -55,9 +55,9 @@ TEST_F(FaultTest, WriteFaultAllocatesAnExclusivePage) {
   Page* page = m.pfn_to_page(pte.pfn());
   EXPECT_TRUE(page->PageAnon());
   EXPECT_TRUE(page->Test(PG_anon_exclusive));
-  EXPECT_EQ(page->mapcount, 1);
-  EXPECT_EQ(page->refcount, 1);
-  EXPECT_EQ(page->index, Addr(start, 2) >> kPageShift);
+  EXPECT_EQ(page->mapcount(), 1);
+  EXPECT_EQ(page->refcount(), 1);
+  EXPECT_EQ(page->index(), Addr(start, 2) >> kPageShift);
   EXPECT_EQ(page->anon_vma(), mm->vmas.begin()->second->anon_vma);
   EXPECT_EQ(UsedPages(m), 1u);
   EXPECT_EQ(mm->anon_rss, 1);
@@ -80,7 +80,7 @@ TEST_F(FaultTest, WriteAfterReadReplacesTheZeroPage) {
   EXPECT_FALSE(pte.special());
   EXPECT_NE(pte.pfn(), kZeroPfn);
   EXPECT_TRUE(pte.write());
-  EXPECT_EQ(m.pfn_to_page(pte.pfn())->mapcount, 1);
+  EXPECT_EQ(m.pfn_to_page(pte.pfn())->mapcount(), 1);
   EXPECT_EQ(UsedPages(m), 1u);
   EXPECT_EQ(mm->anon_rss, 1);
   EXPECT_TRUE(HoldsGen(m, mm, start, 0, 5));
@@ -113,15 +113,15 @@ TEST_F(FaultTest, WriteProtectFaultCopiesASharedPage) {
   ASSERT_FALSE(m.Fork(parent, &child, "child"));
   Page* shared = PageAt(m, parent, start);
   ASSERT_EQ(shared, PageAt(m, child, start));
-  ASSERT_EQ(shared->mapcount, 2);
+  ASSERT_EQ(shared->mapcount(), 2);
   ASSERT_FALSE(WriteGen(m, parent, start, 0, 10));
   Page* copy = PageAt(m, parent, start);
   EXPECT_NE(copy, shared);
   EXPECT_TRUE(copy->Test(PG_anon_exclusive));
-  EXPECT_EQ(copy->mapcount, 1);
-  EXPECT_EQ(copy->refcount, 1);
-  EXPECT_EQ(shared->mapcount, 1);
-  EXPECT_EQ(shared->refcount, 1);
+  EXPECT_EQ(copy->mapcount(), 1);
+  EXPECT_EQ(copy->refcount(), 1);
+  EXPECT_EQ(shared->mapcount(), 1);
+  EXPECT_EQ(shared->refcount(), 1);
   EXPECT_EQ(PageAt(m, child, start), shared);
   EXPECT_FALSE(PteAt(m, child, start).write());
   EXPECT_TRUE(HoldsGen(m, parent, start, 0, 10));
@@ -160,8 +160,8 @@ TEST_F(FaultTest, ForkSharesPagesCopyOnWrite) {
     EXPECT_FALSE(pp.write());
     EXPECT_FALSE(cp.write());
     Page* page = m.pfn_to_page(pp.pfn());
-    EXPECT_EQ(page->mapcount, 2);
-    EXPECT_EQ(page->refcount, 2);
+    EXPECT_EQ(page->mapcount(), 2);
+    EXPECT_EQ(page->refcount(), 2);
     EXPECT_FALSE(page->Test(PG_anon_exclusive));
   }
   EXPECT_MACHINE_OK(m);
@@ -180,11 +180,11 @@ TEST_F(FaultTest, ForkSharesPagesCopyOnWrite) {
     Page* cp = PageAt(m, child, Addr(start, i));
     if (i % 2 == 1) {
       EXPECT_EQ(pp, cp);
-      EXPECT_EQ(pp->mapcount, 2);
+      EXPECT_EQ(pp->mapcount(), 2);
     } else {
       EXPECT_NE(pp, cp);
-      EXPECT_EQ(pp->mapcount, 1);
-      EXPECT_EQ(cp->mapcount, 1);
+      EXPECT_EQ(pp->mapcount(), 1);
+      EXPECT_EQ(cp->mapcount(), 1);
     }
   }
   EXPECT_MACHINE_OK(m);
@@ -250,7 +250,7 @@ TEST_F(FaultTest, MunmapOfASharedPageLeavesTheOtherMapping) {
   m.Munmap(parent, start, Addr(start, 4));
   EXPECT_EQ(UsedPages(m), 4u);
   for (uint64_t i = 0; i < 4; ++i) {
-    EXPECT_EQ(PageAt(m, child, Addr(start, i))->mapcount, 1);
+    EXPECT_EQ(PageAt(m, child, Addr(start, i))->mapcount(), 1);
     EXPECT_TRUE(HoldsGen(m, child, start, i, i));
   }
   EXPECT_MACHINE_OK(m);

@@ -93,12 +93,12 @@ TEST(SwapTest, SharedSwapEntryGoesThroughTheSwapcache) {
   EXPECT_TRUE(page->PageSwapCache());
   EXPECT_EQ(m.swap().cache(pp.swap_slot()), page);
   EXPECT_FALSE(PteAt(m, parent, start).write());
-  EXPECT_EQ(page->refcount, 2);  // the mapping and the swapcache
+  EXPECT_EQ(page->refcount(), 2);  // the mapping and the swapcache
   EXPECT_MACHINE_OK(m);
   EXPECT_TRUE(HoldsGen(m, child, start, 0, 0));
   EXPECT_EQ(m.vmstat().pswpin, 4u);  // found in the swapcache: no second read
   EXPECT_EQ(PageAt(m, child, start), page);
-  EXPECT_EQ(page->mapcount, 2);
+  EXPECT_EQ(page->mapcount(), 2);
   EXPECT_MACHINE_OK(m);
 
   // Writing the shared swapcache page copies it; both sides keep their data.
@@ -130,13 +130,13 @@ TEST(SwapTest, SwapInOfTheLastReferenceIsExclusive) {
   Page* page = PageAt(m, child, start);
   m.Exit(child);  // the slot is still used by the parent: the page stays cached
   ASSERT_TRUE(page->PageSwapCache());
-  ASSERT_EQ(page->refcount, 1);
+  ASSERT_EQ(page->refcount(), 1);
   ASSERT_FALSE(WriteGen(m, parent, start, 0, 2));
   EXPECT_EQ(PageAt(m, parent, start), page);
   EXPECT_TRUE(PteAt(m, parent, start).write());
   EXPECT_TRUE(page->Test(PG_anon_exclusive));
   EXPECT_FALSE(page->PageSwapCache());
-  EXPECT_EQ(page->refcount, 1);
+  EXPECT_EQ(page->refcount(), 1);
   EXPECT_EQ(m.swap().used(), 0u);
   EXPECT_EQ(m.vmstat().pswpin, 1u);
   EXPECT_TRUE(HoldsGen(m, parent, start, 0, 2));
@@ -217,15 +217,15 @@ TEST(PinTest, PinPreventsReclaimingTheFrame) {
   ASSERT_FALSE(m.Pin(mm, Addr(start, 1)));
   Page* pinned = PageAt(m, mm, Addr(start, 1));
   EXPECT_EQ(m.page_pincount(pinned), 1);
-  EXPECT_EQ(pinned->refcount, 2);
+  EXPECT_EQ(pinned->refcount(), 2);
   EXPECT_MACHINE_OK(m);
   ASSERT_FALSE(m.Pageout(mm, start, Addr(start, 4)));
   EXPECT_EQ(m.vmstat().pswpout, 4u);
   EXPECT_TRUE(PteAt(m, mm, Addr(start, 1)).is_swap());
   EXPECT_FALSE(pinned->Test(PG_free));
   EXPECT_TRUE(pinned->PageSwapCache());
-  EXPECT_EQ(pinned->mapcount, 0);
-  EXPECT_EQ(pinned->refcount, 2);  // the swapcache and the pin
+  EXPECT_EQ(pinned->mapcount(), 0);
+  EXPECT_EQ(pinned->refcount(), 2);  // the swapcache and the pin
   EXPECT_EQ(UsedPages(m), 1u);
   EXPECT_EQ(m.swap().used(), 4u);
   EXPECT_FALSE(m.reclaim_page(pinned));
@@ -256,15 +256,15 @@ TEST(PinTest, PinIsAReferenceThatForcesCopyOnWrite) {
   ASSERT_FALSE(m.Pin(parent, start));  // no FOLL_WRITE: nothing is unshared
   EXPECT_EQ(PageAt(m, parent, start), shared);
   EXPECT_EQ(PageAt(m, child, start), shared);
-  EXPECT_EQ(shared->refcount, 3);
+  EXPECT_EQ(shared->refcount(), 3);
   EXPECT_MACHINE_OK(m);
   // Both sides copy: the extra reference defeats do_wp_page's reuse.
   ASSERT_FALSE(WriteGen(m, parent, start, 0, 10));
   ASSERT_FALSE(WriteGen(m, child, start, 0, 11));
   EXPECT_NE(PageAt(m, parent, start), shared);
   EXPECT_NE(PageAt(m, child, start), shared);
-  EXPECT_EQ(shared->mapcount, 0);
-  EXPECT_EQ(shared->refcount, 1);
+  EXPECT_EQ(shared->mapcount(), 0);
+  EXPECT_EQ(shared->refcount(), 1);
   EXPECT_FALSE(shared->Test(PG_free));
   EXPECT_EQ(UsedPages(m), 4u);
   EXPECT_MACHINE_OK(m);
@@ -304,7 +304,7 @@ TEST(PinTest, ExitDropsThePins) {
   uint64_t bs = m.Mmap(b, "heap", 1, 0, false);
   ASSERT_FALSE(WriteGen(m, b, bs, 0, 9));
   ASSERT_FALSE(m.Pin(b, bs));
-  EXPECT_EQ(PageAt(m, a, start)->refcount, 3);
+  EXPECT_EQ(PageAt(m, a, start)->refcount(), 3);
   m.Exit(a);
   EXPECT_EQ(UsedPages(m), 1u);
   EXPECT_EQ(m.swap().used(), 0u);
@@ -359,9 +359,9 @@ TEST(MigrateTest, MovesPagesToAnotherNodeKeepingContentAndState) {
     EXPECT_EQ(m.phys().pfn_to_nid(p->pfn()), 1);
     EXPECT_TRUE(pte.write());
     EXPECT_TRUE(p->Test(PG_anon_exclusive));
-    EXPECT_EQ(p->mapcount, 1);
-    EXPECT_EQ(p->refcount, 1);
-    EXPECT_EQ(p->index, Addr(start, i) >> kPageShift);
+    EXPECT_EQ(p->mapcount(), 1);
+    EXPECT_EQ(p->refcount(), 1);
+    EXPECT_EQ(p->index(), Addr(start, i) >> kPageShift);
     EXPECT_TRUE(HoldsGen(m, mm, start, i, 70 + i));
   }
   EXPECT_EQ(mm->anon_rss, 32);
@@ -389,8 +389,8 @@ TEST(MigrateTest, SharedAndSwapcachePagesMoveWithEveryMapping) {
   Page* moved = PageAt(m, parent, start);
   EXPECT_EQ(m.page_to_nid(moved), 1);
   EXPECT_EQ(PageAt(m, child, start), moved);
-  EXPECT_EQ(moved->mapcount, 2);
-  EXPECT_EQ(moved->refcount, 2);
+  EXPECT_EQ(moved->mapcount(), 2);
+  EXPECT_EQ(moved->refcount(), 2);
   EXPECT_TRUE(shared->Test(PG_free));
   EXPECT_MACHINE_OK(m);
   // A page in the swapcache moves with its slot.

@@ -78,8 +78,8 @@ TEST(SwapReadaheadTest, SequentialFaultsGrowTheWindow) {
   Page* cached = m.swap().cache(pte.swap_slot());
   ASSERT_NE(cached, nullptr);
   EXPECT_TRUE(cached->Test(PG_readahead));
-  EXPECT_EQ(cached->mapcount, 0);
-  EXPECT_EQ(cached->refcount, 1);
+  EXPECT_EQ(cached->mapcount(), 0);
+  EXPECT_EQ(cached->refcount(), 1);
   EXPECT_FALSE(cached->PageAnon());
   Vma* vma = f.parent->vma_lookup(f.start);
   EXPECT_EQ(SWAP_RA_ADDR(vma->swap_readahead_info), Addr(f.start, 13));
