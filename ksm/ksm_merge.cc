@@ -200,7 +200,7 @@ int Ksm::try_to_merge_one_page(Vma* vma, Page* page, Page* kpage) {
     }
   }
   // (6.1 has no VM_LOCKED block here any more: replace_page's page_add_anon_rmap and
-  // page_remove_rmap move the mlock, each through ksmd's mlock batch.)
+  // page_remove_rmap move the mlock, each through CPU 0's mlock batch.)
   m_.unlock_page(page);
   return err;
 }

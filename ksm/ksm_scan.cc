@@ -210,7 +210,7 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
     advisor_start_scan();  // 6.12, with advisor_mode scan-time
     emit({.name = "ksm_start_scan", .seq = ksm_scan_.seqnr, .rmap_num = ksm_rmap_items_});
     pass_skipped_ = 0;
-    m_.lru_add_drain_all();  // references held by ksmd's mlock batch
+    m_.lru_add_drain_all();  // references held by CPU 0's mlock batch
     // Stale nodes on migrate_nodes are pruned once before each full scan.
     if (!ksm_merge_across_nodes()) {
       for (auto it = migrate_nodes_.begin(); it != migrate_nodes_.end();) {
@@ -298,7 +298,6 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
 
 void Ksm::ksm_do_scan(unsigned scan_npages) {
   work_ = Work{};
-  m_.set_ksmd_context(true);            // mlocks and munlocks from here on go to ksmd's batch
   m_.set_foreign_task_node(kKsmdNode);  // break_cow's faults are ksmd's
   while (scan_npages--) {
     Page* page = nullptr;
@@ -309,7 +308,6 @@ void Ksm::ksm_do_scan(unsigned scan_npages) {
     m_.put_page(page);
     ++ksm_pages_scanned_;
   }
-  m_.set_ksmd_context(false);
   m_.set_foreign_task_node(-1);
 }
 

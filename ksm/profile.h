@@ -49,7 +49,7 @@ struct ProfileFeatures {
   // does not): mark_page_accessed() keeps no activate batch
   // (mmu::MachineConfig::activate_batch).
   bool mglru = false;
-  // PAGEVEC_SIZE: ksmd's mlock batch (mmu::MachineConfig::pagevec_size).
+  // PAGEVEC_SIZE: CPU 0's mlock batch (mmu::MachineConfig::pagevec_size).
   size_t pagevec_size = 15;
   // sizeof(struct ksm_rmap_item) on x86-64, for general_profit and ksm_process_profit.
   int64_t rmap_item_size = 64;

@@ -41,7 +41,7 @@ std::vector<std::string> CheckMachine(Machine& m) {
       out.push_back(where + ": mapcount " + std::to_string(p->mapcount()) + " but " +
                     std::to_string(ptes) + " PTEs map it");
     int expect =
-        p->mapcount() + (p->PageSwapCache() ? 1 : 0) + m.page_pincount(p) + m.ksmd_batch_refs(p);
+        p->mapcount() + (p->PageSwapCache() ? 1 : 0) + m.page_pincount(p) + m.batch_refs(p);
     if (p->refcount() != expect)
       out.push_back(where + ": refcount " + std::to_string(p->refcount()) +
                     " but mappings + "

@@ -92,16 +92,15 @@ void Machine::munlock_vma_page(Page* page, Vma* vma) {
 }
 
 void Machine::mlock_batch_add(Page* page) {
-  if (!ksmd_context_) return;
   get_page(page);  // the zero page is not refcounted here, but takes a slot all the same
-  ksmd_mlock_batch_.push_back(page);
+  mlock_batch_.push_back(page);
   // pagevec_add() returns the space left: a full batch is processed at once (mlock_pagevec).
-  if (ksmd_mlock_batch_.size() == config_.pagevec_size) lru_add_drain_all();
+  if (mlock_batch_.size() == config_.pagevec_size) lru_add_drain_all();
 }
 
 void Machine::lru_add_drain_all() {
   std::vector<Page*> batch;
-  batch.swap(ksmd_mlock_batch_);
+  batch.swap(mlock_batch_);
   for (Page* page : batch) put_page(page);
   activate_batch_drain();
 }
@@ -137,9 +136,9 @@ void Machine::activate_batch_drain() {
   }
 }
 
-int Machine::ksmd_batch_refs(const Page* page) const {
+int Machine::batch_refs(const Page* page) const {
   return static_cast<int>(
-      std::count(ksmd_mlock_batch_.begin(), ksmd_mlock_batch_.end(), page) +
+      std::count(mlock_batch_.begin(), mlock_batch_.end(), page) +
       std::count(ksmd_activate_batch_.begin(), ksmd_activate_batch_.end(), page));
 }
 
@@ -238,6 +237,7 @@ uint64_t Machine::Mmap(Mm* mm, const std::string& region, uint64_t pages, int no
   // mlock2(MLOCK_ONFAULT) (VM_LOCKED | VM_LOCKONFAULT): the format says an mmap'd region is
   // not yet touched, so nothing is populated; each page is mlocked as it is faulted in.
   if (locked) vma->flags |= VM_LOCKED;
+  if (locked) lru_add_drain();  // mlock_fixup(), before and after its (empty) page walk
   Vma* v = InsertVma(mm, std::move(vma));
   ksm_->ksm_add_vma(*v);  // mmap_region(): new VMAs never touch (a 2 MiB gap), none merges
   return start;
@@ -274,7 +274,9 @@ void Machine::unlink_vma(Vma* vma) {
 
 void Machine::Munmap(Mm* mm, uint64_t start, uint64_t end) {
   changes_.vma_changed();
-  for (Vma* v : SplitRange(mm, start, end)) {
+  const std::vector<Vma*> vmas = SplitRange(mm, start, end);
+  if (!vmas.empty()) lru_add_drain();  // unmap_region()
+  for (Vma* v : vmas) {
     zap_range(v, v->start, v->end);
     unlink_vma(v);
     mm->page_table.FreeEmpty(v->start, v->end);
@@ -286,6 +288,7 @@ void Machine::Exit(Mm* mm) {
   changes_.mm_exited();
   mm->mm_users = 0;
   ksm_->ksm_exit(*mm);  // __mmput(): ksm_exit() before exit_mmap()
+  lru_add_drain();      // exit_mmap()
   for (auto& [start, v] : mm->vmas) {
     zap_range(v.get(), v->start, v->end);
     unlink_vma(v.get());
@@ -399,6 +402,7 @@ std::optional<MachineError> Machine::Madvise(Mm* mm, uint64_t start, uint64_t en
     } else if (advice == Advice::kDontneed) {
       if (v->flags & VM_LOCKED)
         return MachineError{EINVAL, "madvise(MADV_DONTNEED) on a locked region"};
+      lru_add_drain();  // zap_page_range_single()
       zap_range(v, s, e);
       prev = v;
       covered = v->end;

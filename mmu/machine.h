@@ -97,21 +97,24 @@ class Machine {
     page_event_ = std::move(sink);
   }
 
-  // ksmd's CPU's mlock folio batch (mm/mlock.c mlock_folio, munlock_folio, mlock_new_page):
-  // each mlock or munlock done while ksmd runs holds a page reference in the batch until
-  // it fills (15) or lru_add_drain_all() empties it, so write_protect_page() refuses such
-  // a page. Other CPUs' batches are not modelled: they are drained before ksmd's next pass.
-  void set_ksmd_context(bool on) { ksmd_context_ = on; }
-  // lru_add_drain_all(): empties ksmd's batches (mlock, activate), dropping their references.
+  // The mlock folio batch of CPU 0 (mm/mlock.c mlock_folio, munlock_folio, mlock_new_page),
+  // where every process and ksmd run (the oracle pins them there): each mlock or munlock
+  // holds a page reference in the batch until it fills (PAGEVEC_SIZE) or a drain empties it,
+  // so write_protect_page() refuses such a page and a KSM page it holds is not yet freed
+  // (not stale). Drained by ksmd at each pass, by migration, and by lru_add_drain() where a
+  // process calls it (munmap, exit, MADV_DONTNEED, MADV_PAGEOUT, mlock).
+  // lru_add_drain_all(): empties the batches (mlock, activate), dropping their references.
   void lru_add_drain_all();
+  // lru_add_drain(): the calling CPU's batches, which on the one CPU are the same ones.
+  void lru_add_drain() { lru_add_drain_all(); }
   // mark_page_accessed() (mm/swap.c folio_mark_accessed, classic LRU): the first call sets
   // PG_referenced; the next one on an evictable, inactive page moves it to ksmd's CPU's
   // activate batch (a page reference until the batch fills, PAGEVEC_SIZE: 15 in 6.1, or
   // drains), which makes it PG_active. Only ksmd calls it here (try_to_merge_one_page), so
   // only its batch is kept.
   void mark_page_accessed(Page* page);
-  // How many references ksmd's batches (mlock, activate) hold on page (for the checker).
-  int ksmd_batch_refs(const Page* page) const;
+  // How many references CPU 0's batches (mlock, activate) hold on page (for the checker).
+  int batch_refs(const Page* page) const;
   // mlock_vma_page() / munlock_vma_page() (mm/internal.h): in a VM_LOCKED VMA, set or clear
   // PG_mlocked through the mlock batch; nothing for other VMAs.
   void mlock_vma_page(Page* page, Vma* vma);
@@ -246,7 +249,7 @@ class Machine {
   uint64_t resident_pages(const Mm* mm) const;
 
  private:
-  // mlock_folio()/munlock_folio() of a page in ksmd's context: see set_ksmd_context.
+  // mlock_folio()/munlock_folio(): into CPU 0's batch (see lru_add_drain_all).
   void mlock_batch_add(Page* page);
   friend class Checker;
   unsigned do_anonymous_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags);
@@ -289,11 +292,10 @@ class Machine {
   Page* zero_page_;  // phys_.zero_page()
   NoKsm no_ksm_;
   KsmHooks* ksm_ = &no_ksm_;
-  bool ksmd_context_ = false;
   int foreign_task_node_ = -1;
   ChangeCounters changes_;  // every mutator bumps what it changed
   std::function<void(const PageEvent&)> page_event_;
-  std::vector<Page*> ksmd_mlock_batch_;     // PAGEVEC_SIZE entries at most
+  std::vector<Page*> mlock_batch_;          // PAGEVEC_SIZE entries at most
   std::vector<Page*> ksmd_activate_batch_;  // PAGEVEC_SIZE entries at most
   void activate_batch_drain();
   // Every mm_struct, in the arena so that an rmap_item names its mm in 32 bits; exited mms

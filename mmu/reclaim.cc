@@ -112,6 +112,7 @@ bool Machine::ReclaimSome(int n) {
 }
 
 std::optional<MachineError> Machine::Pageout(Mm* mm, uint64_t start, uint64_t end) {
+  lru_add_drain();  // madvise_pageout()
   // madvise_cold_or_pageout_pte_range(): only pages mapped by this PTE alone.
   std::vector<Page*> list;
   mm->page_table.ForEach(start, end, [&](uint64_t, Pte& pte) {

@@ -44,7 +44,7 @@ TEST(ActivateBatchTest, SecondAccessHoldsAReferenceUntilTheDrain) {
   EXPECT_EQ(page->refcount(), 2);  // the batch's folio_get()
   EXPECT_FALSE(page->Test(PG_referenced));
   EXPECT_FALSE(page->Test(PG_active));
-  EXPECT_EQ(m.ksmd_batch_refs(page), 1);
+  EXPECT_EQ(m.batch_refs(page), 1);
   EXPECT_MACHINE_OK(m);
   // A third access finds it off the LRU, in the batch: no second reference.
   m.mark_page_accessed(page);

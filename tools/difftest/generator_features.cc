@@ -45,7 +45,7 @@ bool Gen::UnpinStep() {
 }
 
 // offline, then online again, of memory the workload's pages live in. No expect_error:
-// a page that rmap cannot find, or that ksmd's mlock batch holds, makes it EBUSY, and
+// a page that rmap cannot find, or that CPU 0's mlock batch holds, makes it EBUSY, and
 // the outcomes are compared anyway. Race-free and the same in the oracle's guest only
 // when: a pass has just ended (no stale stable node whose
 // freed page's placement decides whether offlining drops it), no page is pinned (it
