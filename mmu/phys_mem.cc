@@ -39,15 +39,19 @@ PhysMem::~PhysMem() {
 
 void* PhysMem::NewChunkBlock() {
   if (slab_used_ == kBlocksPerSlab) {
-    // mmap aligns to host pages only: map one block more and trim to a block boundary.
-    const size_t want = kBlocksPerSlab * kFrameChunkBytes, map = want + kFrameChunkBytes;
+    // mmap aligns to host pages only: map 2 MiB more and trim to a 2 MiB boundary, so that
+    // every block is aligned to its size and, once a machine has kHugeSlabsFrom slabs, a
+    // slab is two whole transparent huge pages (asked for, as in sim/arena.cc).
+    constexpr size_t kHuge = size_t{2} << 20;
+    const size_t want = kBlocksPerSlab * kFrameChunkBytes, map = want + kHuge;
     void* got = mmap(nullptr, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (got == MAP_FAILED) throw std::bad_alloc();
     char* raw = static_cast<char*>(got);
-    char* slab = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(raw) + kFrameChunkBytes - 1) &
-                                         ~uintptr_t{kFrameChunkBytes - 1});
+    char* slab = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(raw) + kHuge - 1) &
+                                         ~uintptr_t{kHuge - 1});
     if (slab > raw) munmap(raw, static_cast<size_t>(slab - raw));
     if (slab + want < raw + map) munmap(slab + want, static_cast<size_t>(raw + map - slab - want));
+    if (slabs_.size() >= kHugeSlabsFrom) madvise(slab, want, MADV_HUGEPAGE);
     slabs_.push_back(slab);
     slab_used_ = 0;
   }
