@@ -7,6 +7,13 @@
 #include <new>
 
 namespace ksmsim::mmu {
+namespace {
+
+// From a machine's kHugeSlabsFrom-th descriptor slab on (128 MiB of descriptors, 8.4M
+// frames), slabs ask for transparent huge pages (NewChunkBlock).
+constexpr size_t kHugeSlabsFrom = 32;
+
+}  // namespace
 
 PhysMem::PhysMem(const std::vector<uint64_t>& node_pages, uint64_t block_pages,
                  const std::vector<uint64_t>& reserve_pages)

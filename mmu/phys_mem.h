@@ -146,7 +146,6 @@ class PhysMem {
   // descriptors' place.
   Page* NewChunk(Pfn first_pfn);
   static constexpr size_t kBlocksPerSlab = 256;  // 4 MiB slabs
-  static constexpr size_t kHugeSlabsFrom = 32;   // 128 MiB of descriptors: 8.4M frames
 
   std::vector<std::unique_ptr<Dir>> dirs_;
   std::vector<char*> slabs_;

@@ -23,6 +23,10 @@
 namespace ksmsim::sim {
 namespace {
 
+// Beyond this many bytes handed out, the rest of the range asks for transparent huge pages
+// (AllocChunk).
+constexpr size_t kHugeFrom = size_t{128} << 20;
+
 struct ArenaState {
   std::mutex mu;
   size_t reserved = 0;                               // bytes of address space reserved (0: not yet)

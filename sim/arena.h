@@ -22,9 +22,6 @@ class Arena {
   // bit stays free: ksm/rbtree.h keeps the colour there).
   static constexpr size_t kGranule = 8;
   static constexpr size_t kReserve = size_t{1} << 34;  // 16 GiB of address space
-  // Beyond this many bytes handed out, the rest of the range asks for transparent huge
-  // pages (sim/arena.cc).
-  static constexpr size_t kHugeFrom = size_t{128} << 20;
 
   // A chunk of `bytes` (a multiple of 64), 64-byte aligned, from the arena: a chunk freed
   // earlier with the same size, else fresh address space. Throws std::bad_alloc when the
