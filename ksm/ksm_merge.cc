@@ -140,7 +140,7 @@ int Ksm::write_protect_page(Vma* vma, Page* page, Pte* orig_pte) {
   bool anon_exclusive = page->Test(mmu::PG_anon_exclusive);
   if (pte->write() || pte->dirty() || anon_exclusive) {
     int swapped = page->PageSwapCache() ? 1 : 0;
-    Pte entry = *pte;                                                    // ptep_clear_flush()
+    Pte entry = *pte;                                                        // ptep_clear_flush()
     if (page->mapcount() + 1 + swapped != page->refcount()) return -EFAULT;  // pte restored
     // page_try_share_anon_rmap() fails only for a possibly DMA-pinned page, and those
     // have already failed the count check above.

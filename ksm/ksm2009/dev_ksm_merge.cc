@@ -63,7 +63,7 @@ int DevKsm::replace_page(Vma* vma, Page* oldpage, Page* newpage, Pte orig_pte) {
   Pte* pte = m_.pte_of(vma->mm, addr);
   if (!pte || !(*pte == orig_pte)) return 1;
   m_.get_page(newpage);
-  newpage->add_mapcount(1);                               // page_add_file_rmap()
+  newpage->add_mapcount(1);                          // page_add_file_rmap()
   *pte = Pte::Make(newpage->pfn(), Pte::kAccessed);  // mk_pte(newpage, prot): read-only
   m_.page_remove_rmap(oldpage, vma);
   // (MM_ANONPAGES would become MM_FILEPAGES; the machine counts one resident kind and takes

@@ -61,7 +61,7 @@ TEST_F(KsmMigrateTest, AKsmPageAForkChildMapsTooMoves) {
   mmu::Page* kpage = PageOf(a, start);
   ASSERT_NE(kpage, nullptr);
   ASSERT_TRUE(kpage->PageKsm());
-  ASSERT_EQ(kpage->mapcount(), 4);    // a and b, two pages each
+  ASSERT_EQ(kpage->mapcount(), 4);  // a and b, two pages each
   ASSERT_EQ(b->ksm_rmap_items, 2);  // the child has rmap_items of its own in the stable tree
   // The walk meets each of b's PTEs twice (b's rmap_item, then a's in search_new_forks);
   // the kernel's walk has unmapped it by then, so it counts once.

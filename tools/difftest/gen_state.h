@@ -38,9 +38,9 @@ struct Region {
 
 struct Proc {
   std::string name;
-  bool ksm_mm = false;  // on KSM's mm list (madvised mergeable once, or forked from such)
+  bool ksm_mm = false;     // on KSM's mm list (madvised mergeable once, or forked from such)
   bool merge_any = false;  // prctl(PR_SET_MEMORY_MERGE, 1): MMF_VM_MERGE_ANY, fork keeps it
-  bool anchor = false;  // the anchor process: never touched after its setup
+  bool anchor = false;     // the anchor process: never touched after its setup
   std::vector<Region> regions;
 };
 
