@@ -34,31 +34,6 @@ namespace {
 constexpr uint64_t kPagesPerMib = 256;
 }  // namespace
 
-std::string ErrnoName(int err) {
-  switch (err) {
-    case 0:
-      return "none";
-    case EBUSY:
-      return "EBUSY";
-    case EINVAL:
-      return "EINVAL";
-    case ERANGE:
-      return "ERANGE";
-    case ENOMEM:
-      return "ENOMEM";
-    case EFAULT:
-      return "EFAULT";
-    case ENOENT:
-      return "ENOENT";
-    case EPERM:
-      return "EPERM";
-    case EBADF:
-      return "EBADF";
-    default:
-      return fmt::format("errno {}", err);
-  }
-}
-
 namespace {
 
 mmu::Advice ToMmu(Advice a) {

@@ -24,7 +24,7 @@
 namespace ksmsim::workloads {
 
 struct DriverOptions {
-  bool check = false;            // run the invariant checker after every step
+  bool check = false;  // run the invariant checker after every step
   // The event log: KSM's events, and the machine's page events as "ksmsim_cow_ksm",
   // "ksmsim_swapin" and "ksmsim_migrate". time_ns is the simulated time of the event: in a
   // ksmd batch, its start plus the cost of the work done so far (Ksmd::event_time).
@@ -162,8 +162,6 @@ class Driver {
   const FlatStep* current_ = nullptr;
 };
 
-// "none", "EBUSY", "EINVAL", ... for an errno (0: "none"); "errno N" for another.
-std::string ErrnoName(int err);
 // "ksmsim 0.1.0 (kernel profile 6.1)"
 std::string EngineName(KernelProfile profile);
 // The ksm layer's profile of a workload's `kernel`.

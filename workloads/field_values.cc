@@ -2,6 +2,7 @@
 #include "workloads/field_values.h"
 
 #include <array>
+#include <cerrno>
 
 namespace ksmsim::workloads {
 namespace {
@@ -11,6 +12,24 @@ constexpr std::array<std::pair<Advice, std::string_view>, 4> kAdviceNames = {{
     {Advice::kUnmergeable, "unmergeable"},
     {Advice::kDontneed, "dontneed"},
     {Advice::kPageout, "pageout"},
+}};
+
+constexpr std::array<std::pair<int, std::string_view>, 15> kErrnoNames = {{
+    {0, "none"},
+    {EBUSY, "EBUSY"},
+    {EINVAL, "EINVAL"},
+    {ERANGE, "ERANGE"},
+    {ENOMEM, "ENOMEM"},
+    {EFAULT, "EFAULT"},
+    {ENOENT, "ENOENT"},
+    {EPERM, "EPERM"},
+    {EBADF, "EBADF"},
+    {EINTR, "EINTR"},
+    {EAGAIN, "EAGAIN"},
+    {EIO, "EIO"},
+    {ENOSPC, "ENOSPC"},
+    {EEXIST, "EEXIST"},
+    {EACCES, "EACCES"},
 }};
 
 constexpr std::array<std::pair<ExpectedError, std::string_view>, 6> kErrorNames = {{
@@ -55,6 +74,13 @@ const std::vector<std::string_view>& ExpectedErrorNames() {
     return v;
   }();
   return names;
+}
+
+std::string ErrnoName(int err) {
+  for (const auto& [e, name] : kErrnoNames) {
+    if (e == err) return std::string(name);
+  }
+  return "errno " + std::to_string(err);
 }
 
 std::string_view DataKindName(DataSpec::Kind kind) {

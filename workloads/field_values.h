@@ -35,6 +35,10 @@ std::string_view ExpectedErrorName(ExpectedError error);  // "none", "EBUSY", "E
 std::optional<ExpectedError> ExpectedErrorFromName(std::string_view name);
 // Every name ExpectedErrorFromName accepts, for messages.
 const std::vector<std::string_view>& ExpectedErrorNames();
+// The name of an errno in result documents, the simulator's and the oracle guest's alike:
+// "none" for 0, "EBUSY", "EINVAL", ... for the ones KSM, the mmu and the guest meet, "errno N"
+// for another.
+std::string ErrnoName(int err);
 
 // `range`: pages [first, end) by index inside the region.
 struct PageRange {

@@ -62,39 +62,6 @@ bool ParseI64(const std::string& text, int64_t* out) {
 
 }  // namespace
 
-std::string ErrnoName(int err) {
-  switch (err) {
-    case 0:
-      return "none";
-    case EBUSY:
-      return "EBUSY";
-    case EINVAL:
-      return "EINVAL";
-    case ENOMEM:
-      return "ENOMEM";
-    case EINTR:
-      return "EINTR";
-    case EAGAIN:
-      return "EAGAIN";
-    case EPERM:
-      return "EPERM";
-    case ENOENT:
-      return "ENOENT";
-    case EFAULT:
-      return "EFAULT";
-    case EIO:
-      return "EIO";
-    case ENOSPC:
-      return "ENOSPC";
-    case EEXIST:
-      return "EEXIST";
-    case EACCES:
-      return "EACCES";
-    default:
-      return "errno " + std::to_string(err);
-  }
-}
-
 std::string ReadFile(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw Errno("open " + path);

@@ -12,11 +12,12 @@
 #include <vector>
 
 #include "tools/oracle/guest/plan.h"
+#include "workloads/field_values.h"
 
 namespace ksmsim::oracle {
 
-// "EBUSY", "EINVAL", ... or "none" for 0.
-std::string ErrnoName(int err);
+// "EBUSY", "EINVAL", ... or "none" for 0: the simulator's names (workloads/field_values.h).
+using workloads::ErrnoName;
 
 // Reads a whole file; throws with the path and errno on failure.
 std::string ReadFile(const std::string& path);
