@@ -243,6 +243,14 @@ class Ksm final : public mmu::KsmHooks {
   bool stable_snapshot_skips_dup(StableNode* dup);
   void check_stable_snapshot(StableNode* stable_node, mmu::Page* page, int ret);
   void snapshot_descend(int ret, RbNode** parent, RbLink** new_link);
+  // (simulator) The walk lookahead (ksm/walk_lookahead.cc): walks both trees for the next
+  // pages the scan will reach, all together, one level of each in turn, following the
+  // nodes' snapshot prefixes and prefetching each next level, so that the walks' cache
+  // misses overlap instead of following one another. Reads only (no object, counter or
+  // event changes; the trees are not modified while it runs), so behaviour-neutral: the
+  // real walks then find their nodes in the cache. Returns how many pages to scan before
+  // the next call (at least 1).
+  int walk_lookahead();
   void stable_tree_append(RmapItem* rmap_item, StableNode* stable_node,
                           bool max_page_sharing_bypass);
   // merging (ksm_merge.cc)

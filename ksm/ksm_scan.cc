@@ -299,7 +299,12 @@ RmapItem* Ksm::scan_get_next_rmap_item(Page** page) {
 void Ksm::ksm_do_scan(unsigned scan_npages) {
   work_ = Work{};
   m_.set_foreign_task_node(kKsmdNode);  // break_cow's faults are ksmd's
+  unsigned until_lookahead = 0;
   while (scan_npages--) {
+    if (until_lookahead-- == 0) {
+      // (simulator) prefetching only: ksm/walk_lookahead.cc
+      until_lookahead = static_cast<unsigned>(walk_lookahead()) - 1;
+    }
     Page* page = nullptr;
     RmapItem* rmap_item = scan_get_next_rmap_item(&page);
     if (!rmap_item) break;
