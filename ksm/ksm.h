@@ -200,6 +200,9 @@ class Ksm final : public mmu::KsmHooks {
   int NUMA(int nid) const { return ksm_merge_across_nodes() ? 0 : nid; }
   bool ksm_merge_across_nodes() const { return knobs_.merge_across_nodes != 0; }
   void stable_node_chain_add_dup(StableNode* dup, StableNode* chain);
+  // list_add(&stable_node->list, &migrate_nodes) and list_del(&stable_node->list).
+  void migrate_nodes_add(StableNode* stable_node);
+  void migrate_nodes_del(StableNode* stable_node);
   void __stable_node_dup_del(StableNode* dup);
   void stable_node_dup_del(StableNode* dup);
   StableNode* alloc_stable_node_chain(StableNode* dup, RbRoot* root);
@@ -242,14 +245,17 @@ class Ksm final : public mmu::KsmHooks {
                                RbNode** parent, RbLink** new_link);
   bool stable_snapshot_skips_dup(StableNode* dup);
   void check_stable_snapshot(StableNode* stable_node, mmu::Page* page, int ret);
+  struct DupsTail;  // (below, with the state)
+  void check_dups_tail(const DupsTail& tail);
   void snapshot_descend(int ret, RbNode** parent, RbLink** new_link);
   // (simulator) The walk lookahead (ksm/walk_lookahead.cc): walks both trees for the next
   // pages the scan will reach, all together, one level of each in turn, following the
   // nodes' snapshot prefixes and prefetching each next level, so that the walks' cache
-  // misses overlap instead of following one another. Reads only (no object, counter or
-  // event changes; the trees are not modified while it runs), so behaviour-neutral: the
-  // real walks then find their nodes in the cache. Returns how many pages to scan before
-  // the next call (at least 1).
+  // misses overlap instead of following one another; and fills the content store's
+  // checksum cache for those pages in one batch (ContentStore::PrepareChecksums). Changes no
+  // object, counter or event and no value any call returns (the trees are not modified
+  // while it runs), so behaviour-neutral: the real walks then find their nodes in the
+  // cache. Returns how many pages to scan before the next call (at least 1).
   int walk_lookahead();
   void stable_tree_append(RmapItem* rmap_item, StableNode* stable_node,
                           bool max_page_sharing_bypass);
@@ -345,6 +351,26 @@ class Ksm final : public mmu::KsmHooks {
   std::vector<RbRoot> root_stable_tree_;
   std::vector<RbRoot> root_unstable_tree_;
   std::list<StableNode*> migrate_nodes_;
+  // (simulator) The full dups at the end of a chain's list, as stable_node_dup last found
+  // them: `count` dups from `from` to the list's end, each a full dup whose snapshot held,
+  // which a walk only counts (nr) while stable_snapshot_tag() is `tag` and no dup's sharers
+  // dropped and no dup left a list (`dups_changes_`: see stable_node_dup). Behaviour-neutral:
+  // the walk then counts them in one step instead of visiting each. One entry per chain
+  // whose list had such a tail; looked up only, never iterated; dropped when the chain is
+  // freed.
+  struct DupsTail {
+    Ref32<StableNode> from;
+    uint32_t count = 0;
+    uint64_t tag = 0;
+    uint64_t changes = 0;
+  };
+  static constexpr uint32_t kDupsTailMin = 16;  // shorter tails are walked
+  bool dups_tails_enabled_ = true;              // (tests compare with and without)
+  absl::flat_hash_map<const StableNode*, DupsTail> dups_tails_;
+  uint64_t dups_changes_ = 0;
+  // Each migrate node's position in migrate_nodes_ (the kernel's list_head in the node):
+  // looked up only, never iterated.
+  absl::flat_hash_map<const StableNode*, std::list<StableNode*>::iterator> migrate_its_;
   MmSlot ksm_mm_head_;
   KsmScan ksm_scan_;
   absl::flat_hash_map<const mmu::Mm*, MmSlot*> mm_slots_hash_;  // lookup only, never iterated

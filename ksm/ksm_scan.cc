@@ -21,8 +21,7 @@ void Ksm::cmp_and_merge_page(Page* page, RmapItem* rmap_item) {
       // The KSM page moved to another node: queue its node for re-placement.
       stable_node_dup_del(stable_node);
       stable_node->place = StablePlace::kMigrate;
-      migrate_nodes_.push_front(stable_node);
-      stable_node->migrate_it = migrate_nodes_.begin();
+      migrate_nodes_add(stable_node);
     }
     if (stable_node->place != StablePlace::kMigrate && rmap_item->head == stable_node) {
       trace_page(Decision::kInStable, rmap_item, page, stable_node);

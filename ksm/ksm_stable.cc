@@ -33,7 +33,10 @@ StableNode* Ksm::alloc_stable_node() {
   return stable_node;
 }
 
-void Ksm::free_stable_node(StableNode* stable_node) { stable_node_cache_.free(stable_node); }
+void Ksm::free_stable_node(StableNode* stable_node) {
+  if (!dups_tails_.empty()) dups_tails_.erase(stable_node);  // (simulator) a chain's
+  stable_node_cache_.free(stable_node);
+}
 
 int Ksm::get_kpfn_nid(Pfn kpfn) const {
   if (ksm_merge_across_nodes()) return 0;
@@ -59,7 +62,19 @@ void Ksm::stable_node_chain_add_dup(StableNode* dup, StableNode* chain) {
   ++ksm_stable_node_dups_;
 }
 
+void Ksm::migrate_nodes_add(StableNode* stable_node) {
+  migrate_nodes_.push_front(stable_node);
+  migrate_its_[stable_node] = migrate_nodes_.begin();
+}
+
+void Ksm::migrate_nodes_del(StableNode* stable_node) {
+  auto it = migrate_its_.find(stable_node);
+  migrate_nodes_.erase(it->second);
+  migrate_its_.erase(it);
+}
+
 void Ksm::__stable_node_dup_del(StableNode* dup) {
+  ++dups_changes_;  // (simulator) see DupsTail
   decltype(dup->dups)::del(dup);
   --ksm_stable_node_dups_;
 }
@@ -97,6 +112,7 @@ void Ksm::remove_node_from_stable_tree(StableNode* stable_node) {
       --ksm_pages_shared_;
     --item->mm->ksm_merging_pages;
     --stable_node->rmap_hlist_len;
+    ++dups_changes_;  // (simulator) see DupsTail
     m_.put_anon_vma(item->anon_vma);
     item->address &= PAGE_MASK;
   }
@@ -104,7 +120,7 @@ void Ksm::remove_node_from_stable_tree(StableNode* stable_node) {
         .seq = ksm_scan_.seqnr,
         .pfn = static_cast<int64_t>(stable_node->kpfn)});
   if (stable_node->place == StablePlace::kMigrate)
-    migrate_nodes_.erase(stable_node->migrate_it);
+    migrate_nodes_del(stable_node);
   else
     stable_node_dup_del(stable_node);
   free_stable_node(stable_node);
@@ -147,6 +163,7 @@ void Ksm::remove_rmap_item_from_tree(RmapItem* rmap_item) {
       --ksm_pages_shared_;
     --rmap_item->mm->ksm_merging_pages;
     --stable_node->rmap_hlist_len;
+    ++dups_changes_;  // (simulator) see DupsTail
     m_.put_anon_vma(rmap_item->anon_vma);
     rmap_item->head = nullptr;
     rmap_item->address &= PAGE_MASK;
@@ -238,15 +255,51 @@ Page* Ksm::stable_node_dup(StableNode** _stable_node_dup, StableNode** _stable_n
     stable_node->chain_prune_time = jiffies();
 
   const bool v612 = features_.collapse_singular_chains;
+  // (simulator) The list's tail of full, unchanged dups, if it is still as last found
+  // (DupsTail in ksm/ksm.h), and the run of such dups this walk is in.
+  const DupsTail* tail = nullptr;
+  if (auto it = dups_tails_.find(stable_node); dups_tails_enabled_ && it != dups_tails_.end() &&
+                                               it->second.tag == stable_snapshot_tag() &&
+                                               it->second.changes == dups_changes_)
+    tail = &it->second;
+  StableNode* run_from = nullptr;
+  uint32_t run = 0;
+  uint64_t run_tag = 0;
+  auto record_tail = [&](uint32_t count) {
+    DupsTail& t = dups_tails_[stable_node];
+    t.from = run_from;
+    t.count = count;
+    t.tag = run_tag;
+    t.changes = dups_changes_;
+  };
+  bool walked_to_end = true;
   for (StableNode* dup = stable_node->dups.first; dup;) {
+    // (simulator) the unchanged tail of full dups: each would only be counted.
+    if (tail && dup == tail->from && (!v612 || found)) {
+#ifdef KSMSIM_PARANOID
+      check_dups_tail(*tail);
+#endif
+      nr += static_cast<int>(tail->count);
+      // Full dups just before it (a head dup that filled up) join the tail.
+      if (run > 0 && run_tag == stable_snapshot_tag()) record_tail(run + tail->count);
+      run = 0;
+      break;
+    }
     StableNode* next = dup->hlist_dup.next;
     // (simulator) a full dup, unchanged; in 6.12 only once a dup is found (before that,
     // the first live dup is found even when full).
     if ((!v612 || found) && stable_snapshot_skips_dup(dup)) {
       ++nr;
+      if (dup->rmap_hlist_len < knobs_.max_page_sharing) {
+        run = 0;  // an empty dup: its first sharer would make it a candidate
+      } else if (run++ == 0) {
+        run_from = dup;
+        run_tag = stable_snapshot_tag();
+      }
       dup = next;
       continue;
     }
+    run = 0;
     // get_ksm_page() may free dup (a stale one): hence the _safe walk.
     Page* _tree_page = get_ksm_page(dup, GET_KSM_PAGE_NOLOCK);
     if (!_tree_page) {
@@ -265,7 +318,10 @@ Page* Ksm::stable_node_dup(StableNode** _stable_node_dup, StableNode** _stable_n
         found_rmap_hlist_len = found->rmap_hlist_len;
         tree_page = _tree_page;
         // skip put_page for found candidate
-        if (!prune_stale_stable_nodes && is_page_sharing_candidate(found)) break;
+        if (!prune_stale_stable_nodes && is_page_sharing_candidate(found)) {
+          walked_to_end = false;
+          break;
+        }
         dup = next;
         continue;
       }
@@ -276,7 +332,10 @@ Page* Ksm::stable_node_dup(StableNode** _stable_node_dup, StableNode** _stable_n
         found_rmap_hlist_len = found->rmap_hlist_len;
         tree_page = _tree_page;
         // skip put_page for found dup
-        if (!prune_stale_stable_nodes) break;
+        if (!prune_stale_stable_nodes) {
+          walked_to_end = false;
+          break;
+        }
         dup = next;
         continue;
       }
@@ -284,6 +343,10 @@ Page* Ksm::stable_node_dup(StableNode** _stable_node_dup, StableNode** _stable_n
     m_.put_page(_tree_page);
     dup = next;
   }
+  // (simulator) A run of full, unchanged dups that reached the list's end is its tail.
+  if (dups_tails_enabled_ && walked_to_end && run >= kDupsTailMin &&
+      run_tag == stable_snapshot_tag())
+    record_tail(run);
 
   if (found) {
     // 6.12: hlist_is_singular_node(&found->hlist_dup, &stable_node->hlist).

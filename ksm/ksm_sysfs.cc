@@ -88,6 +88,7 @@ int Ksm::StoreKnob(std::string_view name, int64_t value) {
     if (knobs_.max_page_sharing == knob) return 0;
     if (ksm_pages_shared_ || remove_all_stable_nodes()) return -EBUSY;
     knobs_.max_page_sharing = knob;
+    ++dups_changes_;  // (simulator) full dups are no longer full: see DupsTail
     return 0;
   }
   if (name == "merge_across_nodes") {

@@ -89,7 +89,7 @@ again:
   }
   trace_stable(Decision::kStableMigratedInserted, page_node, nid);
   // A migrated KSM page finds no match: it becomes a node of this tree.
-  migrate_nodes_.erase(page_node->migrate_it);
+  migrate_nodes_del(page_node);
   page_node->place = StablePlace::kTree;
   page_node->nid = nid;
   rb_link_node(page_node, parent, new_link);
@@ -106,7 +106,7 @@ replace:
   // and put the scanned migrated KSM page (if any) in its place.
   if (stable_node_dup == stable_node) {  // there is no chain
     if (page_node) {
-      migrate_nodes_.erase(page_node->migrate_it);
+      migrate_nodes_del(page_node);
       page_node->place = StablePlace::kTree;
       page_node->nid = nid;
       rb_replace_node(stable_node_dup, page_node, root);
@@ -121,7 +121,7 @@ replace:
   } else {
     __stable_node_dup_del(stable_node_dup);
     if (page_node) {
-      migrate_nodes_.erase(page_node->migrate_it);
+      migrate_nodes_del(page_node);
       page_node->nid = nid;
       stable_node_chain_add_dup(page_node, stable_node);
       if (is_page_sharing_candidate(page_node))
@@ -133,8 +133,7 @@ replace:
     }
   }
   stable_node_dup->place = StablePlace::kMigrate;
-  migrate_nodes_.push_front(stable_node_dup);
-  stable_node_dup->migrate_it = migrate_nodes_.begin();
+  migrate_nodes_add(stable_node_dup);
   return page;
 
 chain_append:
@@ -146,7 +145,7 @@ chain_append:
   }
   // Add the migrated KSM page as another dup of this content on this node.
   trace_stable(Decision::kStableChainAppend, stable_node, nid);
-  migrate_nodes_.erase(page_node->migrate_it);
+  migrate_nodes_del(page_node);
   page_node->nid = nid;
   stable_node_chain_add_dup(page_node, stable_node);
   goto out;

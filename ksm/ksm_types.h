@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <list>
 
 #include "ksm/hlist.h"
 #include "ksm/rbtree.h"
@@ -70,29 +69,34 @@ inline const RmapItem* rb_entry_rmap_item(const RbNode* node) {
 }
 
 // Where a stable node currently is (the kernel encodes this in the `head` union).
-enum class StablePlace { kTree, kDup, kMigrate };
+enum class StablePlace : uint8_t { kTree, kDup, kMigrate };
 
 // struct ksm_stable_node: a KSM page's node in the stable tree; or a chain (in the tree,
 // heading dups of one content); or a dup (in a chain's list); or on migrate_nodes.
+//
+// 64 bytes, one cache line (the kernel's is 64 too): a dup's `kpfn` and a chain's
+// `chain_prune_time` share a word as in the kernel, `nid` is 16 bits, and the position on
+// migrate_nodes lives beside the node (Ksm::migrate_its_): few nodes are ever there.
 struct alignas(64) StableNode : RbNode {
+  int rmap_hlist_len = 0;  // or STABLE_NODE_CHAIN
   // The simulator's own (not the kernel's): the first 4 bytes of this node's KSM page when
   // get_ksm_page() last found it, valid while Ksm::stable_snapshot_tag() equals
-  // snapshot_tag (0: none). See ksm/snapshot.h. With rmap_hlist_len, the fields the tree
-  // walk reads sit in the first cache line.
+  // snapshot_tag (0: none). See ksm/snapshot.h.
   uint64_t snapshot_tag = 0;
-  uint32_t snapshot_prefix = 0;
-  int rmap_hlist_len = 0;  // or STABLE_NODE_CHAIN
-  mmu::Pfn kpfn = 0;
+  union {
+    mmu::Pfn kpfn = 0;          // a node's or dup's KSM page
+    uint64_t chain_prune_time;  // a chain's (jiffies)
+  };
   // (The three lists' links are where pprev pointers point: each at an 8-byte offset.)
-  HNode<StableNode> hlist_dup;                  // when a dup: link in chain->dups
-  std::list<StableNode*>::iterator migrate_it;  // when on migrate_nodes
-  HList<RmapItem, &RmapItem::hlist> hlist;      // rmap_items using this KSM page
-  StablePlace place = StablePlace::kTree;
+  HNode<StableNode> hlist_dup;                     // when a dup: link in chain->dups
+  HList<RmapItem, &RmapItem::hlist> hlist;         // rmap_items using this KSM page
+  uint32_t snapshot_prefix = 0;                    // (simulator) see snapshot_tag
   HList<StableNode, &StableNode::hlist_dup> dups;  // when a chain
-  int nid = 0;
-  uint64_t chain_prune_time = 0;  // jiffies
-  uint64_t id = 0;                // allocation order, for dumps and events
+  int16_t nid = 0;
+  StablePlace place = StablePlace::kTree;
+  uint64_t id = 0;  // allocation order, for dumps and events
 };
+static_assert(sizeof(StableNode) == 64, "one stable node per KSM page: one cache line");
 // pprev targets (ksm/hlist.h) sit at 8-byte aligned offsets of a 64-byte aligned node.
 // (StableNode derives from RbNode, so it is not standard-layout; GCC and clang give
 // offsetof its plain meaning for a single non-virtual base.)

@@ -3,6 +3,7 @@
 // still holds although its page changed: a mutator that forgot its change counter.
 #include "ksm/snapshot.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -24,6 +25,26 @@ void Ksm::check_stable_snapshot(StableNode* stable_node, Page* page, int ret) {
     std::fprintf(stderr, "ksmsim: stable tree snapshot of node %llu is stale (%s)\n",
                  static_cast<unsigned long long>(stable_node->id),
                  fresh ? "the comparison differs" : "the node is stale");
+    std::abort();
+  }
+}
+
+// KSMSIM_PARANOID builds: every dup of a chain's recorded tail (Ksm::DupsTail) must be one
+// the walk would only count: unchanged (its snapshot holds and get_ksm_page() finds it) and
+// full; and the tail must run to the list's end.
+void Ksm::check_dups_tail(const DupsTail& tail) {
+  uint32_t n = 0;
+  for (StableNode* dup = tail.from; dup; dup = dup->hlist_dup.next, ++n) {
+    if (dup->snapshot_tag != stable_snapshot_tag() ||
+        dup->rmap_hlist_len < knobs_.max_page_sharing) {
+      std::fprintf(stderr, "ksmsim: dup %llu of a chain's recorded tail changed\n",
+                   static_cast<unsigned long long>(dup->id));
+      std::abort();
+    }
+    check_stable_snapshot(dup, nullptr, 0);
+  }
+  if (n != tail.count) {
+    std::fprintf(stderr, "ksmsim: a chain's recorded tail has %u dups, not %u\n", n, tail.count);
     std::abort();
   }
 }
@@ -90,6 +111,29 @@ std::vector<std::string> Ksm::stale_snapshots() const {
     }
   }
   for (const StableNode* n : migrate_nodes_) check(n);
+  // A chain's recorded tail of full dups (DupsTail) that the walk would still use must be
+  // in the chain's list, run to its end, and hold only full dups whose snapshots hold.
+  std::vector<std::string> tails;
+  for (const auto& [chain, t] : dups_tails_) {  // (the lines are sorted below)
+    if (!dups_tails_enabled_ || t.tag != stable_snapshot_tag() || t.changes != dups_changes_)
+      continue;
+    const StableNode* d = chain->dups.first;
+    while (d && d != t.from) d = d->hlist_dup.next;
+    uint32_t n = 0;
+    bool ok = d != nullptr;
+    for (; d; d = d->hlist_dup.next, ++n) {
+      const Page* kpage = m_.pfn_to_page(d->kpfn);
+      ok = ok && d->snapshot_tag == t.tag && d->rmap_hlist_len >= knobs_.max_page_sharing &&
+           kpage && kpage->PageKsm() && kpage->mapping() == d;
+    }
+    if (!ok || n != t.count)
+      tails.push_back(fmt::format(
+          "chain {}: its recorded tail of {} full dups is not what its list holds (a change "
+          "dups_changes_ missed)",
+          chain->id, t.count));
+  }
+  std::sort(tails.begin(), tails.end());
+  out.insert(out.end(), tails.begin(), tails.end());
   return out;
 }
 

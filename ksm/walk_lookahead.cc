@@ -49,8 +49,10 @@ int Ksm::walk_lookahead() {
   // The next kLookaheadPages pages of the mm that the scan will reach (the PTEs and frames
   // are what follow_page() will read; a page already KSM walks no tree).
   Cursor cursors[2 * kLookaheadPages];
+  mmu::ContentId contents[kLookaheadPages];
   int n = 0;
   int pages = 0;
+  int nc = 0;
   int budget = 4 * kLookaheadPages;  // addresses looked at, mapped or not
   uint64_t addr = ksm_scan_.address;
   for (const mmu::Vma* vma = mm->find_vma(addr); vma && pages < kLookaheadPages && budget > 0;
@@ -64,6 +66,7 @@ int Ksm::walk_lookahead() {
       if (!page->PageAnon()) continue;
       ++pages;
       if (page->PageKsm()) continue;
+      contents[nc++] = page->content;
       const auto prefix = static_cast<uint32_t>(m_.contents().Word0(page->content));
       const int nid = get_kpfn_nid(pte.pfn());
       if (const RbNode* root = root_stable_tree_[nid].rb_node.get())
@@ -72,6 +75,8 @@ int Ksm::walk_lookahead() {
         cursors[n++] = {root, prefix, false};
     }
   }
+  // Their checksums, where calc_checksum() will need them computed, in one go.
+  m_.contents().PrepareChecksums(contents, static_cast<size_t>(nc));
   // One level of each walk in turn: by the time a walk's turn comes back, the line its
   // last level prefetched has had the other walks' time to arrive. A walk ends at a leaf or
   // where the prefixes are equal (there the real walk compares the pages).

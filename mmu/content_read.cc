@@ -58,6 +58,26 @@ uint32_t ContentStore::Impl::Checksum(ContentId id) {
   return m.checksum;
 }
 
+void ContentStore::Impl::PrepareChecksums(const ContentId* ids, size_t n) {
+  constexpr size_t kBatch = 64;
+  uint64_t xs[kBatch];
+  ContentId todo[kBatch];
+  uint32_t sums[kBatch];
+  size_t k = 0;
+  for (size_t i = 0; i < n && k < kBatch; ++i) {
+    const Entry& e = Live(ids[i]);
+    if (KindOf(e) != kGen || (e.meta & kChecksumValid)) continue;
+    todo[k] = ids[i];
+    xs[k++] = e.payload;
+  }
+  if (k < 2) return;  // one alone costs the same when Checksum() meets it
+  GenChecksums(xs, sums, k);
+  for (size_t j = 0; j < k; ++j) {
+    entries[todo[j]].checksum = sums[j];
+    entries[todo[j]].meta |= kChecksumValid;
+  }
+}
+
 BlockCursor ContentStore::Impl::CursorOf(const Entry& e) const {
   BlockCursor c{KindOf(e)};
   switch (c.kind) {
@@ -164,6 +184,9 @@ size_t ContentStore::Impl::MemoryBytes() const {
 }
 
 uint32_t ContentStore::Checksum(ContentId id) { return impl_->Checksum(id); }
+void ContentStore::PrepareChecksums(const ContentId* ids, size_t n) {
+  impl_->PrepareChecksums(ids, n);
+}
 int ContentStore::MemcmpPages(ContentId a, ContentId b) { return impl_->MemcmpPages(a, b); }
 uint8_t ContentStore::ByteAt(ContentId id, uint32_t offset) const {
   return impl_->ByteAt(id, offset);

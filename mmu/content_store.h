@@ -38,6 +38,10 @@ class ContentStore {
 
   // calc_checksum(): XXH64(page, 4096, seed 0) truncated to 32 bits; cached per content.
   uint32_t Checksum(ContentId id);
+  // Fills the checksum cache for those of ids[0..n) that are gen(x) pages without one, all
+  // at once (mmu/gen_checksum.h): a later Checksum() of them is then a lookup. Changes no
+  // value Checksum() gives; KSM's walk lookahead calls it for the pages it will scan.
+  void PrepareChecksums(const ContentId* ids, size_t n);
   // memcmp(a, b, 4096) sign (-1, 0, 1), stopping at the first differing 64-byte block.
   int MemcmpPages(ContentId a, ContentId b);
   uint8_t ByteAt(ContentId id, uint32_t offset) const;

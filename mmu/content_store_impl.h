@@ -275,6 +275,7 @@ struct ContentStore::Impl {
   void Materialize(ContentId id, uint8_t* out) const;
   uint8_t ByteAt(ContentId id, uint32_t offset) const;
   uint32_t Checksum(ContentId id);
+  void PrepareChecksums(const ContentId* ids, size_t n);
   BlockCursor CursorOf(const Entry& e) const;
   // The common case inline: two live gen pages (Mix64 is a bijection, so different x
   // differ already in word 0); anything else goes to MemcmpSlow.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 
 #include "mmu/content_store.h"
@@ -35,5 +36,14 @@ inline uint32_t GenChecksum(uint64_t x) {
   h ^= h >> 32;
   return static_cast<uint32_t>(h);
 }
+
+// GenChecksum(xs[i]) into out[i] for i < n, several pages at once: with AVX-512 (checked at
+// run time), eight pages in the eight lanes of each vector; otherwise one by one. The same
+// values either way (tests/mmu/gen_checksum_test.cc).
+void GenChecksums(const uint64_t* xs, uint32_t* out, size_t n);
+// The vector path is used (the CPU has AVX-512F and DQ).
+bool GenChecksumsVectorised();
+// GenChecksums() without the vector path, for the tests.
+void GenChecksumsScalar(const uint64_t* xs, uint32_t* out, size_t n);
 
 }  // namespace ksmsim::mmu

@@ -12,14 +12,9 @@
 #include "ksm/ksm.h"
 #include "ksm/ksm_check.h"
 #include "mmu/machine.h"
+#include "tests/ksm/ksm_test_peer.h"
 
 namespace ksmsim::ksm {
-
-class KsmTestPeer {
- public:
-  static int walk_lookahead(Ksm& k) { return k.walk_lookahead(); }
-};
-
 namespace {
 
 class WalkLookaheadTest : public ::testing::Test {
