@@ -46,6 +46,13 @@ int Ksm::walk_lookahead() {
   if (ksm_scan_.mm_slot == &ksm_mm_head_) return 1;  // a pass starts: its tree is not built
   const mmu::Mm* mm = ksm_scan_.mm_slot->mm;
   if (ksm_test_exit(mm)) return 1;
+  // Small trees: only the checksums, and only where the pages ahead have not been scanned
+  // before (no rmap_item yet), which is where calc_checksum() will compute them.
+  const bool walks = ksm_pages_unshared_ + ksm_pages_shared_ >= lookahead_min_nodes_;
+  if (!walks) {
+    const RmapItem* next = *ksm_scan_.rmap_list;
+    if (next && (next->address & PAGE_MASK) <= ksm_scan_.address) return kLookaheadPages;
+  }
   // The next kLookaheadPages pages of the mm that the scan will reach (the PTEs and frames
   // are what follow_page() will read; a page already KSM walks no tree).
   Cursor cursors[2 * kLookaheadPages];
@@ -67,6 +74,7 @@ int Ksm::walk_lookahead() {
       ++pages;
       if (page->PageKsm()) continue;
       contents[nc++] = page->content;
+      if (!walks) continue;
       const auto prefix = static_cast<uint32_t>(m_.contents().Word0(page->content));
       const int nid = get_kpfn_nid(pte.pfn());
       if (const RbNode* root = root_stable_tree_[nid].rb_node.get())

@@ -19,7 +19,10 @@ namespace {
 
 class WalkLookaheadTest : public ::testing::Test {
  protected:
-  WalkLookaheadTest() : m_(Config()), ksm_(m_, Profile::k61) { m_.set_ksm(&ksm_); }
+  WalkLookaheadTest() : m_(Config()), ksm_(m_, Profile::k61) {
+    m_.set_ksm(&ksm_);
+    KsmTestPeer::set_lookahead_min_nodes(ksm_, 0);  // walk these small trees too
+  }
   ~WalkLookaheadTest() override { m_.set_ksm(nullptr); }
 
   static mmu::MachineConfig Config() {
@@ -80,6 +83,26 @@ TEST_F(WalkLookaheadTest, ChangesNothingMidPass) {
   EXPECT_EQ(KsmTestPeer::walk_lookahead(ksm_), 14);
   EXPECT_EQ(State(), before);
   for (const std::string& p : CheckKsm(ksm_, m_)) ADD_FAILURE() << p;
+}
+
+// Below the tree size that pays, pages seen before are skipped a window at a time, and
+// pages seen for the first time still get their checksums in one batch.
+TEST_F(WalkLookaheadTest, SmallTreesOnlyBatchFirstVisitsChecksums) {
+  KsmTestPeer::set_lookahead_min_nodes(ksm_, 1000);
+  Process(64, 64);
+  ksm_.ksm_do_scan(10);  // pass 1 up to page 10: pages 10.. have no rmap_item yet
+  const mmu::Pte pte{m_.pte_value(mm_, ksm_.scan_cursor().address)};
+  const mmu::ContentId next = m_.pfn_to_page(pte.pfn())->content;
+  const std::string before = State();
+  EXPECT_EQ(KsmTestPeer::walk_lookahead(ksm_), 16);
+  EXPECT_EQ(State(), before);
+  // Its checksum is now cached: computing it again changes nothing and agrees with a store
+  // that computes it from scratch.
+  mmu::ContentStore fresh;
+  EXPECT_EQ(m_.contents().Checksum(next), fresh.Checksum(fresh.Gen(1010)));
+  ksm_.ksm_do_scan(1000);  // the rest of pass 1
+  ksm_.ksm_do_scan(10);    // pass 2: rmap_items exist, the trees are small
+  EXPECT_EQ(KsmTestPeer::walk_lookahead(ksm_), 16);
 }
 
 TEST_F(WalkLookaheadTest, CoversAFullWindowAndNothingAtAPassStart) {
