@@ -258,10 +258,12 @@ Page* Ksm::stable_node_dup(StableNode** _stable_node_dup, StableNode** _stable_n
   // (simulator) The list's tail of full, unchanged dups, if it is still as last found
   // (DupsTail in ksm/ksm.h), and the run of such dups this walk is in.
   const DupsTail* tail = nullptr;
-  if (auto it = dups_tails_.find(stable_node); dups_tails_enabled_ && it != dups_tails_.end() &&
-                                               it->second.tag == stable_snapshot_tag() &&
-                                               it->second.changes == dups_changes_)
-    tail = &it->second;
+  if (!dups_tails_.empty()) {  // (most programs never have a chain that long)
+    auto it = dups_tails_.find(stable_node);
+    if (dups_tails_enabled_ && it != dups_tails_.end() && it->second.tag == stable_snapshot_tag() &&
+        it->second.changes == dups_changes_)
+      tail = &it->second;
+  }
   StableNode* run_from = nullptr;
   uint32_t run = 0;
   uint64_t run_tag = 0;
