@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "ksm/ksm.h"
+#include "mmu/machine.h"
 
 namespace ksmsim::ksm {
 
@@ -88,6 +89,16 @@ int Ksm::walk_lookahead() {
   // One level of each walk in turn: by the time a walk's turn comes back, the line its
   // last level prefetched has had the other walks' time to arrive. A walk ends at a leaf or
   // where the prefixes are equal (there the real walk compares the pages).
+  // A stable walk that ends at equal prefixes will most likely match there: get_ksm_page()
+  // then reads that KSM page's descriptor, which is fetched now too (of a frame whose
+  // descriptor exists: page() then only computes its address).
+  mmu::PhysMem& phys = m_.phys();
+  auto prefetch_ksm_page = [&](const StableNode* stable_node) {
+    if (is_stable_node_chain(stable_node)) stable_node = stable_node->dups.first;
+    if (!stable_node) return;
+    const mmu::Pfn kpfn = stable_node->kpfn;
+    if (!mmu::Machine::is_zero_pfn(kpfn) && phys.touched(kpfn)) __builtin_prefetch(phys.page(kpfn));
+  };
   while (n > 0) {
     for (int i = 0; i < n;) {
       Cursor& c = cursors[i];
@@ -96,6 +107,8 @@ int Ksm::walk_lookahead() {
       if (node_prefix != c.prefix)
         next = mmu::ContentStore::CompareWord0(c.prefix, node_prefix) < 0 ? c.node->rb_left.get()
                                                                           : c.node->rb_right.get();
+      else if (c.stable)
+        prefetch_ksm_page(static_cast<const StableNode*>(c.node));
       if (!next) {
         cursors[i] = cursors[--n];
         continue;

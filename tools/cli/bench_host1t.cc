@@ -24,7 +24,8 @@ constexpr int kGroupSize = 8;
 constexpr unsigned kBatch = 1u << 20;
 // Host bytes per simulated page at the peak: an rmap_item, a frame descriptor and a PTE
 // each, and 18 B for the rest (content entries, freed frames, stable nodes, tables), which
-// with today's 40 + 16 + 8 B matches the 81.7 B measured at 1/8 size (docs/PERFORMANCE.md).
+// with today's 40 + 16 + 8 B is a little above the 80.2 B measured at 1/8 size and the 79.2 B
+// at full size (docs/PERFORMANCE.md).
 constexpr uint64_t kBytesPerPageEstimate =
     sizeof(ksm::RmapItem) + sizeof(mmu::Page) + sizeof(mmu::Pte) + 18;
 static_assert(kBytesPerPageEstimate == 82, "re-measure host1t at 1/8 size when a size changes");
