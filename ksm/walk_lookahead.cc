@@ -11,9 +11,10 @@ namespace ksmsim::ksm {
 namespace {
 
 // Pages whose walks go together: enough misses in flight to cover a DRAM access, and few
-// enough that their lines stay in L1/L2 until the real walks read them. Measured (unique,
-// host1t at 1/16): 8 gives most of the gain, 16 the rest, 32 no more.
-constexpr int kLookaheadPages = 16;
+// enough that their lines stay in L1/L2 until the real walks read them. Measured
+// (docs/PERFORMANCE.md): 8 gives most of the gain; scale (64 GiB) 32.0 s at 16, 30.0-30.8 s
+// at 32 and at 64.
+constexpr int kLookaheadPages = 32;
 
 // One walk in progress: the node whose lines were prefetched, and the page's first 4 bytes.
 struct Cursor {

@@ -17,6 +17,9 @@
 namespace ksmsim::ksm {
 namespace {
 
+// The lookahead's window: kLookaheadPages in ksm/walk_lookahead.cc.
+constexpr int kWindow = 32;
+
 class WalkLookaheadTest : public ::testing::Test {
  protected:
   WalkLookaheadTest() : m_(Config()), ksm_(m_, Profile::k61) {
@@ -94,7 +97,7 @@ TEST_F(WalkLookaheadTest, SmallTreesOnlyBatchFirstVisitsChecksums) {
   const mmu::Pte pte{m_.pte_value(mm_, ksm_.scan_cursor().address)};
   const mmu::ContentId next = m_.pfn_to_page(pte.pfn())->content;
   const std::string before = State();
-  EXPECT_EQ(KsmTestPeer::walk_lookahead(ksm_), 16);
+  EXPECT_EQ(KsmTestPeer::walk_lookahead(ksm_), kWindow);
   EXPECT_EQ(State(), before);
   // Its checksum is now cached: computing it again changes nothing and agrees with a store
   // that computes it from scratch.
@@ -102,7 +105,7 @@ TEST_F(WalkLookaheadTest, SmallTreesOnlyBatchFirstVisitsChecksums) {
   EXPECT_EQ(m_.contents().Checksum(next), fresh.Checksum(fresh.Gen(1010)));
   ksm_.ksm_do_scan(1000);  // the rest of pass 1
   ksm_.ksm_do_scan(10);    // pass 2: rmap_items exist, the trees are small
-  EXPECT_EQ(KsmTestPeer::walk_lookahead(ksm_), 16);
+  EXPECT_EQ(KsmTestPeer::walk_lookahead(ksm_), kWindow);
 }
 
 TEST_F(WalkLookaheadTest, CoversAFullWindowAndNothingAtAPassStart) {
@@ -112,7 +115,7 @@ TEST_F(WalkLookaheadTest, CoversAFullWindowAndNothingAtAPassStart) {
   ksm_.ksm_do_scan(1000);  // pass 1
   ksm_.ksm_do_scan(10);    // pass 2 up to page 10
   const std::string before = State();
-  EXPECT_EQ(KsmTestPeer::walk_lookahead(ksm_), 16);
+  EXPECT_EQ(KsmTestPeer::walk_lookahead(ksm_), kWindow);
   EXPECT_EQ(State(), before);
 }
 
@@ -122,7 +125,7 @@ TEST_F(WalkLookaheadTest, BatchSizeDoesNotChangeTheOutcome) {
   Process(200, 120);
   ksm_.ksm_do_scan(1000);
   ksm_.ksm_do_scan(1000);
-  for (unsigned batch : {1u, 7u, 16u, 17u}) {
+  for (unsigned batch : {1u, 7u, 31u, 32u, 33u}) {
     mmu::Machine m(Config());
     Ksm k(m, Profile::k61);
     m.set_ksm(&k);
