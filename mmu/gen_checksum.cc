@@ -31,7 +31,9 @@ uint32_t Finish(uint64_t v1, uint64_t v2, uint64_t v3, uint64_t v4) {
 // a vector from itself, on purpose).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#ifndef __clang__  // (a GCC-only warning; clang would warn about the pragma)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #define KSMSIM_AVX512 __attribute__((target("avx512f,avx512dq"), always_inline)) inline
 
