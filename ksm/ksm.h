@@ -245,8 +245,14 @@ class Ksm final : public mmu::KsmHooks {
                                RbNode** parent, RbLink** new_link);
   bool stable_snapshot_skips_dup(StableNode* dup);
   void check_stable_snapshot(StableNode* stable_node, mmu::Page* page, int ret);
+  // (simulator) get_ksm_page() would find stable_node's KSM page unchanged (not stale).
+  bool ksm_page_fresh(const StableNode* stable_node) const;
   struct DupsTail;  // (below, with the state)
-  void check_dups_tail(const DupsTail& tail);
+  // (simulator) tail is what chain's list holds: its first dup is in the list, and from
+  // there to the list's end are tail.count dups, each full, fresh and snapshotted at
+  // tail.tag. check_dups_tail aborts (KSMSIM_PARANOID) where it is not.
+  bool dups_tail_holds(const StableNode* chain, const DupsTail& tail) const;
+  void check_dups_tail(const StableNode* chain, const DupsTail& tail) const;
   void snapshot_descend(int ret, RbNode** parent, RbLink** new_link);
   // (simulator) The walk lookahead (ksm/walk_lookahead.cc): walks both trees for the next
   // pages the scan will reach, all together, one level of each in turn, following the

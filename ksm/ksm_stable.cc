@@ -279,7 +279,7 @@ Page* Ksm::stable_node_dup(StableNode** _stable_node_dup, StableNode** _stable_n
     // (simulator) the unchanged tail of full dups: each would only be counted.
     if (tail && dup == tail->from && (!v612 || found)) {
 #ifdef KSMSIM_PARANOID
-      check_dups_tail(*tail);
+      check_dups_tail(stable_node, *tail);
 #endif
       nr += static_cast<int>(tail->count);
       // Full dups just before it (a head dup that filled up) join the tail.

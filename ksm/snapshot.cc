@@ -14,13 +14,16 @@ namespace ksmsim::ksm {
 
 using mmu::Page;
 
+bool Ksm::ksm_page_fresh(const StableNode* stable_node) const {
+  const Page* kpage = m_.pfn_to_page(stable_node->kpfn);
+  return kpage && kpage->PageKsm() && kpage->mapping() == stable_node && kpage->refcount() > 0;
+}
+
 // KSMSIM_PARANOID builds: the shortcut's answer must be what get_ksm_page() and
 // memcmp_pages() give: the node is not stale, and (with a page) the comparison is `ret`.
 void Ksm::check_stable_snapshot(StableNode* stable_node, Page* page, int ret) {
-  const Page* kpage = m_.pfn_to_page(stable_node->kpfn);
-  const bool fresh =
-      kpage && kpage->PageKsm() && kpage->mapping() == stable_node && kpage->refcount() > 0;
-  const bool ok = fresh && (!page || memcmp_pages(page, const_cast<Page*>(kpage)) == ret);
+  const bool fresh = ksm_page_fresh(stable_node);
+  const bool ok = fresh && (!page || memcmp_pages(page, m_.pfn_to_page(stable_node->kpfn)) == ret);
   if (!ok) {
     std::fprintf(stderr, "ksmsim: stable tree snapshot of node %llu is stale (%s)\n",
                  static_cast<unsigned long long>(stable_node->id),
@@ -29,24 +32,25 @@ void Ksm::check_stable_snapshot(StableNode* stable_node, Page* page, int ret) {
   }
 }
 
-// KSMSIM_PARANOID builds: every dup of a chain's recorded tail (Ksm::DupsTail) must be one
-// the walk would only count: unchanged (its snapshot holds and get_ksm_page() finds it) and
-// full; and the tail must run to the list's end.
-void Ksm::check_dups_tail(const DupsTail& tail) {
+bool Ksm::dups_tail_holds(const StableNode* chain, const DupsTail& tail) const {
+  const StableNode* dup = chain->dups.first;
+  while (dup && dup != tail.from) dup = dup->hlist_dup.next;
+  if (!dup) return false;
   uint32_t n = 0;
-  for (StableNode* dup = tail.from; dup; dup = dup->hlist_dup.next, ++n) {
-    if (dup->snapshot_tag != stable_snapshot_tag() ||
-        dup->rmap_hlist_len < knobs_.max_page_sharing) {
-      std::fprintf(stderr, "ksmsim: dup %llu of a chain's recorded tail changed\n",
-                   static_cast<unsigned long long>(dup->id));
-      std::abort();
-    }
-    check_stable_snapshot(dup, nullptr, 0);
+  for (; dup; dup = dup->hlist_dup.next, ++n) {
+    if (dup->snapshot_tag != tail.tag || dup->rmap_hlist_len < knobs_.max_page_sharing ||
+        !ksm_page_fresh(dup))
+      return false;
   }
-  if (n != tail.count) {
-    std::fprintf(stderr, "ksmsim: a chain's recorded tail has %u dups, not %u\n", n, tail.count);
-    std::abort();
-  }
+  return n == tail.count;
+}
+
+// KSMSIM_PARANOID builds: a tail the walk is about to count in one step must hold.
+void Ksm::check_dups_tail(const StableNode* chain, const DupsTail& tail) const {
+  if (dups_tail_holds(chain, tail)) return;
+  std::fprintf(stderr, "ksmsim: chain %llu: its recorded tail of %u full dups changed\n",
+               static_cast<unsigned long long>(chain->id), tail.count);
+  std::abort();
 }
 
 // KSMSIM_PARANOID builds: the shortcut's answer must be what the kernel's path gives.
@@ -94,9 +98,7 @@ std::vector<std::string> Ksm::stale_snapshots() const {
   }
   auto check = [&](const StableNode* n) {
     if (n->snapshot_tag != stable_snapshot_tag() || is_stable_node_chain(n)) return;
-    const Page* kpage = m_.pfn_to_page(n->kpfn);
-    if (!kpage || !kpage->PageKsm() || kpage->mapping() != n || kpage->refcount() == 0 ||
-        prefix_of(kpage) != n->snapshot_prefix)
+    if (!ksm_page_fresh(n) || prefix_of(m_.pfn_to_page(n->kpfn)) != n->snapshot_prefix)
       out.push_back(fmt::format(
           "stable tree snapshot of node {} (pfn {}) is stale but its tag holds (a change the "
           "machine's change counters missed)",
@@ -117,16 +119,7 @@ std::vector<std::string> Ksm::stale_snapshots() const {
   for (const auto& [chain, t] : dups_tails_) {  // (the lines are sorted below)
     if (!dups_tails_enabled_ || t.tag != stable_snapshot_tag() || t.changes != dups_changes_)
       continue;
-    const StableNode* d = chain->dups.first;
-    while (d && d != t.from) d = d->hlist_dup.next;
-    uint32_t n = 0;
-    bool ok = d != nullptr;
-    for (; d; d = d->hlist_dup.next, ++n) {
-      const Page* kpage = m_.pfn_to_page(d->kpfn);
-      ok = ok && d->snapshot_tag == t.tag && d->rmap_hlist_len >= knobs_.max_page_sharing &&
-           kpage && kpage->PageKsm() && kpage->mapping() == d;
-    }
-    if (!ok || n != t.count)
+    if (!dups_tail_holds(chain, t))
       tails.push_back(fmt::format(
           "chain {}: its recorded tail of {} full dups is not what its list holds (a change "
           "dups_changes_ missed)",

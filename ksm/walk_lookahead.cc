@@ -87,9 +87,6 @@ int Ksm::walk_lookahead() {
   }
   // Their checksums, where calc_checksum() will need them computed, in one go.
   m_.contents().PrepareChecksums(contents, static_cast<size_t>(nc));
-  // One level of each walk in turn: by the time a walk's turn comes back, the line its
-  // last level prefetched has had the other walks' time to arrive. A walk ends at a leaf or
-  // where the prefixes are equal (there the real walk compares the pages).
   // A stable walk that ends at equal prefixes will most likely match there: get_ksm_page()
   // then reads that KSM page's descriptor, which is fetched now too (of a frame whose
   // descriptor exists: page() then only computes its address).
@@ -100,6 +97,9 @@ int Ksm::walk_lookahead() {
     const mmu::Pfn kpfn = stable_node->kpfn;
     if (!mmu::Machine::is_zero_pfn(kpfn) && phys.touched(kpfn)) __builtin_prefetch(phys.page(kpfn));
   };
+  // One level of each walk in turn: by the time a walk's turn comes back, the line its
+  // last level prefetched has had the other walks' time to arrive. A walk ends at a leaf or
+  // where the prefixes are equal (there the real walk compares the pages).
   while (n > 0) {
     for (int i = 0; i < n;) {
       Cursor& c = cursors[i];

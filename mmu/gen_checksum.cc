@@ -9,23 +9,8 @@ namespace ksmsim::mmu {
 
 namespace {
 
-constexpr uint64_t P1 = 0x9E3779B185EBCA87ULL, P2 = 0xC2B2AE3D27D4EB4FULL;
-constexpr uint64_t P3 = 0x165667B19E3779F9ULL, P4 = 0x85EBCA77C2B2AE63ULL;
-
-// XXH64's end for a 4096-byte input from its four accumulators (as GenChecksum's).
-uint32_t Finish(uint64_t v1, uint64_t v2, uint64_t v3, uint64_t v4) {
-  auto round = [](uint64_t acc, uint64_t input) { return std::rotl(acc + input * P2, 31) * P1; };
-  auto merge = [&](uint64_t acc, uint64_t v) { return (acc ^ round(0, v)) * P1 + P4; };
-  uint64_t h = std::rotl(v1, 1) + std::rotl(v2, 7) + std::rotl(v3, 12) + std::rotl(v4, 18);
-  h = merge(merge(merge(merge(h, v1), v2), v3), v4);
-  h += kPageSize;
-  h ^= h >> 33;
-  h *= P2;
-  h ^= h >> 29;
-  h *= P3;
-  h ^= h >> 32;
-  return static_cast<uint32_t>(h);
-}
+using xxh64::P1;
+using xxh64::P2;
 
 // GCC 12 warns falsely inside its own AVX-512 headers (_mm512_undefined_epi32 initialises
 // a vector from itself, on purpose).
@@ -47,7 +32,7 @@ KSMSIM_AVX512 __m512i Mix8(__m512i z) {
   return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
 }
 
-// XXH64's round on eight lanes.
+// xxh64::Round on eight lanes.
 KSMSIM_AVX512 __m512i Round8(__m512i acc, __m512i input) {
   acc =
       _mm512_add_epi64(acc, _mm512_mullo_epi64(input, _mm512_set1_epi64(static_cast<int64_t>(P2))));
@@ -58,10 +43,10 @@ KSMSIM_AVX512 __m512i Round8(__m512i acc, __m512i input) {
 // done on eight 64-bit lanes at once.
 __attribute__((target("avx512f,avx512dq"))) void GenChecksum8(const uint64_t* xs, uint32_t* out) {
   __m512i x = _mm512_loadu_si512(xs);
-  __m512i v1 = _mm512_set1_epi64(static_cast<int64_t>(P1 + P2));
-  __m512i v2 = _mm512_set1_epi64(static_cast<int64_t>(P2));
-  __m512i v3 = _mm512_setzero_si512();
-  __m512i v4 = _mm512_set1_epi64(static_cast<int64_t>(0 - P1));
+  __m512i v1 = _mm512_set1_epi64(static_cast<int64_t>(xxh64::kInit[0]));
+  __m512i v2 = _mm512_set1_epi64(static_cast<int64_t>(xxh64::kInit[1]));
+  __m512i v3 = _mm512_set1_epi64(static_cast<int64_t>(xxh64::kInit[2]));
+  __m512i v4 = _mm512_set1_epi64(static_cast<int64_t>(xxh64::kInit[3]));
   const __m512i one = _mm512_set1_epi64(1);
   for (uint32_t i = 0; i < kPageSize / 8; i += 4) {
     v1 = Round8(v1, Mix8(x));
@@ -78,7 +63,8 @@ __attribute__((target("avx512f,avx512dq"))) void GenChecksum8(const uint64_t* xs
   _mm512_store_si512(a2, v2);
   _mm512_store_si512(a3, v3);
   _mm512_store_si512(a4, v4);
-  for (int lane = 0; lane < 8; ++lane) out[lane] = Finish(a1[lane], a2[lane], a3[lane], a4[lane]);
+  for (int lane = 0; lane < 8; ++lane)
+    out[lane] = xxh64::FinishPage(a1[lane], a2[lane], a3[lane], a4[lane]);
 }
 
 #undef KSMSIM_AVX512
