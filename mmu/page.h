@@ -98,6 +98,15 @@ struct Page {
     index_ = index;
   }
 
+  // While PG_free: the allocator's link to the next free frame of its node (PhysMem's
+  // free list, as the kernel links free pages through page->lru), kept in `content` and,
+  // past 32 bits, `index`; both read 0 again once the frame is handed out.
+  uint64_t free_link() const { return uint64_t{content} | uint64_t{index_} << 32; }
+  void set_free_link(uint64_t link) {
+    content = static_cast<ContentId>(link);
+    index_ = link >> 32;  // a node has at most 2^40 frames: 8 bits
+  }
+
   // page_count() and page_mapcount() (the PTEs that map this frame).
   int32_t refcount() const {
     return refcount_ != kWide ? static_cast<int32_t>(refcount_) : WideCount(0);

@@ -88,11 +88,12 @@ bool PhysMem::IsIsolated(Pfn pfn) const {
 }
 
 Page* PhysMem::AllocFrom(Node& n) {
-  while (!n.free_stack.empty()) {
-    Pfn pfn = n.free_stack.back(n.start);
-    n.free_stack.pop_back();
+  while (n.free_head != 0) {
+    const Pfn pfn = n.start + n.free_head - 1;
     Page* p = Init(pfn);
-    if (!p->Test(PG_free) || IsIsolated(pfn)) continue;  // stale entry: isolated meanwhile
+    n.free_head = p->free_link();
+    p->set_free_link(0);
+    if (IsIsolated(pfn)) continue;  // isolated after it was freed: UnisolateRange relinks it
     p->Clear(PG_free);
     --n.free_count;
     return p;
@@ -127,7 +128,12 @@ void PhysMem::Free(Page* page) {
     return;
   }
   ++n.free_count;
-  n.free_stack.push_back(n.start, page->pfn(), n.pages > kNarrowFrames);
+  PushFree(n, page->pfn());
+}
+
+void PhysMem::PushFree(Node& n, Pfn pfn) {
+  Init(pfn)->set_free_link(n.free_head);
+  n.free_head = pfn - n.start + 1;
 }
 
 Pfn PhysMem::NextTouched(Pfn pfn, Pfn end) const {
@@ -146,7 +152,8 @@ Pfn PhysMem::NextTouched(Pfn pfn, Pfn end) const {
 // A frame never touched is free (the bump allocator touches every frame it hands out).
 void PhysMem::IsolateRange(Pfn start, Pfn end) {
   for (Pfn b = start / block_pages_; b * block_pages_ < end; ++b) isolated_blocks_.insert(b);
-  // Free frames in the range stop counting as free; their stack entries go stale.
+  // Free frames in the range stop counting as free; they stay on their free list until
+  // AllocFrom passes them by or UnisolateRange moves them to its head.
   for (Node& n : nodes_) {
     Pfn s = std::max(start, n.start), e = std::min(end, n.start + n.pages);
     if (s >= e) continue;
@@ -164,14 +171,34 @@ void PhysMem::UnisolateRange(Pfn start, Pfn end) {
     Pfn s = std::max(start, n.start), e = std::min(end, n.start + n.pages);
     if (s >= e) continue;
     Pfn bump_end = n.start + n.bump;
-    // Above the bump pointer: free and never handed out, so not on the free stack.
+    // Above the bump pointer: free and never handed out, so not on the free list.
     uint64_t free = e > bump_end ? e - std::max(s, bump_end) : 0;
-    // Below it: a frame never touched was skipped by the bump while its block was isolated,
-    // so it is free and goes on the free stack like any other (highest first).
-    for (Pfn pfn = std::min(e, bump_end); pfn-- > s;) {
+    // Below it every free frame goes to the head of the list, highest first: those still
+    // on it (freed before the range was isolated) move there.
+    const Pfn relink_end = std::min(e, bump_end);
+    Page* prev = nullptr;  // the frame whose link names the current one (null: the head)
+    for (uint64_t cur = n.free_head; cur != 0;) {
+      const Pfn pfn = n.start + cur - 1;
+      Page* p = Init(pfn);
+      const uint64_t next = p->free_link();
+      if (pfn >= s && pfn < relink_end) {
+        p->set_free_link(0);
+        if (prev) {
+          prev->set_free_link(next);
+        } else {
+          n.free_head = next;
+        }
+      } else {
+        prev = p;
+      }
+      cur = next;
+    }
+    // A frame never touched was skipped by the bump while its block was isolated, so it is
+    // free like any other.
+    for (Pfn pfn = relink_end; pfn-- > s;) {
       if (touched(pfn) && !Init(pfn)->Test(PG_free)) continue;
       ++free;
-      n.free_stack.push_back(n.start, pfn, n.pages > kNarrowFrames);
+      PushFree(n, pfn);
     }
     n.free_count += free;
     n.offline_count -= free;

@@ -85,42 +85,22 @@ class PhysMem {
   static constexpr uint64_t kChunk = kFramesPerChunk;  // frames per chunk (page.h: 1023)
   static constexpr uint64_t kDirChunks = 32768;        // chunks per directory
   static constexpr uint64_t kDirPages = kChunk * kDirChunks;
-  static constexpr uint64_t kNarrowFrames = uint64_t{1} << 32;  // FreeStack: 4 bytes a frame
   // Each chunk's first descriptor (its block holds the chunk's first PFN before it).
   using Dir = std::array<Page*, kDirChunks>;
-  // A stack of PFNs of one node, kept as 32-bit offsets from the node's start (a node has
-  // at most 2^40 frames: the high byte goes beside when it has more than 2^32), so that the
-  // frames that merging frees cost 4 bytes each, not 8.
-  class FreeStack {
-   public:
-    bool empty() const { return lo_.empty(); }
-    Pfn back(Pfn start) const {
-      Pfn off = lo_.back();
-      if (!hi_.empty()) off |= Pfn{hi_.back()} << 32;
-      return start + off;
-    }
-    void pop_back() {
-      lo_.pop_back();
-      if (!hi_.empty()) hi_.pop_back();
-    }
-    void push_back(Pfn start, Pfn pfn, bool wide) {
-      lo_.push_back(static_cast<uint32_t>(pfn - start));
-      if (wide) hi_.push_back(static_cast<uint8_t>((pfn - start) >> 32));
-    }
-
-   private:
-    std::vector<uint32_t> lo_;
-    std::vector<uint8_t> hi_;  // only in a node of more than 2^32 frames
-  };
   struct Node {
     uint64_t start = 0, pages = 0;
-    uint64_t bump = 0;     // frames [start, start+bump) have been handed out once
-    FreeStack free_stack;  // recycled frames, most recently freed on top
+    uint64_t bump = 0;  // frames [start, start+bump) have been handed out once
+    // Recycled frames, most recently freed first: a list linked through the free frames'
+    // descriptors (Page::free_link), so that the frames merging frees cost nothing more.
+    // Each link is the next frame's offset from `start` plus one; 0 ends the list.
+    uint64_t free_head = 0;
     uint64_t free_count = 0;
     uint64_t offline_count = 0;
   };
   Page* Init(Pfn pfn);
   Page* AllocFrom(Node& n);
+  // Puts the free frame pfn at the head of n's free list.
+  void PushFree(Node& n, Pfn pfn);
   // Into nodes_ (a declared node or a reserve): the last entry starting at or below pfn.
   size_t NodeIndexOf(Pfn pfn) const {
     if (starts_.size() == 1) return 0;

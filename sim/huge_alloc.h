@@ -14,9 +14,10 @@
 namespace ksmsim::sim {
 
 inline constexpr size_t kHugePage = size_t{2} << 20;
-// From this size on an allocation asks for huge pages: a table this big is written densely
-// (a vector's prefix) or all over (a hash table), so its huge pages are not half empty.
-inline constexpr size_t kHugeMin = size_t{8} << 20;
+// From this size on an allocation asks for huge pages. Below it the 2 MiB rounding and
+// the huge pages of a table's growth showed: at 8 MiB, unique's 1M pages cost 4 bytes a
+// page more (docs/PERFORMANCE.md); from 64 MiB on only the big runs' tables ask.
+inline constexpr size_t kHugeMin = size_t{64} << 20;
 
 template <class T>
 struct HugeAllocator {
