@@ -23,7 +23,6 @@
 #include "absl/container/flat_hash_set.h"
 #include "mmu/content_store.h"
 #include "sim/hash.h"
-#include "sim/huge_alloc.h"
 
 namespace ksmsim::mmu {
 namespace content_internal {
@@ -205,20 +204,15 @@ struct ContentStore::Impl {
     }
   };
 
-  // The big tables ask for huge pages (sim/huge_alloc.h): the scan reads entries at random,
-  // and interning probes the sets at random.
-  std::vector<Entry, sim::HugeAllocator<Entry>> entries;
+  std::vector<Entry> entries;
   ContentId free_head = kNoId;
   size_t live = 0;
   size_t patch_bytes = 0;  // heap bytes of patch data
   size_t page_buffers = 0;
   std::array<ContentId, 256> fill_ids;
-  absl::flat_hash_set<ContentId, GenHash, GenEq, sim::HugeAllocator<ContentId>> gen_set{
-      0, GenHash{this}, GenEq{this}};
-  absl::flat_hash_set<ContentId, PatchHash, PatchEq, sim::HugeAllocator<ContentId>> patch_set{
-      0, PatchHash{this}, PatchEq{this}};
-  absl::flat_hash_set<ContentId, BytesHash, BytesEq, sim::HugeAllocator<ContentId>> bytes_set{
-      0, BytesHash{this}, BytesEq{this}};
+  absl::flat_hash_set<ContentId, GenHash, GenEq> gen_set{0, GenHash{this}, GenEq{this}};
+  absl::flat_hash_set<ContentId, PatchHash, PatchEq> patch_set{0, PatchHash{this}, PatchEq{this}};
+  absl::flat_hash_set<ContentId, BytesHash, BytesEq> bytes_set{0, BytesHash{this}, BytesEq{this}};
   std::vector<uint32_t> scratch;  // edits under construction in Patch()
 
   Impl() { fill_ids.fill(kNoId); }

@@ -174,7 +174,8 @@ void PhysMem::UnisolateRange(Pfn start, Pfn end) {
     // Above the bump pointer: free and never handed out, so not on the free list.
     uint64_t free = e > bump_end ? e - std::max(s, bump_end) : 0;
     // Below it every free frame goes to the head of the list, highest first: those still
-    // on it (freed before the range was isolated) move there.
+    // on it (freed before the range was isolated) move there, found by one walk of the
+    // node's list (memory hotplug is rare; the walk is the price of the list's 0 bytes).
     const Pfn relink_end = std::min(e, bump_end);
     Page* prev = nullptr;  // the frame whose link names the current one (null: the head)
     for (uint64_t cur = n.free_head; cur != 0;) {
