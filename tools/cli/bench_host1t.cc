@@ -23,9 +23,9 @@ constexpr uint64_t kUnique = 1ULL << 46;
 constexpr int kGroupSize = 8;
 constexpr unsigned kBatch = 1u << 20;
 // Host bytes per simulated page at the peak: an rmap_item, a frame descriptor and a PTE
-// each, and 18 B for the rest (content entries, freed frames, stable nodes, tables), which
-// with today's 40 + 16 + 8 B is a little above the 80.2 B measured at 1/8 size and the 79.2 B
-// at full size (docs/PERFORMANCE.md).
+// each, and 18 B for the rest (content entries, stable nodes, tables), which with today's
+// 40 + 16 + 8 B is above the 75.4 B measured at 1/8 size and the 75.3 B at full size
+// (docs/PERFORMANCE.md): it errs towards skipping, on a machine where the run would swap.
 constexpr uint64_t kBytesPerPageEstimate =
     sizeof(ksm::RmapItem) + sizeof(mmu::Page) + sizeof(mmu::Pte) + 18;
 static_assert(kBytesPerPageEstimate == 82, "re-measure host1t at 1/8 size when a size changes");
