@@ -118,9 +118,10 @@ Page* PhysMem::AllocOnNode(int nid) {
 }
 
 void PhysMem::Free(Page* page) {
-  Node& n = nodes_[NodeIndexOf(page->pfn())];
+  const Pfn pfn = page->pfn();
+  Node& n = nodes_[NodeIndexOf(pfn)];
   page->Set(PG_free);
-  if (IsIsolated(page->pfn())) {
+  if (IsIsolated(pfn)) {
     // A frame freed into an isolated pageblock goes to the MIGRATE_ISOLATE free list and is
     // not counted as free memory (__free_one_page skips __mod_zone_freepage_state for it);
     // UnisolateRange gives it back.
@@ -128,11 +129,11 @@ void PhysMem::Free(Page* page) {
     return;
   }
   ++n.free_count;
-  PushFree(n, page->pfn());
+  PushFree(n, page, pfn);
 }
 
-void PhysMem::PushFree(Node& n, Pfn pfn) {
-  Init(pfn)->set_free_link(n.free_head);
+void PhysMem::PushFree(Node& n, Page* page, Pfn pfn) {
+  page->set_free_link(n.free_head);
   n.free_head = pfn - n.start + 1;
 }
 
@@ -199,7 +200,7 @@ void PhysMem::UnisolateRange(Pfn start, Pfn end) {
     for (Pfn pfn = relink_end; pfn-- > s;) {
       if (touched(pfn) && !Init(pfn)->Test(PG_free)) continue;
       ++free;
-      PushFree(n, pfn);
+      PushFree(n, Init(pfn), pfn);
     }
     n.free_count += free;
     n.offline_count -= free;

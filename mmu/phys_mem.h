@@ -99,8 +99,8 @@ class PhysMem {
   };
   Page* Init(Pfn pfn);
   Page* AllocFrom(Node& n);
-  // Puts the free frame pfn at the head of n's free list.
-  void PushFree(Node& n, Pfn pfn);
+  // Puts the free frame pfn (its descriptor: page) at the head of n's free list.
+  void PushFree(Node& n, Page* page, Pfn pfn);
   // Into nodes_ (a declared node or a reserve): the last entry starting at or below pfn.
   size_t NodeIndexOf(Pfn pfn) const {
     if (starts_.size() == 1) return 0;

@@ -1,5 +1,6 @@
 // `ksmsim bench`: the host1t scenario at a tiny size (its contents, its merges, the
-// baseline beside it) and the skip of a size that cannot fit.
+// baseline beside it), the skip of a size that cannot fit, and the per-pass times that
+// scale and host1t both report.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -48,6 +49,23 @@ TEST(BenchTest, Host1tMixesVmContentsAndMergesThem) {
   EXPECT_EQ(shared + sharing, common + group + zero);
   EXPECT_EQ(shared, common / 16 + group / 8 + (zero + 255) / 256);
   EXPECT_NE(x.err.find("bench: host1t: pass 2"), std::string::npos) << x.err;
+}
+
+TEST(BenchTest, ScaleAndHost1tTimeEachPassAlike) {
+  auto dir = FreshDir("bench_pass_times");
+  Exec s = RunCli("bench --only scale --scale-pages 1024 --json s.json", dir);
+  ASSERT_EQ(s.status, 0) << s.err;
+  Exec h = RunCli("bench --only host1t --host1t-guests 16 --host1t-pages 512 --json h.json", dir);
+  ASSERT_EQ(h.status, 0) << h.err;
+  for (const char* file : {"s.json", "h.json"}) {
+    auto doc = nlohmann::json::parse(testing::Slurp(dir / file));
+    auto r = Scenario(doc, file[0] == 's' ? "scale" : "host1t");
+    ASSERT_FALSE(r.is_null()) << doc.dump();
+    const double p1 = r["pass1_s"].get<double>(), p2 = r["pass2_s"].get<double>();
+    EXPECT_GT(p1, 0) << file;
+    EXPECT_GT(p2, 0) << file;
+    EXPECT_LE(p1 + p2, r["scan_s"].get<double>()) << file;
+  }
 }
 
 TEST(BenchTest, Host1tTooBigForThisMachineIsSkippedNotRun) {
