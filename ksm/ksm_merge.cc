@@ -8,6 +8,7 @@ namespace ksmsim::ksm {
 
 using mmu::Page;
 using mmu::Pte;
+using mmu::PteRef;
 using mmu::Vma;
 
 uint32_t Ksm::calc_checksum(Page* page) {
@@ -135,7 +136,7 @@ int Ksm::write_protect_page(Vma* vma, Page* page, Pte* orig_pte) {
   if (!vma->anon_vma || !av || vma->anon_vma->root != av->root) return -EFAULT;
   uint64_t address = page->index() << mmu::kPageShift;  // page_address_in_vma()
   if (!vma->contains(address)) return -EFAULT;
-  Pte* pte = m_.pte_of_merging(vma->mm, address);
+  PteRef pte = m_.pte_of_merging(vma->mm, address);
   if (!pte || !pte->present() || pte->special() || pte->pfn() != page->pfn()) return -EFAULT;
   bool anon_exclusive = page->Test(mmu::PG_anon_exclusive);
   if (pte->write() || pte->dirty() || anon_exclusive) {
@@ -147,7 +148,7 @@ int Ksm::write_protect_page(Vma* vma, Page* page, Pte* orig_pte) {
     page->Clear(mmu::PG_anon_exclusive);
     if (entry.dirty()) page->Set(mmu::PG_dirty);
     entry.v &= ~(Pte::kWrite | Pte::kDirty);
-    *pte = entry;
+    pte.set(entry);
   }
   *orig_pte = *pte;
   return 0;
@@ -158,7 +159,7 @@ int Ksm::replace_page(Vma* vma, Page* page, Page* kpage, Pte orig_pte) {
   if (!vma->anon_vma || !av || vma->anon_vma->root != av->root) return -EFAULT;
   uint64_t addr = page->index() << mmu::kPageShift;
   if (!vma->contains(addr)) return -EFAULT;
-  Pte* ptep = m_.pte_of_merging(vma->mm, addr);
+  PteRef ptep = m_.pte_of_merging(vma->mm, addr);
   if (!ptep || !(*ptep == orig_pte)) return -EFAULT;
   Pte newpte;
   if (!mmu::Machine::is_zero_pfn(kpage->pfn())) {
@@ -173,7 +174,7 @@ int Ksm::replace_page(Vma* vma, Page* page, Page* kpage, Pte orig_pte) {
     newpte = Pte::Make(kpage->pfn(), Pte::kSpecial | Pte::kAccessed);
     // (the kernel's dec_mm_counter(MM_ANONPAGES) is page_remove_rmap's below here)
   }
-  *ptep = newpte;
+  ptep.set(newpte);
   m_.page_remove_rmap(page, vma);
   if (page->mapcount() == 0) m_.folio_free_swap(page);
   m_.put_page(page);

@@ -20,21 +20,21 @@ static void NewAnonPage(Page* p, Vma* vma, uint64_t addr) {
 }
 
 unsigned Machine::handle_mm_fault(Vma* vma, uint64_t addr, unsigned flags) {
-  Pte* pte = vma->mm->page_table.Lookup(addr, true);
+  PteRef pte = vma->mm->page_table.Lookup(addr, true);
   if (pte->none()) return do_anonymous_page(vma, addr, pte, flags);
   if (pte->is_swap()) return do_swap_page(vma, addr, pte, flags);
   if ((flags & FAULT_FLAG_WRITE) && !pte->write()) return do_wp_page(vma, addr, pte);
   if ((flags & FAULT_FLAG_UNSHARE) && !pte->write())
     return do_wp_page(vma, addr, pte, /*unshare=*/true);
-  pte->v |= Pte::kAccessed;
-  if (flags & FAULT_FLAG_WRITE) pte->v |= Pte::kDirty;
+  pte.set(Pte{pte->v | Pte::kAccessed});
+  if (flags & FAULT_FLAG_WRITE) pte.set(Pte{pte->v | Pte::kDirty});
   return VM_FAULT_OK;
 }
 
-unsigned Machine::do_anonymous_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags) {
+unsigned Machine::do_anonymous_page(Vma* vma, uint64_t addr, PteRef pte, unsigned flags) {
   if (!(flags & FAULT_FLAG_WRITE)) {
     // Read fault: map the shared zero page, read-only and special.
-    *pte = Pte::Make(kZeroPfn, Pte::kSpecial | Pte::kAccessed);
+    pte.set(Pte::Make(kZeroPfn, Pte::kSpecial | Pte::kAccessed));
     return VM_FAULT_OK;
   }
   anon_vma_prepare(vma);
@@ -45,13 +45,13 @@ unsigned Machine::do_anonymous_page(Vma* vma, uint64_t addr, Pte* pte, unsigned 
   page->content = contents_.Fill(0);
   NewAnonPage(page, vma, addr);
   mlock_vma_page(page, vma);  // mlock_new_page(): PG_mlocked, through the mlock batch
-  *pte = Pte::Make(page->pfn(), kUserBits);
+  pte.set(Pte::Make(page->pfn(), kUserBits));
   return VM_FAULT_WRITE;
 }
 
 // With unshare (FAULT_FLAG_UNSHARE), a reusable page is only marked exclusive and a copy
 // is mapped read-only and clean.
-unsigned Machine::do_wp_page(Vma* vma, uint64_t addr, Pte* pte, bool unshare) {
+unsigned Machine::do_wp_page(Vma* vma, uint64_t addr, PteRef pte, bool unshare) {
   if (pte->special()) return wp_page_copy(vma, addr, pte, nullptr, unshare);
   Page* page = pfn_to_page(pte->pfn());
   if (page->PageAnon()) {
@@ -69,7 +69,7 @@ unsigned Machine::do_wp_page(Vma* vma, uint64_t addr, Pte* pte, bool unshare) {
     }
     if (reuse && unshare) return VM_FAULT_OK;  // "if (unlikely(unshare))": exclusive now
     if (reuse) {                               // wp_page_reuse()
-      pte->v |= kUserBits;
+      pte.set(Pte{pte->v | kUserBits});
       return VM_FAULT_WRITE;
     }
   }
@@ -91,7 +91,7 @@ unsigned Machine::do_wp_page(Vma* vma, uint64_t addr, Pte* pte, bool unshare) {
 
 // `old` carries the reference do_wp_page() took (null: the zero page is being replaced).
 // An unsharing copy is mapped without pte_mkdirty() and maybe_mkwrite(): read-only, clean.
-unsigned Machine::wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old, bool unshare) {
+unsigned Machine::wp_page_copy(Vma* vma, uint64_t addr, PteRef pte, Page* old, bool unshare) {
   const Pte orig_pte = *pte;  // vmf->orig_pte
   anon_vma_prepare(vma);
   Page* page = alloc_page(alloc_node(vma));
@@ -118,7 +118,7 @@ unsigned Machine::wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old, boo
   if (!old && is_ksm_zero_pte(orig_pte)) ksm_->ksm_might_unmap_zero_page(*vma->mm, orig_pte);
   NewAnonPage(page, vma, addr);
   mlock_vma_page(page, vma);  // mlock_new_page(): PG_mlocked, through the mlock batch
-  *pte = Pte::Make(page->pfn(), unshare ? uint64_t{Pte::kAccessed} : kUserBits);
+  pte.set(Pte::Make(page->pfn(), unshare ? uint64_t{Pte::kAccessed} : kUserBits));
   if (old) {
     page_remove_rmap(old, vma);
     put_page(old);  // the reference of the PTE just replaced
@@ -127,7 +127,7 @@ unsigned Machine::wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old, boo
   return VM_FAULT_WRITE;
 }
 
-unsigned Machine::do_swap_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags) {
+unsigned Machine::do_swap_page(Vma* vma, uint64_t addr, PteRef pte, unsigned flags) {
   uint32_t slot = pte->swap_slot();
   bool exclusive = pte->v & Pte::kSwpExclusive;
   Page* page = swap_cache_get_folio(slot, vma, addr);
@@ -185,7 +185,7 @@ unsigned Machine::do_swap_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags
   } else {
     page_add_anon_rmap(page, vma, addr, exclusive);
   }
-  *pte = Pte::Make(page->pfn(), bits);
+  pte.set(Pte::Make(page->pfn(), bits));
   if (page_event_)
     page_event_({.kind = PageEvent::Kind::kSwapIn,
                  .mm = vma->mm,
@@ -204,9 +204,9 @@ std::optional<MachineError> Machine::WritePage(Mm* mm, uint64_t addr, ContentId 
     return MachineError{EFAULT, "write to an address that is not mapped"};
   }
   for (int tries = 0;; ++tries) {
-    Pte* pte = mm->page_table.Lookup(addr, false);
+    PteRef pte = mm->page_table.Lookup(addr, false);
     if (pte && pte->present() && pte->write()) {
-      pte->v |= Pte::kDirty | Pte::kAccessed;
+      pte.set(Pte{pte->v | Pte::kDirty | Pte::kAccessed});
       set_page_content(pfn_to_page(pte->pfn()), content);
       return std::nullopt;
     }
@@ -222,13 +222,13 @@ std::optional<MachineError> Machine::WritePage(Mm* mm, uint64_t addr, ContentId 
 std::optional<MachineError> Machine::ReadPage(Mm* mm, uint64_t addr, ContentId* content) {
   Vma* vma = mm->vma_lookup(addr);
   if (!vma) return MachineError{EFAULT, "read of an address that is not mapped"};
-  Pte* pte = mm->page_table.Lookup(addr, false);
+  PteRef pte = mm->page_table.Lookup(addr, false);
   if (!pte || !pte->present()) {
     if (handle_mm_fault(vma, addr, 0) & VM_FAULT_OOM)
       return MachineError{ENOMEM, "out of memory while swapping a page in"};
     pte = mm->page_table.Lookup(addr, false);
   }
-  pte->v |= Pte::kAccessed;
+  pte.set(Pte{pte->v | Pte::kAccessed});
   *content = pfn_to_page(pte->pfn())->content;
   return std::nullopt;
 }
@@ -238,7 +238,7 @@ std::optional<MachineError> Machine::Pin(Mm* mm, uint64_t addr) {
   // page is faulted in for reading (never unshared) and holds one more reference.
   Vma* vma = mm->vma_lookup(addr);
   if (!vma) return MachineError{EFAULT, "pin of an address that is not mapped"};
-  Pte* pte = mm->page_table.Lookup(addr, false);
+  PteRef pte = mm->page_table.Lookup(addr, false);
   if (!pte || !pte->present()) {
     if (handle_mm_fault(vma, addr, 0) & VM_FAULT_OOM)
       return MachineError{ENOMEM, "out of memory while pinning"};

@@ -212,6 +212,9 @@ Mm* Machine::CreateMm(const std::string& name, int node) {
   mm->name = name;
   mm->node = node;
   mm->page_table.set_change_counters(&changes_);
+  // 4-byte PTEs when every PFN and swap slot of this machine has a 4-byte form.
+  mm->page_table.set_narrow(phys_.total_pages() < NarrowPte::kMaxField &&
+                            swap_.slots() < NarrowPte::kMaxField);
   mms_.emplace(mm->id, mm);
   return mm;
 }
@@ -347,16 +350,16 @@ std::optional<MachineError> Machine::Fork(Mm* parent, Mm** child_out,
     c->chain.push_back(own);
     // copy_pte_range()
     parent->page_table.ForEach(pv->start, pv->end, [&](uint64_t addr, Pte& spte) {
-      Pte* dpte = child->page_table.Lookup(addr, true);
+      PteRef dpte = child->page_table.Lookup(addr, true);
       if (spte.is_swap()) {
         swap_.Duplicate(spte.swap_slot());
         spte.v &= ~Pte::kSwpExclusive;
-        *dpte = spte;
+        dpte.set(spte);
         ++child->swap_ents;
         return;
       }
       if (spte.special()) {
-        *dpte = spte;
+        dpte.set(spte);
         return;
       }
       Page* page = pfn_to_page(spte.pfn());
@@ -368,7 +371,7 @@ std::optional<MachineError> Machine::Fork(Mm* parent, Mm** child_out,
       page->add_mapcount(1);
       ++child->anon_rss;
       if (spte.write()) spte.v &= ~Pte::kWrite;  // is_cow_mapping(): write-protect both
-      *dpte = Pte{spte.v & ~Pte::kAccessed};     // pte_mkold() for the child
+      dpte.set(Pte{spte.v & ~Pte::kAccessed});   // pte_mkold() for the child
     });
   }
   *child_out = child;
@@ -420,12 +423,12 @@ std::optional<MachineError> Machine::Madvise(Mm* mm, uint64_t start, uint64_t en
   return std::nullopt;
 }
 
-void Machine::zap_pte(Vma* vma, uint64_t /*addr*/, Pte* pte) {
+void Machine::zap_pte(Vma* vma, uint64_t /*addr*/, PteRef pte) {
   Mm* mm = vma->mm;
   if (pte->is_swap()) {
     // free_swap_and_cache(): the cached copy goes too once nothing maps it.
     uint32_t slot = pte->swap_slot();
-    *pte = Pte{};
+    pte.set(Pte{});
     --mm->swap_ents;
     swap_.Free(slot, contents_);
     Page* cached = swap_.cache(slot);
@@ -434,13 +437,13 @@ void Machine::zap_pte(Vma* vma, uint64_t /*addr*/, Pte* pte) {
   }
   if (pte->special()) {
     const Pte ptent = *pte;
-    *pte = Pte{};
+    pte.set(Pte{});
     if (is_ksm_zero_pte(ptent)) ksm_->ksm_might_unmap_zero_page(*mm, ptent);
     return;
   }
   Page* page = pfn_to_page(pte->pfn());
   if (pte->dirty()) page->Set(PG_dirty);
-  *pte = Pte{};
+  pte.set(Pte{});
   page_remove_rmap(page, vma);
   // free_swap_cache() from the TLB batch: drop an unmapped page's swap copy.
   if (page->mapcount() == 0 && page->PageSwapCache()) folio_free_swap(page);
@@ -448,8 +451,8 @@ void Machine::zap_pte(Vma* vma, uint64_t /*addr*/, Pte* pte) {
 }
 
 void Machine::zap_range(Vma* vma, uint64_t start, uint64_t end) {
-  vma->mm->page_table.ForEach(start, end,
-                              [&](uint64_t addr, Pte& pte) { zap_pte(vma, addr, &pte); });
+  vma->mm->page_table.ForEach(
+      start, end, [&](uint64_t addr, Pte& pte) { zap_pte(vma, addr, PteRef(&pte, false)); });
 }
 
 uint64_t Machine::resident_pages(const Mm* mm) const {

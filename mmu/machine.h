@@ -197,21 +197,21 @@ class Machine {
   // follow_page(FOLL_GET): the page mapped at addr with a reference taken, or null when
   // nothing is mapped (none or swap PTE). Returns the zero page for a zero-page PTE.
   Page* follow_page(Vma* vma, uint64_t addr) {
-    const Pte* pte = vma->mm->page_table.Find(addr);
+    const PteRef pte = vma->mm->page_table.Find(addr);
     if (!pte || !pte->present()) return nullptr;
     Page* page = pfn_to_page(pte->pfn());
     get_page(page);
     return page;
   }
-  Pte* pte_of(Mm* mm, uint64_t addr) { return mm->page_table.Lookup(addr, false); }
+  PteRef pte_of(Mm* mm, uint64_t addr) { return mm->page_table.Lookup(addr, false); }
   // pte_of() for KSM's write_protect_page()/replace_page() on the page being merged: not
   // counted in PageTable::writes(). Those change only the PTE of the rmap_item being merged,
   // which is out of the unstable tree or leaves it before the tree is walked again (and
   // write-protecting keeps the same page), so no unstable-tree snapshot depends on it.
-  Pte* pte_of_merging(Mm* mm, uint64_t addr) { return mm->page_table.LookupUncounted(addr); }
+  PteRef pte_of_merging(Mm* mm, uint64_t addr) { return mm->page_table.LookupUncounted(addr); }
   // The PTE value at addr (0 where there is none): a read that never allocates.
   uint64_t pte_value(const Mm* mm, uint64_t addr) const {
-    const Pte* pte = mm->page_table.Find(addr);
+    const PteRef pte = mm->page_table.Find(addr);
     return pte ? pte->v : 0;
   }
   // What KSM's tree-walk snapshots rely on (mmu/change_counters.h).
@@ -252,10 +252,10 @@ class Machine {
   // mlock_folio()/munlock_folio(): into CPU 0's batch (see lru_add_drain_all).
   void mlock_batch_add(Page* page);
   friend class Checker;
-  unsigned do_anonymous_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags);
-  unsigned do_wp_page(Vma* vma, uint64_t addr, Pte* pte, bool unshare = false);
-  unsigned wp_page_copy(Vma* vma, uint64_t addr, Pte* pte, Page* old, bool unshare = false);
-  unsigned do_swap_page(Vma* vma, uint64_t addr, Pte* pte, unsigned flags);
+  unsigned do_anonymous_page(Vma* vma, uint64_t addr, PteRef pte, unsigned flags);
+  unsigned do_wp_page(Vma* vma, uint64_t addr, PteRef pte, bool unshare = false);
+  unsigned wp_page_copy(Vma* vma, uint64_t addr, PteRef pte, Page* old, bool unshare = false);
+  unsigned do_swap_page(Vma* vma, uint64_t addr, PteRef pte, unsigned flags);
   // The swapcache side of a swap-in and swap readahead (mm/swap_state.c;
   // mmu/swap_readahead.cc). Each returns the page with a reference taken, or null.
   Page* swap_cache_get_folio(uint32_t slot, Vma* vma, uint64_t addr);
@@ -266,7 +266,7 @@ class Machine {
   void swap_readpage() { ++vmstat_.pswpin; }
   Page* swapin_readahead(uint32_t slot, Vma* vma, uint64_t addr);
   Page* swap_vma_readahead(uint32_t fslot, Vma* vma, uint64_t addr);
-  void zap_pte(Vma* vma, uint64_t addr, Pte* pte);
+  void zap_pte(Vma* vma, uint64_t addr, PteRef pte);
   void zap_range(Vma* vma, uint64_t start, uint64_t end);
   void unlink_vma(Vma* vma);
   // VMA merging (mmu/vma_merge.cc).

@@ -19,13 +19,13 @@ int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
   // a PTE met again (rmap_walk_ksm's search_new_forks pass meets a fork child's mapping
   // through the parent's anon_vma) is no longer present; folio_not_mapped() ends the walk
   // once every mapping is found. Here the PTEs are collected first and rewritten after.
-  std::vector<Pte*> ptes;
+  std::vector<PteRef> ptes;
   std::vector<std::pair<const Mm*, uint64_t>> where;  // each PTE's mm and address, for events
-  absl::flat_hash_set<const Pte*> found;              // membership only, never iterated
+  absl::flat_hash_set<const void*> found;             // PTE slots; membership only, never iterated
   RmapWalkControl rwc;
   rwc.rmap_one = [&](Page* p, Vma* vma, uint64_t addr) {
-    Pte* pte = vma->mm->page_table.Lookup(addr, false);
-    if (pte && pte->present() && pte->pfn() == p->pfn() && found.insert(pte).second) {
+    PteRef pte = vma->mm->page_table.Lookup(addr, false);
+    if (pte && pte->present() && pte->pfn() == p->pfn() && found.insert(pte.slot()).second) {
       ptes.push_back(pte);
       if (page_event_) where.emplace_back(vma->mm, addr & ~uint64_t{kPageSize - 1});
     }
@@ -55,7 +55,7 @@ int Machine::migrate_page(Page* page, int nid, bool avoid_isolated) {
     set_page_private(np, slot);
     swap_.set_cache(slot, np, contents_);
   }
-  for (Pte* pte : ptes) *pte = Pte::Make(np->pfn(), pte->v & ((1ULL << kPageShift) - 1));
+  for (PteRef pte : ptes) pte.set(Pte::Make(np->pfn(), pte->v & ((1ULL << kPageShift) - 1)));
   if (page->PageKsm()) ksm_->folio_migrate_ksm(np, page);
   for (const auto& [mm, addr] : where)
     page_event_({.kind = PageEvent::Kind::kMigrate,

@@ -27,7 +27,7 @@ bool Machine::try_to_unmap(Page* page) {
   RmapWalkControl rwc;
   const uint32_t slot = page_private(page);  // every p below is page
   rwc.rmap_one = [&](Page* p, Vma* vma, uint64_t addr) {
-    Pte* pte = vma->mm->page_table.Lookup(addr, false);
+    PteRef pte = vma->mm->page_table.Lookup(addr, false);
     if (!pte || !pte->present() || pte->pfn() != p->pfn()) return true;
     if (vma->flags & VM_LOCKED) {  // mlock_vma_folio(): mlocked again, and stays
       p->Set(PG_mlocked);
@@ -35,8 +35,8 @@ bool Machine::try_to_unmap(Page* page) {
     }
     bool anon_exclusive = p->Test(PG_anon_exclusive);
     if (pte->dirty()) p->Set(PG_dirty);
-    *pte = Pte::Swap(slot);
-    if (anon_exclusive) pte->v |= Pte::kSwpExclusive;
+    pte.set(Pte::Swap(slot));
+    if (anon_exclusive) pte.set(Pte{pte->v | Pte::kSwpExclusive});
     p->Clear(PG_anon_exclusive);
     swap_.Duplicate(slot);
     ++vma->mm->swap_ents;

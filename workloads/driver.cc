@@ -375,7 +375,7 @@ bool Driver::DoPages(const FlatStep& fs, const RangeFields& s) {
     std::optional<mmu::MachineError> err;
     if (op == Op::kWrite) {
       mmu::ContentId current = cs.Fill(0);  // what the page holds now (patch reads it)
-      if (mmu::Pte* pte = machine_->pte_of(p.mm, addr)) {
+      if (mmu::PteRef pte = machine_->pte_of(p.mm, addr)) {
         mmu::ContentId c = pte->present()   ? machine_->pfn_to_page(pte->pfn())->content
                            : pte->is_swap() ? machine_->swap().content(pte->swap_slot())
                                             : current;

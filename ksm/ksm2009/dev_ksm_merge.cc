@@ -9,6 +9,7 @@
 namespace ksmsim::ksm::ksm2009 {
 
 using mmu::Pte;
+using mmu::PteRef;
 using mmu::Vma;
 
 uint32_t DevKsm::calc_checksum(Page* page) {
@@ -40,7 +41,7 @@ int DevKsm::page_wrprotect(Page* page, bool* odirect_sync, int count_offset) {
   *odirect_sync = true;
   mmu::RmapWalkControl rwc;
   rwc.rmap_one = [&](Page* p, Vma* vma, uint64_t addr) {
-    Pte* pte = m_.pte_of(vma->mm, addr);
+    PteRef pte = m_.pte_of(vma->mm, addr);
     if (!pte || !pte->present() || pte->pfn() != p->pfn()) return true;
     if (pte->write()) {
       // page_wrprotect_one(): no O_DIRECT (or any other reference) in flight.
@@ -48,7 +49,7 @@ int DevKsm::page_wrprotect(Page* page, bool* odirect_sync, int count_offset) {
         *odirect_sync = false;
         return false;
       }
-      pte->v &= ~Pte::kWrite;
+      pte.set(Pte{pte->v & ~Pte::kWrite});
     }
     ++ret;
     return true;
@@ -60,11 +61,11 @@ int DevKsm::page_wrprotect(Page* page, bool* odirect_sync, int count_offset) {
 int DevKsm::replace_page(Vma* vma, Page* oldpage, Page* newpage, Pte orig_pte) {
   uint64_t addr = oldpage->index() << mmu::kPageShift;  // page_address_in_vma()
   if (!vma->contains(addr)) return 1;
-  Pte* pte = m_.pte_of(vma->mm, addr);
+  PteRef pte = m_.pte_of(vma->mm, addr);
   if (!pte || !(*pte == orig_pte)) return 1;
   m_.get_page(newpage);
-  newpage->add_mapcount(1);                          // page_add_file_rmap()
-  *pte = Pte::Make(newpage->pfn(), Pte::kAccessed);  // mk_pte(newpage, prot): read-only
+  newpage->add_mapcount(1);                            // page_add_file_rmap()
+  pte.set(Pte::Make(newpage->pfn(), Pte::kAccessed));  // mk_pte(newpage, prot): read-only
   m_.page_remove_rmap(oldpage, vma);
   // (MM_ANONPAGES would become MM_FILEPAGES; the machine counts one resident kind and takes
   // it back when the kpage's PTE goes.)
@@ -81,7 +82,7 @@ int DevKsm::try_to_merge_one_page(Mm* mm, Vma* vma, Page* oldpage, Page* newpage
   do {
     uint64_t addr = oldpage->index() << mmu::kPageShift;  // addr_in_vma()
     if (!vma->contains(addr)) break;
-    Pte* ptep = m_.pte_of(mm, addr);
+    PteRef ptep = m_.pte_of(mm, addr);
     if (!ptep) break;
     Pte orig_pte = *ptep;
     if (!orig_pte.present() || orig_pte.pfn() != oldpage->pfn()) break;

@@ -39,7 +39,7 @@ class KsmMigrateTest : public ::testing::Test {
   }
 
   mmu::Page* PageOf(mmu::Mm* mm, uint64_t addr) {
-    mmu::Pte* pte = mm->page_table.Lookup(addr, false);
+    mmu::PteRef pte = mm->page_table.Lookup(addr, false);
     return pte && pte->present() ? m_.pfn_to_page(pte->pfn()) : nullptr;
   }
 

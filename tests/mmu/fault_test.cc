@@ -24,6 +24,33 @@ class FaultTest : public ::testing::Test {
   Machine m;
 };
 
+// A machine whose PFNs and swap slots all have a 4-byte PTE form gives its processes
+// narrow page tables; one frame or one swap slot more and they keep 8-byte PTEs. Faults,
+// the zero page and swap entries work alike in both.
+TEST(PteFormTest, NarrowPteTablesWhereEveryFrameAndSwapSlotFits) {
+  const uint64_t fits = NarrowPte::kMaxField - 1;
+  struct Case {
+    uint64_t frames, swap;
+    bool narrow;
+  };
+  for (const Case c : {Case{4096, 0, true}, Case{fits, 0, true}, Case{fits + 1, 0, false},
+                       Case{4096, fits, true}, Case{4096, fits + 1, false}}) {
+    MachineConfig config = Config({c.frames});
+    config.swap_pages = c.swap;
+    Machine m(config);
+    Mm* mm = m.CreateMm("p", 0);
+    EXPECT_EQ(mm->page_table.narrow(), c.narrow) << c.frames << " frames, " << c.swap << " slots";
+    const uint64_t start = m.Mmap(mm, "heap", 2, 0, false);
+    ContentId got = 0;
+    ASSERT_FALSE(m.ReadPage(mm, Addr(start, 0), &got));
+    m.contents().Unref(got);
+    EXPECT_EQ(PteAt(m, mm, Addr(start, 0)).pfn(), kZeroPfn);
+    ASSERT_FALSE(WriteGen(m, mm, start, 1, 5));
+    EXPECT_TRUE(HoldsGen(m, mm, start, 1, 5));
+    EXPECT_TRUE(PteAt(m, mm, Addr(start, 1)).write());
+  }
+}
+
 TEST_F(FaultTest, ReadFaultMapsTheZeroPage) {
   Mm* mm = m.CreateMm("p", 0);
   uint64_t start = m.Mmap(mm, "heap", 8, 0, false);
@@ -91,9 +118,9 @@ TEST_F(FaultTest, WriteProtectFaultReusesAnExclusivePage) {
   Mm* mm = m.CreateMm("p", 0);
   uint64_t start = m.Mmap(mm, "heap", 1, 0, false);
   ASSERT_FALSE(WriteGen(m, mm, start, 0, 9));
-  Pte* pte = m.pte_of(mm, start);
+  PteRef pte = m.pte_of(mm, start);
   Pfn pfn = pte->pfn();
-  pte->v &= ~(Pte::kWrite | Pte::kDirty);  // as mprotect or KSM's write_protect_page would
+  pte.set(Pte{pte->v & ~(Pte::kWrite | Pte::kDirty)});  // as mprotect or write_protect_page would
   Vma* vma = mm->vma_lookup(start);
   unsigned ret = m.handle_mm_fault(vma, start, FAULT_FLAG_WRITE);
   EXPECT_TRUE(ret & VM_FAULT_WRITE);

@@ -64,8 +64,8 @@ TEST(LazyTest, AllocationSkipsAnIsolatedBlockInOneStep) {
 TEST(LazyTest, PageTableWalksStepOverEmptyLevelsAndKeepTheWriteCount) {
   PageTable pt;
   uint64_t a = 0x200000000000ULL, b = a + (uint64_t{100} << 30) + 12 * 4096;
-  pt.Lookup(a, true)->v = Pte::Make(1, 0).v;
-  pt.Lookup(b, true)->v = Pte::Make(2, 0).v;
+  pt.Lookup(a, true).set(Pte::Make(1, 0));
+  pt.Lookup(b, true).set(Pte::Make(2, 0));
   uint64_t end = a + (uint64_t{1} << 46);  // 64 TiB: 2^25 leaf spans
   uint64_t before = pt.writes();
   std::vector<uint64_t> seen;
@@ -76,7 +76,7 @@ TEST(LazyTest, PageTableWalksStepOverEmptyLevelsAndKeepTheWriteCount) {
   EXPECT_EQ(pt.SkipEmpty(a + 4096, end), a + 4096);  // a leaf covers it
   EXPECT_EQ(pt.SkipEmpty(a + (2 << 20), end), b & ~((uint64_t{2} << 20) - 1));
   EXPECT_EQ(pt.SkipEmpty(b + (2 << 20), end), end);
-  pt.Lookup(a, false)->v = 0;
+  pt.Lookup(a, false).set(Pte{});
   pt.FreeEmpty(a, end);
   EXPECT_EQ(pt.Find(a), nullptr);
   EXPECT_NE(pt.Find(b), nullptr);

@@ -40,10 +40,7 @@ inline bool HoldsGen(Machine& m, Mm* mm, uint64_t start, uint64_t i, uint64_t se
   return same;
 }
 
-inline Pte PteAt(Machine& m, Mm* mm, uint64_t addr) {
-  Pte* p = m.pte_of(mm, addr);
-  return p ? *p : Pte{};
-}
+inline Pte PteAt(Machine& /*m*/, Mm* mm, uint64_t addr) { return mm->page_table.Value(addr); }
 
 inline Page* PageAt(Machine& m, Mm* mm, uint64_t addr) {
   Pte pte = PteAt(m, mm, addr);

@@ -15,19 +15,33 @@ namespace {
 constexpr uint64_t kBase = 0x200000000000ULL;
 constexpr uint64_t k2M = 2ULL << 20;
 
+// Every table test runs on both forms of the table: 8-byte PTEs and narrow 4-byte ones.
+class PageTableTest : public ::testing::TestWithParam<bool> {
+ protected:
+  PageTableTest() { pt.set_narrow(GetParam()); }
+  size_t PteBytes() const { return GetParam() ? 4 : 8; }
+  PageTable pt;
+};
+
+INSTANTIATE_TEST_SUITE_P(Forms, PageTableTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Narrow" : "Wide";
+                         });
+
 // writes() is what KSM's unstable-tree snapshots rely on: every access that may change a
 // PTE counts (in the table and in the change counter), a read-only Find never does.
-TEST(PageTableTest, WritesCountEveryAccessThatMayChangeAPte) {
-  PageTable pt;
+TEST_P(PageTableTest, WritesCountEveryAccessThatMayChangeAPte) {
   ChangeCounters changes;
   pt.set_change_counters(&changes);
   EXPECT_EQ(pt.writes(), 0u);
-  Pte* p = pt.Lookup(kBase, true);
-  *p = Pte::Make(7, Pte::kWrite);
+  PteRef p = pt.Lookup(kBase, true);
+  p.set(Pte::Make(7, Pte::kWrite));
   EXPECT_EQ(pt.writes(), 1u);
   const PageTable& cpt = pt;
   EXPECT_EQ(cpt.Find(kBase)->pfn(), 7u);
   EXPECT_EQ(cpt.Find(kBase + k2M), nullptr);
+  EXPECT_EQ(cpt.Value(kBase).pfn(), 7u);
+  EXPECT_TRUE(cpt.Value(kBase + k2M).none());
   EXPECT_EQ(pt.writes(), 1u);  // reads do not count
   uint64_t before = pt.writes();
   pt.Lookup(kBase, false);
@@ -40,26 +54,27 @@ TEST(PageTableTest, WritesCountEveryAccessThatMayChangeAPte) {
   EXPECT_GT(pt.writes(), before);
   EXPECT_EQ(changes.change_count(), pt.writes());
   before = pt.writes();
-  pt.LookupUncounted(kBase)->v = 0;  // KSM's merge accessor (Machine::pte_of_merging)
+  pt.LookupUncounted(kBase).set(Pte{});  // KSM's merge accessor (Machine::pte_of_merging)
   EXPECT_EQ(pt.writes(), before);
 }
 
-TEST(PageTableTest, LookupWithoutAllocReturnsNullOnEmptyTable) {
-  PageTable pt;
+TEST_P(PageTableTest, LookupWithoutAllocReturnsNullOnEmptyTable) {
   EXPECT_EQ(pt.Lookup(kBase, false), nullptr);
   EXPECT_EQ(pt.table_pages(), 1u);  // the PGD only
 }
 
-TEST(PageTableTest, LookupAllocatesEveryLevelOnce) {
-  PageTable pt;
-  Pte* a = pt.Lookup(kBase, true);
-  ASSERT_NE(a, nullptr);
+TEST_P(PageTableTest, LookupAllocatesEveryLevelOnce) {
+  PteRef a = pt.Lookup(kBase, true);
+  ASSERT_TRUE(a);
   EXPECT_TRUE(a->none());
   EXPECT_EQ(pt.table_pages(), 4u);  // PGD + PUD + PMD + PTE page
   // The same leaf serves the whole 2 MiB: neighbours are adjacent slots.
-  Pte* b = pt.Lookup(kBase + kPageSize, true);
-  EXPECT_EQ(b, a + 1);
-  EXPECT_EQ(pt.Lookup(kBase + k2M - kPageSize, true), a + 511);
+  auto offset = [&](PteRef r) {
+    return static_cast<const char*>(r.slot()) - static_cast<const char*>(a.slot());
+  };
+  EXPECT_EQ(offset(pt.Lookup(kBase + kPageSize, true)), static_cast<ptrdiff_t>(PteBytes()));
+  EXPECT_EQ(offset(pt.Lookup(kBase + k2M - kPageSize, true)),
+            static_cast<ptrdiff_t>(511 * PteBytes()));
   EXPECT_EQ(pt.table_pages(), 4u);
   // The next 2 MiB needs a new leaf, the next 1 GiB a new PMD page too.
   pt.Lookup(kBase + k2M, true);
@@ -67,9 +82,51 @@ TEST(PageTableTest, LookupAllocatesEveryLevelOnce) {
   pt.Lookup(kBase + (1ULL << 30), true);
   EXPECT_EQ(pt.table_pages(), 7u);
   // An entry written through one lookup is seen by the next.
-  *a = Pte::Make(42, Pte::kWrite);
+  a.set(Pte::Make(42, Pte::kWrite));
   EXPECT_EQ(pt.Lookup(kBase, false)->pfn(), 42u);
   EXPECT_TRUE(pt.Lookup(kBase, false)->write());
+}
+
+// Every PTE a table can hold reads back as written: present with each flag, the zero page
+// (special, dirty for KSM's zero pages), swap entries with and without exclusive.
+TEST_P(PageTableTest, EveryKindOfPteReadsBackAsWritten) {
+  const uint64_t max_field = NarrowPte::kMaxField - 1;
+  const std::vector<Pte> ptes = {
+      Pte::Make(0, 0),
+      Pte::Make(1, Pte::kWrite | Pte::kDirty | Pte::kAccessed),
+      Pte::Make(max_field, Pte::kAccessed),
+      Pte::Make(kZeroPfn, Pte::kSpecial | Pte::kAccessed),
+      Pte::Make(kZeroPfn, Pte::kSpecial | Pte::kDirty | Pte::kAccessed),
+      Pte::Swap(0),
+      Pte::Swap(static_cast<uint32_t>(max_field)),
+      Pte{Pte::Swap(5).v | Pte::kSwpExclusive},
+  };
+  for (size_t i = 0; i < ptes.size(); ++i) pt.Lookup(kBase + i * kPageSize, true).set(ptes[i]);
+  for (size_t i = 0; i < ptes.size(); ++i) {
+    EXPECT_EQ(pt.Value(kBase + i * kPageSize), ptes[i]) << i;
+    EXPECT_EQ(*pt.Find(kBase + i * kPageSize), ptes[i]) << i;
+  }
+  EXPECT_EQ(pt.Value(kBase + 3 * kPageSize).pfn(), kZeroPfn);
+  EXPECT_TRUE(pt.Value(kBase + 3 * kPageSize).special());
+  EXPECT_EQ(pt.Value(kBase + 6 * kPageSize).swap_slot(), max_field);
+}
+
+TEST(NarrowPteTest, OnlyValuesWithAFourByteFormAreEncoded) {
+  uint32_t n = 0;
+  EXPECT_TRUE(NarrowPte::Encode(Pte{}, &n));
+  EXPECT_EQ(n, 0u);  // none is all zero bytes, as a new leaf is
+  EXPECT_TRUE(NarrowPte::Encode(Pte::Make(NarrowPte::kMaxField - 1, Pte::kWrite), &n));
+  EXPECT_FALSE(NarrowPte::Encode(Pte::Make(NarrowPte::kMaxField, 0), &n));  // the zero page's
+  EXPECT_FALSE(NarrowPte::Encode(Pte::Make(uint64_t{1} << 32, 0), &n));
+  EXPECT_FALSE(NarrowPte::Encode(Pte::Swap(static_cast<uint32_t>(NarrowPte::kFieldLimit)), &n));
+  EXPECT_FALSE(NarrowPte::Encode(Pte{Pte::Make(3, 0).v | 0x80}, &n));  // an unknown flag
+}
+
+TEST(NarrowPteTest, ASetThatHasNoFourByteFormStops) {
+  PageTable pt;
+  pt.set_narrow(true);
+  PteRef p = pt.Lookup(kBase, true);
+  EXPECT_DEATH(p.set(Pte::Make(uint64_t{1} << 30, 0)), "no 4-byte form");
 }
 
 TEST(PageTableTest, PteEncoding) {
@@ -90,15 +147,14 @@ TEST(PageTableTest, PteEncoding) {
   EXPECT_TRUE(z.special());
 }
 
-TEST(PageTableTest, ForEachVisitsNonNoneEntriesInOrderWithinRange) {
-  PageTable pt;
+TEST_P(PageTableTest, ForEachVisitsNonNoneEntriesInOrderWithinRange) {
   std::vector<uint64_t> addrs = {kBase + 3 * kPageSize, kBase + k2M - kPageSize, kBase + 5 * k2M,
                                  kBase + 5 * k2M + 7 * kPageSize};
-  for (uint64_t a : addrs) *pt.Lookup(a, true) = Pte::Make(a >> kPageShift, 0);
+  for (uint64_t a : addrs) pt.Lookup(a, true).set(Pte::Make(a >> kPageShift & 0xFFFFF, 0));
   pt.Lookup(kBase + 4 * kPageSize, true);  // allocated but none: not visited
   std::vector<uint64_t> seen;
   pt.ForEach(kBase, kBase + 6 * k2M, [&](uint64_t addr, Pte& pte) {
-    EXPECT_EQ(pte.pfn(), addr >> kPageShift);
+    EXPECT_EQ(pte.pfn(), addr >> kPageShift & 0xFFFFF);
     seen.push_back(addr);
   });
   EXPECT_EQ(seen, addrs);
@@ -107,26 +163,28 @@ TEST(PageTableTest, ForEachVisitsNonNoneEntriesInOrderWithinRange) {
   pt.ForEach(kBase + 4 * kPageSize, kBase + 5 * k2M + 7 * kPageSize,
              [&](uint64_t addr, Pte&) { seen.push_back(addr); });
   EXPECT_EQ(seen, (std::vector<uint64_t>{kBase + k2M - kPageSize, kBase + 5 * k2M}));
-  // The callback may change the entry it is given.
+  // The callback may change the entry it is given, and the table keeps what it left.
   pt.ForEach(kBase, kBase + k2M, [](uint64_t, Pte& pte) { pte = Pte{}; });
+  pt.ForEach(kBase + 5 * k2M, kBase + 5 * k2M + kPageSize,
+             [](uint64_t, Pte& pte) { pte = Pte::Swap(9); });
+  EXPECT_EQ(pt.Value(kBase + 5 * k2M), Pte::Swap(9));
   seen.clear();
   pt.ForEach(kBase, kBase + 6 * k2M, [&](uint64_t addr, Pte&) { seen.push_back(addr); });
   EXPECT_EQ(seen, (std::vector<uint64_t>{kBase + 5 * k2M, kBase + 5 * k2M + 7 * kPageSize}));
 }
 
-TEST(PageTableTest, FreeEmptyReleasesOnlyEmptyLeaves) {
-  PageTable pt;
-  *pt.Lookup(kBase, true) = Pte::Make(1, 0);
+TEST_P(PageTableTest, FreeEmptyReleasesOnlyEmptyLeaves) {
+  pt.Lookup(kBase, true).set(Pte::Make(1, 0));
   pt.Lookup(kBase + k2M, true);  // an empty leaf
-  *pt.Lookup(kBase + 2 * k2M, true) = Pte::Make(2, 0);
+  pt.Lookup(kBase + 2 * k2M, true).set(Pte::Make(2, 0));
   EXPECT_EQ(pt.table_pages(), 6u);
   pt.FreeEmpty(kBase, kBase + 3 * k2M);
   EXPECT_EQ(pt.table_pages(), 5u);
   EXPECT_EQ(pt.Lookup(kBase + k2M, false), nullptr);
-  ASSERT_NE(pt.Lookup(kBase, false), nullptr);
+  ASSERT_TRUE(pt.Lookup(kBase, false));
   EXPECT_EQ(pt.Lookup(kBase, false)->pfn(), 1u);
   // Emptying a leaf and freeing a range that only overlaps it still frees it.
-  *pt.Lookup(kBase, false) = Pte{};
+  pt.Lookup(kBase, false).set(Pte{});
   pt.FreeEmpty(kBase + 100 * kPageSize, kBase + 101 * kPageSize);
   EXPECT_EQ(pt.Lookup(kBase, false), nullptr);
   EXPECT_EQ(pt.table_pages(), 4u);
