@@ -52,23 +52,24 @@ struct NarrowPte {
   static constexpr uint64_t kMaxField = kZeroField;
 
   static Pte Decode(uint32_t n) {
-    const uint64_t flags = n & ((1u << kFlagBits) - 1);
-    uint64_t field = n >> kFlagBits;
-    if ((flags & Pte::kPresent) && field == kZeroField) field = kZeroPfn;
-    return Pte{field << kPageShift | flags};
+    const uint64_t v = uint64_t{n >> kFlagBits} << kPageShift | (n & ((1u << kFlagBits) - 1));
+    // Present with the field all ones: the zero page.
+    if ((n | ((1u << kFlagBits) - 2)) == ~0u) [[unlikely]]
+      return Pte{kZeroPfn << kPageShift | (n & ((1u << kFlagBits) - 1))};
+    return Pte{v};
   }
   // False when pte has no 4-byte form (a bug: the table should not be narrow).
   static bool Encode(Pte pte, uint32_t* n) {
+    const uint64_t field = pte.v >> kPageShift;
     const uint64_t flags = pte.v & ((uint64_t{1} << kPageShift) - 1);
-    uint64_t field = pte.v >> kPageShift;
-    if (pte.present()) {
-      if (field == kZeroPfn)
-        field = kZeroField;
-      else if (field >= kZeroField)  // would read back as the zero page
-        return false;
+    if (field < kZeroField && flags >> kFlagBits == 0) [[likely]] {
+      *n = static_cast<uint32_t>(field << kFlagBits | flags);
+      return true;
     }
-    if (flags >> kFlagBits || field >= kFieldLimit) return false;
-    *n = static_cast<uint32_t>(field << kFlagBits | flags);
+    // The zero page's PFN, kept as the field's highest value; or no 4-byte form (a PFN at
+    // or above that value would read back as the zero page).
+    if (!pte.present() || field != kZeroPfn || flags >> kFlagBits) return false;
+    *n = static_cast<uint32_t>(uint64_t{kZeroField} << kFlagBits | flags);
     return true;
   }
 };
@@ -178,8 +179,10 @@ class PageTable {
   static constexpr unsigned Index(uint64_t addr, int level) {  // level 0 = PGD ... 3 = PTE
     return (addr >> (kPageShift + 9 * (3 - level))) & 511;
   }
-  size_t PteBytes() const { return narrow_ ? sizeof(uint32_t) : sizeof(Pte); }
-  PteRef Slot(uint8_t* leaf, unsigned i) const { return {leaf + i * PteBytes(), narrow_}; }
+  size_t PteBytes() const { return size_t{1} << pte_shift_; }
+  PteRef Slot(uint8_t* leaf, unsigned i) const {
+    return {leaf + (size_t{i} << pte_shift_), narrow_};
+  }
   PteRef LookupAlloc(uint64_t addr);
   uint64_t NextLeaf(uint64_t addr, uint64_t end, uint8_t** leaf) const;
   void Wrote() {
@@ -191,6 +194,7 @@ class PageTable {
   uint64_t writes_ = 0;
   ChangeCounters* counters_ = nullptr;
   bool narrow_ = false;
+  uint8_t pte_shift_ = 3;  // log2 of a PTE's bytes
 };
 
 }  // namespace ksmsim::mmu
