@@ -21,13 +21,13 @@ static void NewAnonPage(Page* p, Vma* vma, uint64_t addr) {
 
 unsigned Machine::handle_mm_fault(Vma* vma, uint64_t addr, unsigned flags) {
   PteRef pte = vma->mm->page_table.Lookup(addr, true);
-  if (pte->none()) return do_anonymous_page(vma, addr, pte, flags);
-  if (pte->is_swap()) return do_swap_page(vma, addr, pte, flags);
-  if ((flags & FAULT_FLAG_WRITE) && !pte->write()) return do_wp_page(vma, addr, pte);
-  if ((flags & FAULT_FLAG_UNSHARE) && !pte->write())
+  const Pte entry = *pte;  // vmf->orig_pte
+  if (entry.none()) return do_anonymous_page(vma, addr, pte, flags);
+  if (entry.is_swap()) return do_swap_page(vma, addr, pte, flags);
+  if ((flags & FAULT_FLAG_WRITE) && !entry.write()) return do_wp_page(vma, addr, pte);
+  if ((flags & FAULT_FLAG_UNSHARE) && !entry.write())
     return do_wp_page(vma, addr, pte, /*unshare=*/true);
-  pte.set(Pte{pte->v | Pte::kAccessed});
-  if (flags & FAULT_FLAG_WRITE) pte.set(Pte{pte->v | Pte::kDirty});
+  pte.set(Pte{entry.v | Pte::kAccessed | (flags & FAULT_FLAG_WRITE ? Pte::kDirty : 0)});
   return VM_FAULT_OK;
 }
 
@@ -205,9 +205,10 @@ std::optional<MachineError> Machine::WritePage(Mm* mm, uint64_t addr, ContentId 
   }
   for (int tries = 0;; ++tries) {
     PteRef pte = mm->page_table.Lookup(addr, false);
-    if (pte && pte->present() && pte->write()) {
-      pte.set(Pte{pte->v | Pte::kDirty | Pte::kAccessed});
-      set_page_content(pfn_to_page(pte->pfn()), content);
+    const Pte entry = pte ? *pte : Pte{};
+    if (entry.present() && entry.write()) {
+      pte.set(Pte{entry.v | Pte::kDirty | Pte::kAccessed});
+      set_page_content(pfn_to_page(entry.pfn()), content);
       return std::nullopt;
     }
     if (tries == 4 || (handle_mm_fault(vma, addr, FAULT_FLAG_WRITE) & VM_FAULT_OOM)) {
