@@ -197,9 +197,9 @@ class Machine {
   // follow_page(FOLL_GET): the page mapped at addr with a reference taken, or null when
   // nothing is mapped (none or swap PTE). Returns the zero page for a zero-page PTE.
   Page* follow_page(Vma* vma, uint64_t addr) {
-    const PteRef pte = vma->mm->page_table.Find(addr);
-    if (!pte || !pte->present()) return nullptr;
-    Page* page = pfn_to_page(pte->pfn());
+    const Pte pte = vma->mm->page_table.Value(addr);
+    if (!pte.present()) return nullptr;
+    Page* page = pfn_to_page(pte.pfn());
     get_page(page);
     return page;
   }
@@ -210,10 +210,7 @@ class Machine {
   // write-protecting keeps the same page), so no unstable-tree snapshot depends on it.
   PteRef pte_of_merging(Mm* mm, uint64_t addr) { return mm->page_table.LookupUncounted(addr); }
   // The PTE value at addr (0 where there is none): a read that never allocates.
-  uint64_t pte_value(const Mm* mm, uint64_t addr) const {
-    const PteRef pte = mm->page_table.Find(addr);
-    return pte ? pte->v : 0;
-  }
+  uint64_t pte_value(const Mm* mm, uint64_t addr) const { return mm->page_table.Value(addr).v; }
   // What KSM's tree-walk snapshots rely on (mmu/change_counters.h).
   const ChangeCounters& changes() const { return changes_; }
   void rmap_walk(Page* page, RmapWalkControl& rwc);

@@ -22,7 +22,6 @@ PageTable::~PageTable() = default;
 void PageTable::set_narrow(bool narrow) {
   if (table_pages_ != 1) std::abort();  // only while no PTE table exists
   narrow_ = narrow;
-  pte_shift_ = narrow ? 2 : 3;
 }
 
 PteRef PageTable::LookupAlloc(uint64_t addr) {

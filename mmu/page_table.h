@@ -46,17 +46,18 @@ struct Pte {
 // slot in 25 bits; the zero page's PFN (kZeroPfn) is the field's highest value.
 struct NarrowPte {
   static constexpr unsigned kFlagBits = 7;  // kPresent .. kSwpExclusive
+  static constexpr uint32_t kFlagMask = (1u << kFlagBits) - 1;
   static constexpr uint64_t kFieldLimit = uint64_t{1} << (32 - kFlagBits);
   static constexpr uint32_t kZeroField = kFieldLimit - 1;
   // A table can be narrow when every PFN and every swap slot is below this.
   static constexpr uint64_t kMaxField = kZeroField;
 
   static Pte Decode(uint32_t n) {
-    const uint64_t v = uint64_t{n >> kFlagBits} << kPageShift | (n & ((1u << kFlagBits) - 1));
-    // Present with the field all ones: the zero page.
-    if ((n | ((1u << kFlagBits) - 2)) == ~0u) [[unlikely]]
-      return Pte{kZeroPfn << kPageShift | (n & ((1u << kFlagBits) - 1))};
-    return Pte{v};
+    const uint64_t flags = n & kFlagMask;
+    // Present (bit 0) with the field all ones: the zero page.
+    if ((n | (kFlagMask & ~uint32_t{Pte::kPresent})) == ~0u) [[unlikely]]
+      return Pte{kZeroPfn << kPageShift | flags};
+    return Pte{uint64_t{n >> kFlagBits} << kPageShift | flags};
   }
   // False when pte has no 4-byte form (a bug: the table should not be narrow).
   static bool Encode(Pte pte, uint32_t* n) {
@@ -179,10 +180,8 @@ class PageTable {
   static constexpr unsigned Index(uint64_t addr, int level) {  // level 0 = PGD ... 3 = PTE
     return (addr >> (kPageShift + 9 * (3 - level))) & 511;
   }
-  size_t PteBytes() const { return size_t{1} << pte_shift_; }
-  PteRef Slot(uint8_t* leaf, unsigned i) const {
-    return {leaf + (size_t{i} << pte_shift_), narrow_};
-  }
+  size_t PteBytes() const { return narrow_ ? sizeof(uint32_t) : sizeof(Pte); }
+  PteRef Slot(uint8_t* leaf, unsigned i) const { return {leaf + i * PteBytes(), narrow_}; }
   PteRef LookupAlloc(uint64_t addr);
   uint64_t NextLeaf(uint64_t addr, uint64_t end, uint8_t** leaf) const;
   void Wrote() {
@@ -194,7 +193,6 @@ class PageTable {
   uint64_t writes_ = 0;
   ChangeCounters* counters_ = nullptr;
   bool narrow_ = false;
-  uint8_t pte_shift_ = 3;  // log2 of a PTE's bytes
 };
 
 }  // namespace ksmsim::mmu

@@ -35,8 +35,7 @@ bool Machine::try_to_unmap(Page* page) {
     }
     bool anon_exclusive = p->Test(PG_anon_exclusive);
     if (pte->dirty()) p->Set(PG_dirty);
-    pte.set(Pte::Swap(slot));
-    if (anon_exclusive) pte.set(Pte{pte->v | Pte::kSwpExclusive});
+    pte.set(Pte{Pte::Swap(slot).v | (anon_exclusive ? Pte::kSwpExclusive : 0)});
     p->Clear(PG_anon_exclusive);
     swap_.Duplicate(slot);
     ++vma->mm->swap_ents;

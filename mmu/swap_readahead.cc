@@ -128,10 +128,10 @@ Page* Machine::swap_vma_readahead(uint32_t fslot, Vma* vma, uint64_t addr) {
   swap_ra_info(vma, addr, config_.page_cluster, &ra_info);
   if (ra_info.win != 1) {
     for (unsigned i = 0; i < ra_info.nr_pte; ++i) {
-      const PteRef pte = vma->mm->page_table.Find((ra_info.start + i) << kPageShift);
-      if (!pte || !pte->is_swap()) continue;
+      const Pte pte = vma->mm->page_table.Value((ra_info.start + i) << kPageShift);
+      if (!pte.is_swap()) continue;
       bool page_allocated = false;
-      Page* page = __read_swap_cache_async(pte->swap_slot(), vma, addr, &page_allocated);
+      Page* page = __read_swap_cache_async(pte.swap_slot(), vma, addr, &page_allocated);
       if (!page) continue;
       if (page_allocated) {
         swap_readpage();
