@@ -152,11 +152,20 @@ using namespace content_internal;
 
 struct ContentStore::Impl {
   // Hash and equality over ids (through the entries) and over descriptions.
+  // gen(x) contents are mostly made and looked up in runs of consecutive x (a workload's
+  // or a guest's pages in order): the hash keeps each aligned run of 16 x on 16 adjacent
+  // slots (absl takes the slot from the bits above the low 7, and its per-table salt
+  // permutes within aligned blocks), so a run's probes share one control group and one line
+  // of slots, while the blocks themselves are spread by Mix64. The low 7 bits (absl's
+  // fingerprint) are Mix64(x)'s, different across a block.
+  static size_t GenSetHash(uint64_t x) {
+    return (Mix64(x >> 4) & ~uint64_t{0x7FF}) | (x & 15) << 7 | (Mix64(x) & 0x7F);
+  }
   struct GenHash {
     using is_transparent = void;
     const Impl* s;
-    size_t operator()(GenKey k) const { return Mix64(k.x); }
-    size_t operator()(ContentId id) const { return Mix64(s->entries[id].payload); }
+    size_t operator()(GenKey k) const { return GenSetHash(k.x); }
+    size_t operator()(ContentId id) const { return GenSetHash(s->entries[id].payload); }
   };
   struct GenEq {
     using is_transparent = void;
