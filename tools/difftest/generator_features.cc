@@ -124,6 +124,9 @@ bool Gen::PrctlStep() {
   p->merge_any = on;
   for (Region& r : p->regions) {
     if (on) {
+      // As MADV_MERGEABLE (Madvise): the pages this region shares through fork may become
+      // KSM pages that a sharer's VMA, not mergeable, keeps mapped through `run` 2.
+      if (r.fork_shared) run2_may_leave_ksm_pages_ = true;
       MergeAny(*p, r);  // ksm_add_vmas(): every VMA, split parts included
     } else {
       // ksm_del_vmas(): every VM_MERGEABLE VMA is unmerged and cleared, madvised or not;
