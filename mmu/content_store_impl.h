@@ -151,7 +151,6 @@ inline uint32_t PageChecksum(const uint8_t* page) {
 using namespace content_internal;
 
 struct ContentStore::Impl {
-  // Hash and equality over ids (through the entries) and over descriptions.
   // gen(x) contents are mostly made and looked up in runs of consecutive x (a workload's
   // or a guest's pages in order): the hash keeps each aligned run of 16 x on 16 adjacent
   // slots (absl takes the slot from the bits above the low 7, and its per-table salt
@@ -161,6 +160,7 @@ struct ContentStore::Impl {
   static size_t GenSetHash(uint64_t x) {
     return (Mix64(x >> 4) & ~uint64_t{0x7FF}) | (x & 15) << 7 | (Mix64(x) & 0x7F);
   }
+  // Hash and equality over ids (through the entries) and over descriptions.
   struct GenHash {
     using is_transparent = void;
     const Impl* s;

@@ -123,15 +123,14 @@ bool Gen::PrctlStep() {
   if (on == p->merge_any) return true;
   p->merge_any = on;
   for (Region& r : p->regions) {
+    // As MADV_MERGEABLE or MADV_UNMERGEABLE (Madvise): pages this region shares through
+    // fork may be KSM pages that a sharer's VMA, not mergeable, keeps mapped through `run` 2.
+    if (r.fork_shared) run2_may_leave_ksm_pages_ = true;
     if (on) {
-      // As MADV_MERGEABLE (Madvise): the pages this region shares through fork may become
-      // KSM pages that a sharer's VMA, not mergeable, keeps mapped through `run` 2.
-      if (r.fork_shared) run2_may_leave_ksm_pages_ = true;
       MergeAny(*p, r);  // ksm_add_vmas(): every VMA, split parts included
     } else {
       // ksm_del_vmas(): every VM_MERGEABLE VMA is unmerged and cleared, madvised or not;
       // the mm stays on KSM's list until a pass finds no mergeable VMA.
-      if (r.fork_shared) run2_may_leave_ksm_pages_ = true;  // as MADV_UNMERGEABLE
       r.mergeable = r.surely_mergeable = false;
     }
   }
